@@ -1,0 +1,11 @@
+/**
+ * The one place where the test projects are listed: one project per package.
+ * `vitest.config.ts` imports this list (Vitest 5 no longer reads a workspace
+ * file by itself).
+ */
+export const projects = [
+  "packages/legacy-crypto",
+  "packages/core",
+  "packages/ntlm",
+  "packages/kerberos"
+]
