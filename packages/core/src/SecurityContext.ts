@@ -1,0 +1,156 @@
+/**
+ * A security context as a scoped resource. Each `step` is one
+ * initializeSecurityContextAsync / acceptSecurityContextAsync call, awaited;
+ * closing the scope deletes the context through deleteSecurityContextAsync
+ * and awaits the finalizer, whether the handshake finished or not.
+ *
+ * @since 0.1.0
+ */
+import { Effect, type Scope } from "effect"
+import type { ContextStep } from "./AsyncCallResult.ts"
+import type { Credentials } from "./Credentials.ts"
+import { callAndAwait } from "./internal/call.ts"
+import type { CtxtHandle } from "./internal/handleTable.ts"
+import { BufferType, data as dataBuffer, type SecBuffer, token as tokenBuffer } from "./SecBuffer.ts"
+import { NoContext, type SspiError } from "./SecurityError.ts"
+import type { ContextAttribute, ContextAttributes, HandshakeStatus, Unprotected } from "./SecurityPackage.ts"
+import * as Sspi from "./Sspi.ts"
+import type { SspiRuntime } from "./SspiRuntime.ts"
+
+/**
+ * Options of a context.
+ *
+ * @since 0.1.0
+ */
+export interface ContextOptions {
+  /** The service principal (initiator only), e.g. `HTTP/server.example`. */
+  readonly targetName?: string | undefined
+  /** ISC_REQ_* / ASC_REQ_* bits. */
+  readonly contextReq?: number | undefined
+  /** Extra input buffers for every leg, e.g. SECBUFFER_CHANNEL_BINDINGS. */
+  readonly extraInput?: ReadonlyArray<SecBuffer> | undefined
+}
+
+/**
+ * One leg's outcome.
+ *
+ * @since 0.1.0
+ */
+export interface Step {
+  readonly status: HandshakeStatus
+  /** The token to send to the peer, if any. */
+  readonly token: Uint8Array | undefined
+  /** Whether this side has finished (SEC_E_OK or SEC_I_COMPLETE_NEEDED). */
+  readonly done: boolean
+  readonly attributes: number
+  readonly expiry: number
+}
+
+/**
+ * A client or server security context.
+ *
+ * @since 0.1.0
+ */
+export interface SecurityContext {
+  readonly role: "initiator" | "acceptor"
+  /** The handle, once the first leg created it. */
+  readonly handle: () => CtxtHandle | undefined
+  /** Whether the handshake has finished on this side. */
+  readonly established: () => boolean
+  /** Runs one leg with the peer's token (none on the initiator's first leg). */
+  readonly step: (input?: Uint8Array) => Effect.Effect<Step, SspiError, SspiRuntime>
+  readonly query: <K extends ContextAttribute>(
+    attribute: K
+  ) => Effect.Effect<ContextAttributes[K], SspiError, SspiRuntime>
+  readonly makeSignature: (message: Uint8Array) => Effect.Effect<Uint8Array, SspiError, SspiRuntime>
+  readonly verifySignature: (message: Uint8Array, signature: Uint8Array) => Effect.Effect<number, SspiError, SspiRuntime>
+  readonly encrypt: (message: Uint8Array) => Effect.Effect<ReadonlyArray<SecBuffer>, SspiError, SspiRuntime>
+  readonly decrypt: (buffers: ReadonlyArray<SecBuffer>) => Effect.Effect<Unprotected, SspiError, SspiRuntime>
+}
+
+const make = (
+  role: SecurityContext["role"],
+  credentials: Credentials,
+  options: ContextOptions
+): Effect.Effect<SecurityContext, never, SspiRuntime | Scope.Scope> => {
+  let handle: CtxtHandle | undefined
+  let established = false
+  const call = role === "initiator" ? Sspi.initializeSecurityContextAsync : Sspi.acceptSecurityContextAsync
+  const withHandle = <A>(f: (handle: CtxtHandle) => Effect.Effect<A, SspiError, SspiRuntime>) =>
+    Effect.suspend(() =>
+      handle === undefined ? Effect.fail(new NoContext({ detail: "no handshake leg has run yet" })) : f(handle)
+    )
+
+  const step = (input?: Uint8Array): Effect.Effect<Step, SspiError, SspiRuntime> =>
+    Effect.suspend(() => {
+      const buffers = input === undefined ? [] : [tokenBuffer(input)]
+      return callAndAwait("ContextStep", (ctx) =>
+        call(ctx, {
+          credential: credentials.handle,
+          context: handle,
+          targetName: options.targetName,
+          contextReq: options.contextReq,
+          input: options.extraInput === undefined ? buffers : [...buffers, ...options.extraInput]
+        }))
+    }).pipe(Effect.map((result: ContextStep): Step => {
+      handle = result.context
+      established = result.statusName === "SEC_E_OK" || result.statusName === "SEC_I_COMPLETE_NEEDED"
+      const output = result.output.find((buffer) => buffer.baseType === BufferType.TOKEN)
+      return {
+        status: result.statusName,
+        token: output !== undefined && output.data.length > 0 ? output.data : undefined,
+        done: established,
+        attributes: result.attributes,
+        expiry: result.expiry
+      }
+    }))
+
+  const context: SecurityContext = {
+    role,
+    handle: () => handle,
+    established: () => established,
+    step,
+    query: (attribute) => withHandle((h) => Sspi.queryContextAttributes(h, attribute)),
+    makeSignature: (message) =>
+      withHandle((h) =>
+        Effect.map(
+          Sspi.makeSignature(h, 0, [dataBuffer(message), tokenBuffer(new Uint8Array(0))]),
+          (buffers) => buffers.find((b) => b.baseType === BufferType.TOKEN)!.data
+        )
+      ),
+    verifySignature: (message, signature) =>
+      withHandle((h) => Sspi.verifySignature(h, [dataBuffer(message), tokenBuffer(signature)])),
+    encrypt: (message) =>
+      withHandle((h) => Sspi.encryptMessage(h, 0, [tokenBuffer(new Uint8Array(0)), dataBuffer(message)])),
+    decrypt: (buffers) => withHandle((h) => Sspi.decryptMessage(h, buffers))
+  }
+  return Effect.acquireRelease(
+    Effect.succeed(context),
+    () =>
+      Effect.suspend(() =>
+        handle === undefined
+          ? Effect.void
+          : Effect.ignore(callAndAwait("Released", (ctx) => Sspi.deleteSecurityContextAsync(ctx, handle!)))
+      )
+  )
+}
+
+/**
+ * A client context (InitializeSecurityContext side).
+ *
+ * @since 0.1.0
+ */
+export const initiator = (
+  credentials: Credentials,
+  options: ContextOptions = {}
+): Effect.Effect<SecurityContext, never, SspiRuntime | Scope.Scope> => make("initiator", credentials, options)
+
+/**
+ * A server context (AcceptSecurityContext side).
+ *
+ * @since 0.1.0
+ */
+export const acceptor = (
+  credentials: Credentials,
+  options: ContextOptions = {}
+): Effect.Effect<SecurityContext, never, SspiRuntime | Scope.Scope> => make("acceptor", credentials, options)

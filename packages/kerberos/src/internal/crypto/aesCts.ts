@@ -1,0 +1,128 @@
+/**
+ * AES in CBC mode with ciphertext stealing as Kerberos uses it (RFC 3962
+ * section 5): CBC-CS3, the last two ciphertext blocks swapped and the new last
+ * block cut to the length of the final plaintext block. Exactly one block is
+ * plain CBC. Built on node:crypto's AES-CBC and AES-ECB.
+ *
+ * @since 0.1.0
+ */
+import { type Cipher, createCipheriv, createDecipheriv } from "node:crypto"
+
+/**
+ * The AES block size in bytes.
+ *
+ * @since 0.1.0
+ */
+export const BLOCK_SIZE = 16
+
+/**
+ * The all-zero initial cipher state Kerberos uses.
+ *
+ * @since 0.1.0
+ */
+export const ZERO_IV: Uint8Array = new Uint8Array(BLOCK_SIZE)
+
+const EMPTY = new Uint8Array(0)
+
+const algorithm = (key: Uint8Array, mode: "cbc" | "ecb"): string => {
+  if (key.length === 16) return mode === "cbc" ? "aes-128-cbc" : "aes-128-ecb"
+  if (key.length === 32) return mode === "cbc" ? "aes-256-cbc" : "aes-256-ecb"
+  throw new RangeError(`AES key of ${key.length} bytes; expected 16 or 32`)
+}
+
+/**
+ * An unpadded AES-ECB encryptor. Feeding it one block at a time gives the
+ * raw block function (key derivation uses it).
+ *
+ * @since 0.1.0
+ */
+export const aesEcbEncryptor = (key: Uint8Array): Cipher =>
+  createCipheriv(algorithm(key, "ecb"), key, null).setAutoPadding(false)
+
+/**
+ * Encrypts `head || body` with AES-CTS and writes the `head.length +
+ * body.length` ciphertext bytes to `out` at `offset`, without first joining
+ * the two parts. `head.length` must be a multiple of the block size (a
+ * confounder, or empty) and the total at least one block.
+ *
+ * @since 0.1.0
+ */
+export const ctsEncryptInto = (
+  key: Uint8Array,
+  head: Uint8Array,
+  body: Uint8Array,
+  out: Uint8Array,
+  offset: number,
+  iv: Uint8Array = ZERO_IV
+): void => {
+  const length = head.length + body.length
+  if (length < BLOCK_SIZE || head.length % BLOCK_SIZE !== 0) {
+    throw new RangeError("AES-CTS needs at least one block and a block-aligned head")
+  }
+  const cipher = createCipheriv(algorithm(key, "cbc"), key, iv).setAutoPadding(false)
+  const blocks = Math.ceil(length / BLOCK_SIZE)
+  const lastStart = (blocks - 1) * BLOCK_SIZE
+  const lastLength = length - lastStart
+  // The final plaintext block, zero padded: with zero padding, plain CBC of
+  // the last block gives exactly the stolen-ciphertext block of CS3.
+  const last = new Uint8Array(BLOCK_SIZE)
+  if (lastStart < head.length) {
+    last.set(head.subarray(lastStart))
+    out.set(cipher.update(head.subarray(0, lastStart)), offset)
+  } else {
+    const bodyEnd = lastStart - head.length
+    last.set(body.subarray(bodyEnd))
+    const first = cipher.update(head)
+    out.set(first, offset)
+    out.set(cipher.update(body.subarray(0, bodyEnd)), offset + first.length)
+  }
+  const final = cipher.update(last)
+  if (blocks === 1) {
+    out.set(final, offset)
+    return
+  }
+  // Swap: C(n-1), truncated, moves after C(n).
+  const previous = offset + lastStart - BLOCK_SIZE
+  out.copyWithin(offset + lastStart, previous, previous + lastLength)
+  out.set(final, previous)
+}
+
+/**
+ * Encrypts `plaintext` (at least one block) with AES-CTS into a new array.
+ *
+ * @since 0.1.0
+ */
+export const ctsEncrypt = (key: Uint8Array, plaintext: Uint8Array, iv: Uint8Array = ZERO_IV): Uint8Array => {
+  const out = Buffer.allocUnsafe(plaintext.length)
+  ctsEncryptInto(key, EMPTY, plaintext, out, 0, iv)
+  return out
+}
+
+/**
+ * Decrypts an AES-CTS `ciphertext` (at least one block) into a new array of
+ * the same length. Never checks integrity: callers verify a MAC.
+ *
+ * @since 0.1.0
+ */
+export const ctsDecrypt = (key: Uint8Array, ciphertext: Uint8Array, iv: Uint8Array = ZERO_IV): Uint8Array => {
+  const length = ciphertext.length
+  if (length < BLOCK_SIZE) throw new RangeError("AES-CTS needs at least one block")
+  const decipher = createDecipheriv(algorithm(key, "cbc"), key, iv).setAutoPadding(false)
+  const blocks = Math.ceil(length / BLOCK_SIZE)
+  if (blocks === 1) return decipher.update(ciphertext)
+  const lastStart = (blocks - 1) * BLOCK_SIZE
+  const lastLength = length - lastStart
+  const previous = lastStart - BLOCK_SIZE
+  // D = AES^-1(C(n)) = (P(n) || 0) xor C(n-1): its tail completes C(n-1).
+  const decrypted = createDecipheriv(algorithm(key, "ecb"), key, null)
+    .setAutoPadding(false)
+    .update(ciphertext.subarray(previous, lastStart))
+  const fullPrevious = new Uint8Array(decrypted)
+  fullPrevious.set(ciphertext.subarray(lastStart))
+  const out = Buffer.allocUnsafe(length)
+  const head = decipher.update(ciphertext.subarray(0, previous))
+  out.set(head, 0)
+  out.set(decipher.update(fullPrevious), head.length)
+  for (let i = 0; i < lastLength; i++) out[lastStart + i] = decrypted[i]! ^ fullPrevious[i]!
+  return out
+}

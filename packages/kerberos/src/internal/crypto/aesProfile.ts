@@ -1,0 +1,126 @@
+/**
+ * One generic implementation of the AES encryption types: the RFC 3961
+ * simplified profile with AES-CTS (RFC 3962: aes128/aes256-cts-hmac-sha1-96)
+ * and its RFC 8009 variant (aes128-cts-hmac-sha256-128,
+ * aes256-cts-hmac-sha384-192), parameterised by an {@link AesSpec}.
+ *
+ * @since 0.1.0
+ */
+import { createHmac, pbkdf2Sync, randomBytes } from "node:crypto"
+import { Result } from "effect"
+import { BLOCK_SIZE, ctsDecrypt, ctsEncryptInto, ZERO_IV } from "./aesCts.ts"
+import { IntegrityError } from "./errors.ts"
+import { deriveRandomAes, kdfHmacSha2, KERBEROS_LABEL, KeyPurpose, usageLabel } from "./keyDerivation.ts"
+import {
+  assertKeyLength,
+  constantTimeEqual,
+  derivedKeyCache,
+  type EncryptionProfile,
+  iterationCount
+} from "./profile.ts"
+
+/**
+ * What distinguishes one AES encryption type from another.
+ *
+ * - `rfc3962`: subkeys by DK (AES), PBKDF2-HMAC-SHA1 then DK(tkey,
+ *   "kerberos"), default 4096 iterations, HMAC-SHA1 over confounder and
+ *   plaintext.
+ * - `rfc8009`: subkeys by KDF-HMAC-SHA2, PBKDF2 over `name || 00 || salt`
+ *   then KDF(tkey, "kerberos"), default 32768 iterations, HMAC over
+ *   IV || ciphertext (encrypt-then-MAC).
+ *
+ * @since 0.1.0
+ */
+export interface AesSpec {
+  readonly enctype: number
+  readonly name: string
+  readonly checksumType: number
+  readonly family: "rfc3962" | "rfc8009"
+  readonly hash: "sha1" | "sha256" | "sha384"
+  /** AES key length in bytes: 16 or 32. */
+  readonly keyLength: 16 | 32
+  /** Truncated HMAC length in bytes; also the Kc and Ki length for RFC 8009. */
+  readonly macLength: number
+}
+
+/**
+ * Builds the {@link EncryptionProfile} of one AES encryption type.
+ *
+ * @since 0.1.0
+ */
+export const aesProfile = (spec: AesSpec): EncryptionProfile => {
+  const { enctype, family, hash, keyLength, macLength, name } = spec
+  const etm = family === "rfc8009"
+  const hmacKeyLength = etm ? macLength : keyLength
+  const derive = (key: Uint8Array, label: Uint8Array, length: number): Uint8Array =>
+    hash === "sha1" ? deriveRandomAes(key, label, length) : kdfHmacSha2(hash, key, label, length)
+  const saltPrefix = etm ? new TextEncoder().encode(`${name}\0`) : new Uint8Array(0)
+  const defaultIterations = etm ? 32768 : 4096
+
+  const encryptionKeys = derivedKeyCache((key, usage) => ({
+    ke: derive(key, usageLabel(usage, KeyPurpose.Encryption), keyLength),
+    ki: derive(key, usageLabel(usage, KeyPurpose.Integrity), hmacKeyLength)
+  }))
+  const checksumKey = derivedKeyCache((key, usage) =>
+    derive(key, usageLabel(usage, KeyPurpose.Checksum), hmacKeyLength)
+  )
+  // Failures are shared values: refusing forged input allocates nothing.
+  const tooShort = Result.fail(new IntegrityError({ enctype, reason: "TooShort" }))
+  const mismatch = Result.fail(new IntegrityError({ enctype, reason: "Mismatch" }))
+
+  const checksum = (key: Uint8Array, usage: number, data: Uint8Array): Uint8Array => {
+    assertKeyLength(name, key, keyLength)
+    return createHmac(hash, checksumKey(key, usage)).update(data).digest().subarray(0, macLength)
+  }
+
+  return {
+    enctype,
+    name,
+    keyLength,
+    checksumType: spec.checksumType,
+    checksumSize: macLength,
+    confounderSize: BLOCK_SIZE,
+    ciphertextLength: (plaintextLength) => BLOCK_SIZE + plaintextLength + macLength,
+    stringToKey: (password, salt, params) => {
+      const iterations = iterationCount(params, defaultIterations)
+      const saltp = saltPrefix.length === 0 ? salt : Buffer.concat([saltPrefix, salt])
+      const tkey = pbkdf2Sync(password, saltp, iterations, keyLength, hash)
+      return derive(tkey, KERBEROS_LABEL, keyLength)
+    },
+    randomToKey: (random) => {
+      assertKeyLength(name, random, keyLength)
+      return random.slice()
+    },
+    encrypt: (key, usage, plaintext, confounder) => {
+      assertKeyLength(name, key, keyLength)
+      const conf = confounder ?? randomBytes(BLOCK_SIZE)
+      if (conf.length !== BLOCK_SIZE) throw new RangeError(`confounder must be ${BLOCK_SIZE} bytes`)
+      const { ke, ki } = encryptionKeys(key, usage)
+      const length = BLOCK_SIZE + plaintext.length
+      const out = Buffer.allocUnsafe(length + macLength)
+      ctsEncryptInto(ke, conf, plaintext, out, 0)
+      const mac = createHmac(hash, ki)
+      if (etm) mac.update(ZERO_IV).update(out.subarray(0, length))
+      else mac.update(conf).update(plaintext)
+      out.set(mac.digest().subarray(0, macLength), length)
+      return out
+    },
+    decrypt: (key, usage, ciphertext) => {
+      assertKeyLength(name, key, keyLength)
+      if (ciphertext.length < BLOCK_SIZE + macLength) return tooShort
+      const { ke, ki } = encryptionKeys(key, usage)
+      const body = ciphertext.subarray(0, ciphertext.length - macLength)
+      const tag = ciphertext.subarray(ciphertext.length - macLength)
+      if (etm) {
+        const mac = createHmac(hash, ki).update(ZERO_IV).update(body).digest().subarray(0, macLength)
+        return constantTimeEqual(mac, tag) ? Result.succeed(ctsDecrypt(ke, body).subarray(BLOCK_SIZE)) : mismatch
+      }
+      const plain = ctsDecrypt(ke, body)
+      const mac = createHmac(hash, ki).update(plain).digest().subarray(0, macLength)
+      return constantTimeEqual(mac, tag) ? Result.succeed(plain.subarray(BLOCK_SIZE)) : mismatch
+    },
+    checksum,
+    verifyChecksum: (key, usage, data, cksum) =>
+      cksum.length === macLength && constantTimeEqual(checksum(key, usage, data), cksum)
+  }
+}

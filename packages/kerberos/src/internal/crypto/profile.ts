@@ -1,0 +1,151 @@
+/**
+ * The shape every encryption type exposes (RFC 3961 section 3), and the
+ * helpers the implementations share.
+ *
+ * @since 0.1.0
+ */
+import { timingSafeEqual } from "node:crypto"
+import type { Result } from "effect"
+import type { IntegrityError } from "./errors.ts"
+
+/**
+ * String-to-key parameters: the opaque `s2kparams` octets of ETYPE-INFO2
+ * (for the AES types four octets, the big-endian iteration count), or the
+ * iteration count itself.
+ *
+ * @since 0.1.0
+ */
+export type StringToKeyParams = Uint8Array | { readonly iterations: number }
+
+/**
+ * One encryption type with its associated checksum type. Keys, plaintexts and
+ * ciphertexts are raw bytes; `usage` is the RFC 4120 key usage number.
+ *
+ * @since 0.1.0
+ */
+export interface EncryptionProfile {
+  /** The enctype number (RFC 3961 section 8). */
+  readonly enctype: number
+  /** The enctype name, e.g. "aes256-cts-hmac-sha1-96". */
+  readonly name: string
+  /** Length of a protocol key in bytes. */
+  readonly keyLength: number
+  /** The checksum type keyed with this enctype's keys. */
+  readonly checksumType: number
+  /** Length of a checksum (and of the ciphertext integrity tag) in bytes. */
+  readonly checksumSize: number
+  /** Length of the random confounder prepended to every plaintext. */
+  readonly confounderSize: number
+  /** The ciphertext length for a plaintext of `plaintextLength` bytes. */
+  readonly ciphertextLength: (plaintextLength: number) => number
+  /**
+   * The long-term key of a password (UTF-8 bytes) and salt. Throws a
+   * `RangeError` on malformed or unreasonable `params`.
+   */
+  readonly stringToKey: (password: Uint8Array, salt: Uint8Array, params?: StringToKeyParams) => Uint8Array
+  /** A key from `keyLength` random bytes (the identity for AES and RC4). */
+  readonly randomToKey: (random: Uint8Array) => Uint8Array
+  /**
+   * Encrypts `plaintext` for `usage`. The confounder is random unless given
+   * (tests); it must then be `confounderSize` bytes.
+   */
+  readonly encrypt: (key: Uint8Array, usage: number, plaintext: Uint8Array, confounder?: Uint8Array) => Uint8Array
+  /** Decrypts and verifies; never throws on any `ciphertext`. */
+  readonly decrypt: (key: Uint8Array, usage: number, ciphertext: Uint8Array) => Result.Result<Uint8Array, IntegrityError>
+  /** The keyed checksum of `data` for `usage`. */
+  readonly checksum: (key: Uint8Array, usage: number, data: Uint8Array) => Uint8Array
+  /** Whether `checksum` is the checksum of `data`, compared in constant time. */
+  readonly verifyChecksum: (key: Uint8Array, usage: number, data: Uint8Array, checksum: Uint8Array) => boolean
+}
+
+/**
+ * The largest iteration count accepted (MIT's limit): a KDC asking for more,
+ * including the 2^32 that RFC 3962 gives "00 00 00 00", is refused rather
+ * than obeyed.
+ *
+ * @since 0.1.0
+ */
+export const MAX_ITERATIONS = 0xffffff
+
+/**
+ * The PBKDF2 iteration count named by `params`, or `fallback` without them.
+ *
+ * @since 0.1.0
+ */
+export const iterationCount = (params: StringToKeyParams | undefined, fallback: number): number => {
+  if (params === undefined) return fallback
+  let count: number
+  if (params instanceof Uint8Array) {
+    if (params.length !== 4) throw new RangeError(`s2kparams of ${params.length} octets; expected 4`)
+    count = new DataView(params.buffer, params.byteOffset, 4).getUint32(0)
+    if (count === 0) count = 2 ** 32
+  } else {
+    count = params.iterations
+  }
+  if (!Number.isInteger(count) || count < 1 || count > MAX_ITERATIONS) {
+    throw new RangeError(`iteration count ${count} outside 1..${MAX_ITERATIONS}`)
+  }
+  return count
+}
+
+/**
+ * Four-octet s2kparams for an iteration count.
+ *
+ * @since 0.1.0
+ */
+export const iterationParams = (iterations: number): Uint8Array => {
+  const params = new Uint8Array(4)
+  new DataView(params.buffer).setUint32(0, iterations)
+  return params
+}
+
+/**
+ * Constant-time equality of two byte strings; lengths are not secret.
+ *
+ * @since 0.1.0
+ */
+export const constantTimeEqual = (a: Uint8Array, b: Uint8Array): boolean =>
+  a.length === b.length && timingSafeEqual(a, b)
+
+/**
+ * Throws a `RangeError` unless `key` has `length` bytes. A wrong key length is
+ * a programming error, not an integrity failure.
+ *
+ * @since 0.1.0
+ */
+export const assertKeyLength = (name: string, key: Uint8Array, length: number): void => {
+  if (key.length !== length) throw new RangeError(`${name} key of ${key.length} bytes; expected ${length}`)
+}
+
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+const MAX_CACHED_USAGES = 64
+
+/**
+ * Memoises `derive(key, usage)` per key object and usage, so the hot path
+ * does not re-derive subkeys for every message. Each entry keeps a copy of the
+ * key bytes and is dropped if the caller's array has changed since.
+ *
+ * @since 0.1.0
+ */
+export const derivedKeyCache = <A>(derive: (key: Uint8Array, usage: number) => A) => {
+  const cache = new WeakMap<Uint8Array, { readonly snapshot: Uint8Array; readonly byUsage: Map<number, A> }>()
+  return (key: Uint8Array, usage: number): A => {
+    let entry = cache.get(key)
+    if (entry === undefined || !sameBytes(entry.snapshot, key)) {
+      entry = { snapshot: key.slice(), byUsage: new Map() }
+      cache.set(key, entry)
+    }
+    let derived = entry.byUsage.get(usage)
+    if (derived === undefined) {
+      if (entry.byUsage.size >= MAX_CACHED_USAGES) entry.byUsage.clear()
+      derived = derive(key, usage)
+      entry.byUsage.set(usage, derived)
+    }
+    return derived
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * RC4 stream cipher (the "ARCFOUR" algorithm, test vectors in RFC 6229).
+ *
+ * OpenSSL 3 only ships RC4 in its "legacy" provider, which Node.js does not
+ * load by default. NTLM session security (MS-NLMP section 3.4) and the NTLM
+ * key exchange still require it.
+ *
+ * @module
+ */
+
+/**
+ * A stateful RC4 keystream. Each call to {@link Rc4.process} continues the
+ * keystream where the previous call stopped, as NTLM's "RC4(Handle, ...)"
+ * requires.
+ */
+export class Rc4 {
+  private readonly s = new Uint8Array(256)
+  private i = 0
+  private j = 0
+
+  /**
+   * Runs the RC4 key schedule.
+   *
+   * @param key - 1 to 256 bytes; throws a `RangeError` otherwise.
+   */
+  constructor(key: Uint8Array) {
+    if (key.length < 1 || key.length > 256) {
+      throw new RangeError("RC4 key must be 1 to 256 bytes")
+    }
+    const s = this.s
+    for (let n = 0; n < 256; n++) s[n] = n
+    let j = 0
+    for (let n = 0; n < 256; n++) {
+      const t = s[n]!
+      j = (j + t + key[n % key.length]!) & 0xff
+      s[n] = s[j]!
+      s[j] = t
+    }
+  }
+
+  /**
+   * XORs `input` with the next `input.length` keystream bytes into `output`.
+   *
+   * @param output - defaults to a new array; may be `input` itself (in place)
+   *   and must be at least as long as `input`.
+   * @returns `output`.
+   */
+  process(input: Uint8Array, output: Uint8Array = new Uint8Array(input.length)): Uint8Array {
+    if (output.length < input.length) throw new RangeError("RC4 output is shorter than input")
+    const s = this.s
+    let i = this.i
+    let j = this.j
+    for (let n = 0; n < input.length; n++) {
+      i = (i + 1) & 0xff
+      const si = s[i]!
+      j = (j + si) & 0xff
+      const sj = s[j]!
+      s[i] = sj
+      s[j] = si
+      output[n] = input[n]! ^ s[(si + sj) & 0xff]!
+    }
+    this.i = i
+    this.j = j
+    return output
+  }
+
+  /** Zeroes the internal state. The instance must not be used afterwards. */
+  wipe(): void {
+    this.s.fill(0)
+    this.i = 0
+    this.j = 0
+  }
+}
