@@ -27,7 +27,7 @@ import { AsyncContextHandle, HandleTable } from "./handleTable.ts"
  * A completion callback: `callback(asyncContext, data)`. It may return an
  * Effect, which is run; its failures and defects are dropped.
  */
-export type AsyncNotifyCallback = (asyncContext: AsyncContextHandle, data: unknown) => Effect.Effect<void> | void
+export type AsyncNotifyCallback = (asyncContext: AsyncContextHandle, data: unknown) => Effect.Effect<unknown, unknown> | void
 
 interface CallSlot {
   status: number

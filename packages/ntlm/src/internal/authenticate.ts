@@ -47,15 +47,18 @@ const VERSION = 64
 const FIELDS = [LM, NT, DOMAIN, USER, WORKSTATION, SESSION_KEY] as const
 const MAX_NT_RESPONSE = 16 * 1024
 
-/** Encodes an AUTHENTICATE_MESSAGE; with a MIC the payload starts at 88. */
+/**
+ * Encodes an AUTHENTICATE_MESSAGE; with a MIC the payload starts at 88.
+ * Payloads follow the order Windows uses (names, responses, session key).
+ */
 export const encodeAuthenticate = (m: AuthenticateMessage): Uint8Array => {
   const header = m.mic !== undefined ? MIC_OFFSET + MIC_LENGTH : m.version !== undefined ? VERSION + 8 : FIXED
   const msg = layout(MessageType.AUTHENTICATE, header, [
-    [LM, m.lmChallengeResponse],
-    [NT, m.ntChallengeResponse],
     [DOMAIN, encodeString(m.flags, m.domain)],
     [USER, encodeString(m.flags, m.user)],
     [WORKSTATION, encodeString(m.flags, m.workstation)],
+    [LM, m.lmChallengeResponse],
+    [NT, m.ntChallengeResponse],
     [SESSION_KEY, m.encryptedRandomSessionKey ?? new Uint8Array(0)]
   ])
   writeU32(msg, 60, m.flags)

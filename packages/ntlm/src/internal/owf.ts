@@ -4,10 +4,9 @@
  *
  * @module
  */
-import { md4 } from "@effect-sspi/legacy-crypto"
+import { desEncryptBlock, md4 } from "@effect-sspi/legacy-crypto"
 import { oem, utf16le } from "./bytes.ts"
 import { hmacMd5 } from "./crypto.ts"
-import { desEncryptBlock } from "@effect-sspi/legacy-crypto"
 
 const LM_MAGIC = new TextEncoder().encode("KGS!@#$%")
 

@@ -1,0 +1,90 @@
+/**
+ * Test inputs and published outputs. Unless noted, values are from
+ * [MS-NLMP] section 4.2 (4.2.1 common values, 4.2.2 NTLMv1, 4.2.3 NTLMv1
+ * with client challenge, 4.2.4 NTLMv2).
+ */
+import { NegotiateFlags as F } from "../src/internal/constants.ts"
+
+export const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex")
+export const unhex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/\s+/g, ""), "hex"))
+
+// 4.2.1 Common Values
+export const USER = "User"
+export const DOMAIN = "Domain"
+export const PASSWORD = "Password"
+export const SERVER = "Server"
+export const WORKSTATION = "COMPUTER"
+export const RANDOM_SESSION_KEY = new Uint8Array(16).fill(0x55)
+export const TIME = 0n
+export const CLIENT_CHALLENGE = new Uint8Array(8).fill(0xaa)
+export const SERVER_CHALLENGE = unhex("0123456789abcdef")
+export const PLAINTEXT = unhex("50006c00610069006e007400650078007400") // "Plaintext" in UTF-16LE
+
+// 4.2.2: 33 82 02 e2
+export const FLAGS_V1 = (F.KEY_EXCH | F.KEY_56 | F.KEY_128 | F.VERSION | F.TARGET_TYPE_SERVER | F.ALWAYS_SIGN |
+  F.NTLM | F.SEAL | F.SIGN | F.OEM | F.UNICODE) >>> 0
+// 4.2.3: 33 82 0a 82
+export const FLAGS_V1_ESS = (F.KEY_56 | F.VERSION | F.EXTENDED_SESSIONSECURITY | F.TARGET_TYPE_SERVER |
+  F.ALWAYS_SIGN | F.NTLM | F.SEAL | F.SIGN | F.OEM | F.UNICODE) >>> 0
+// 4.2.4: 33 82 8a e2
+export const FLAGS_V2 = (F.KEY_EXCH | F.KEY_56 | F.KEY_128 | F.VERSION | F.TARGET_INFO |
+  F.EXTENDED_SESSIONSECURITY | F.TARGET_TYPE_SERVER | F.ALWAYS_SIGN | F.NTLM | F.SEAL | F.SIGN | F.OEM |
+  F.UNICODE) >>> 0
+
+/** 4.2.4.3 CHALLENGE_MESSAGE (TargetName "Server", TargetInfo NbDomainName "Domain", NbComputerName "Server"). */
+export const CHALLENGE_V2 = unhex(`
+  4e544c4d53535000 02000000 0c000c00 38000000 33828ae2 0123456789abcdef 0000000000000000
+  24002400 44000000 060070170000000f 530065007200760065007200
+  02000c00 44006f006d00610069006e00 01000c00 530065007200760065007200 00000000`)
+
+/** 4.2.4.3 TargetInfo: the AV pairs above (NbDomainName, NbComputerName, MsvAvEOL). */
+export const TARGET_INFO_V2 = unhex("02000c0044006f006d00610069006e0001000c005300650072007600650072000000 0000")
+
+/** 4.2.3.3 CHALLENGE_MESSAGE (NTLMv1 with client challenge, no TargetInfo). */
+export const CHALLENGE_V1_ESS = unhex(`
+  4e544c4d53535000 02000000 0c000c00 38000000 33820a82 0123456789abcdef 0000000000000000
+  0000000000000000 060070170000000f 530065007200760065007200`)
+
+/** 4.2.2.3 AUTHENTICATE_MESSAGE (NTLMv1). */
+export const AUTHENTICATE_V1 = unhex(`
+  4e544c4d53535000 03000000 18001800 6c000000 18001800 84000000 0c000c00 48000000
+  08000800 54000000 10001000 5c000000 10001000 9c000000 358280e2 0501280a0000000f
+  44006f006d00610069006e00 5500730065007200 43004f004d0050005500540045005200
+  98def7b87f88aa5dafe2df779688a172def11c7d5ccdef13
+  67c43011f30298a2ad35ece64f16331c44bdbed927841f94
+  518822b1b3f350c8958682ecbb3e3cb7`)
+
+/** 4.2.4.3 AUTHENTICATE_MESSAGE (NTLMv2). */
+export const AUTHENTICATE_V2 = unhex(`
+  4e544c4d53535000 03000000 18001800 6c000000 54005400 84000000 0c000c00 48000000
+  08000800 54000000 10001000 5c000000 10001000 d8000000 358288e2 0501280a0000000f
+  44006f006d00610069006e00 5500730065007200 43004f004d0050005500540045005200
+  86c35097ac9cec102554764a57cccc19 aaaaaaaaaaaaaaaa
+  68cd0ab851e51c96aabc927bebef6a1c 01010000 00000000 0000000000000000 aaaaaaaaaaaaaaaa 00000000
+  02000c0044006f006d00610069006e00 01000c00530065007200760065007200 00000000 00000000
+  c5dad2544fc9799094ce1ce90bc9d03e`)
+
+/**
+ * Not from MS-NLMP: interoperability vectors of Chromium's net/ntlm tests
+ * (ntlm_test_data.h), which extend the 4.2 values with a client timestamp,
+ * MsvAvFlags (MIC present), channel bindings and a target SPN. The channel
+ * binding example itself comes from the Microsoft Open Specifications blog
+ * post "NTLM and Channel Binding Hash (aka Extended Protection for
+ * Authentication)" (2013-03-26).
+ */
+export const chromium = {
+  negotiate: unhex("4e544c4d53535000 01000000 07820800 0000000020000000 0000000020000000"),
+  clientTimestamp: 131400439870000000n,
+  channelBindingsApplicationData: new Uint8Array([
+    ...new TextEncoder().encode("tls-server-end-point:"),
+    ...unhex("ea05fefecc6b0bd571dbbc5baa3ed45386d0446835f7b74c85621b9983475f95")
+  ]),
+  channelBindingsHash: unhex("6586e99d81c2fc984e47172fd4dd0310"),
+  spn: "HTTP/Server",
+  proof: unhex("8c0260dbef690662af9c42d50782d2ed"),
+  sessionBaseKey: unhex("623dbd071be7a530b6a95c2eb4982470"),
+  mic: unhex("f7361633f0ad9bdf4a7c421bc6b824a3"),
+  authenticate: unhex(
+    "4e544c4d535350000300000018001800580000008a008a00700000000c000c00fa0000000800080006010000100010000e0100000000000058000000038208000000000000000000f7361633f0ad9bdf4a7c421bc6b824a30000000000000000000000000000000000000000000000008c0260dbef690662af9c42d50782d2ed0101000000000000800bc8fd00d4d201aaaaaaaaaaaaaaaa0000000002000c0044006f006d00610069006e0001000c0053006500720076006500720006000400020000000a0010006586e99d81c2fc984e47172fd4dd03100900160048005400540050002f00530065007200760065007200000000000000000044006f006d00610069006e00550073006500720043004f004d0050005500540045005200"
+  )
+}
