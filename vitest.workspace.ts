@@ -7,5 +7,6 @@ export const projects = [
   "packages/legacy-crypto",
   "packages/core",
   "packages/ntlm",
-  "packages/kerberos"
+  "packages/kerberos",
+  "packages/interop-harness"
 ]

@@ -114,16 +114,24 @@ export const peersAvailableSync = (): PeerAvailability => {
   const apache = exists("/usr/sbin/apache2") && Fs.existsSync("/usr/lib/apache2/modules/mod_auth_gssapi.so")
   if (!apache) problems.push("apache2 / libapache2-mod-auth-gssapi is missing")
 
-  cached = {
+  const found: { [K in PeerKind]: boolean } = {
     gssapi,
     ntlm: gssapi && mech,
     ntlmAuth,
     krb5: gssapi && missingKrb.length === 0,
     spnego: gssapi,
     curl,
-    apache,
-    problems
+    apache
   }
+  // INTEROP_PEERS_DISABLE=ntlm,krb5 pretends those are missing (to check the
+  // skip / CI rule, or to run only some interop tests).
+  for (const k of (process.env["INTEROP_PEERS_DISABLE"] ?? "").split(",").map((x) => x.trim())) {
+    if (k in found) {
+      found[k as PeerKind] = false
+      problems.push(`${k} disabled by INTEROP_PEERS_DISABLE`)
+    }
+  }
+  cached = { ...found, problems }
   return cached
 }
 
@@ -177,7 +185,7 @@ const decide = (kinds: ReadonlyArray<PeerKind>): { ok: boolean; error?: PeersMis
  *
  * ```ts
  * const ok = requirePeersSync("ntlm")
- * it.effect.skipIf(!ok)("talks to gss-ntlmssp", () => ...)
+ * it.live.skipIf(!ok)("talks to gss-ntlmssp", () => ...) // it.live: real clock
  * ```
  */
 export const requirePeersSync = (...kinds: ReadonlyArray<PeerKind>): boolean => {

@@ -68,11 +68,27 @@ export interface SpawnOptions {
 
 const STDERR_LIMIT = 64 * 1024
 
+/** Signal the child's whole process group (it is spawned detached); ignore ESRCH. */
+const killGroup = (child: ChildProcess.ChildProcess, signal: NodeJS.Signals): void => {
+  if (child.pid === undefined) return
+  try {
+    process.kill(-child.pid, signal)
+  } catch {
+    try {
+      child.kill(signal)
+    } catch {
+      // already gone
+    }
+  }
+}
+
 /**
  * Start `command args` with `env` merged over `process.env` (a key set to
  * `undefined` is removed) and return it as a scoped {@link Peer}. When the
- * scope closes, stdin is closed and the process gets SIGTERM, then SIGKILL
- * after `killGrace`; release waits (bounded) for it to exit.
+ * scope closes, stdin is closed and the process group gets SIGTERM, then
+ * SIGKILL after `killGrace`; release waits (bounded) for it to exit. The
+ * child runs in its own process group (`detached`), so grandchildren are
+ * killed too.
  */
 export const spawn = (
   command: string,
@@ -90,7 +106,9 @@ export const spawn = (
       child = ChildProcess.spawn(command, [...args], {
         env: mergeEnv(env),
         cwd: options.cwd,
-        stdio: ["pipe", "pipe", "pipe"]
+        stdio: ["pipe", "pipe", "pipe"],
+        // own process group, so that release also reaches grandchildren
+        detached: true
       })
     } catch (e) {
       resume(Effect.fail(new PeerError({ reason: "Spawn", peer: name, message: String(e) })))
@@ -103,9 +121,7 @@ export const spawn = (
       child.off("error", onError)
       resume(Effect.succeed(child))
     })
-    return Effect.sync(() => {
-      child.kill("SIGKILL")
-    })
+    return Effect.sync(() => killGroup(child, "SIGKILL"))
   })
 
   const stop = (child: ChildProcess.ChildProcessWithoutNullStreams) =>
@@ -114,14 +130,18 @@ export const spawn = (
         resume(Effect.void)
         return
       }
-      const timer = setTimeout(() => child.kill("SIGKILL"), killGraceMs)
+      const timer = setTimeout(() => killGroup(child, "SIGKILL"), killGraceMs)
       child.once("exit", () => {
         clearTimeout(timer)
         resume(Effect.void)
       })
       child.stdin.end()
-      child.kill("SIGTERM")
-    }).pipe(Effect.timeoutOrElse({ duration: killGraceMs + 3000, orElse: () => Effect.void }))
+      killGroup(child, "SIGTERM")
+    }).pipe(
+      Effect.timeoutOrElse({ duration: killGraceMs + 3000, orElse: () => Effect.void }),
+      // whatever is left of the group (grandchildren) goes too
+      Effect.andThen(Effect.sync(() => killGroup(child, "SIGKILL")))
+    )
 
   return Effect.gen(function*() {
     const child = yield* Effect.acquireRelease(start, stop)

@@ -19,7 +19,8 @@
  * ```ts
  * import { Drivers, requirePeersSync } from "@effect-sspi/interop-harness"
  *
- * it.effect.skipIf(!requirePeersSync("ntlm"))("NTLM", () =>
+ * // it.live, not it.effect: peers run in real time (TestClock would freeze every time-out)
+ * it.live.skipIf(!requirePeersSync("ntlm"))("NTLM", () =>
  *   Effect.scoped(Effect.gen(function*() {
  *     const users = yield* Drivers.ntlmUserFile([{ domain: "EFFECT", user: "alice", password: "pw" }])
  *     const acceptor = yield* Drivers.gssPeer({ role: "accept", mech: "ntlm", env: { NTLM_USER_FILE: users } })

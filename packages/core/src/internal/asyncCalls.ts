@@ -8,7 +8,11 @@
  * - a callback set after completion runs once, on its own fiber;
  * - callbacks never run on the caller's stack: always on the call's fiber;
  * - free while pending: the call runs on and releases what it created; no
- *   callback runs.
+ *   callback runs;
+ * - the out values belong to whoever reads them (await): freeing or
+ *   reinitialising an async context whose successful result was never read
+ *   releases what the call created (a credential or a new context), since
+ *   nobody can reach it any more.
  */
 import { Cause, Deferred, Effect, Exit, FiberSet } from "effect"
 import type { AsyncCallResult } from "../AsyncCallResult.ts"
@@ -33,6 +37,12 @@ interface CallSlot {
   status: number
   readonly deferred: Deferred.Deferred<AsyncCallResult, SspiError>
   notified: boolean
+  /**
+   * Set when the call succeeded and nobody has read its result yet: releases
+   * what the call created. Reading the result clears it; freeing the async
+   * context first runs it.
+   */
+  release: Effect.Effect<void> | undefined
 }
 
 interface AsyncContextEntry {
@@ -87,7 +97,10 @@ export class AsyncCalls {
       if (entry === undefined) return Effect.fail(invalidAsyncContext())
       entry.freed = true
       entry.callback = undefined
-      return Effect.void
+      const release = entry.call?.release
+      if (release === undefined) return Effect.void
+      entry.call!.release = undefined
+      return release
     })
   }
 
@@ -96,8 +109,9 @@ export class AsyncCalls {
       if (entry.call !== undefined && entry.call.status === codes.SEC_I_ASYNC_CALL_PENDING) {
         return Effect.fail(new InvalidParameter({ detail: "the async context's call is still pending" }))
       }
+      const release = entry.call?.release ?? Effect.void
       entry.call = undefined
-      return Effect.void
+      return release
     })
   }
 
@@ -129,7 +143,11 @@ export class AsyncCalls {
     return Effect.flatMap(this.#entry(handle), (entry) =>
       entry.call === undefined
         ? Effect.fail(new InvalidParameter({ detail: "no call was made on this async context" }))
-        : Deferred.await(entry.call.deferred))
+        : Deferred.await(entry.call.deferred).pipe(Effect.tap(() =>
+          Effect.sync(() => {
+            if (entry.call !== undefined) entry.call.release = undefined
+          })
+        )))
   }
 
   /**
@@ -152,7 +170,8 @@ export class AsyncCalls {
       const slot: CallSlot = {
         status: codes.SEC_I_ASYNC_CALL_PENDING,
         deferred: Deferred.makeUnsafe<AsyncCallResult, SspiError>(),
-        notified: false
+        notified: false,
+        release: undefined
       }
       entry.call = slot
       const work = prepare().pipe(
@@ -172,6 +191,7 @@ export class AsyncCalls {
     const settle = Exit.isSuccess(exit)
       ? Effect.suspend(() => {
         slot.status = exit.value.status
+        slot.release = orphan(exit.value)
         return Deferred.succeed(slot.deferred, exit.value)
       })
       : Effect.suspend(() => {
@@ -180,7 +200,11 @@ export class AsyncCalls {
         return Deferred.fail(slot.deferred, error)
       })
     return Effect.andThen(settle, () => {
-      if (entry.freed) return Exit.isSuccess(exit) ? orphan(exit.value) : Effect.void
+      if (entry.freed) {
+        const release = slot.release ?? Effect.void
+        slot.release = undefined
+        return release
+      }
       const callback = entry.callback
       if (callback === undefined || slot.notified) return Effect.void
       slot.notified = true

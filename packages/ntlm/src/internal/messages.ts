@@ -15,11 +15,13 @@ export { type ChallengeMessage, decodeChallenge, encodeChallenge } from "./chall
 export { decodeNegotiate, encodeNegotiate, type NegotiateMessage } from "./negotiate.ts"
 export { decodeVersion, encodeVersion, NTLMSSP_REVISION_W2K3, type Version } from "./version.ts"
 
-/** The MessageType of `msg` after checking its signature and size. Never throws. */
+const isMessageType = (n: number): n is MessageType =>
+  n === MessageType.NEGOTIATE || n === MessageType.CHALLENGE || n === MessageType.AUTHENTICATE
+
+/** The MessageType of `msg` after checking its size and signature. Never throws. */
 export const peekMessageType = (msg: Uint8Array): Result.Result<MessageType, NtlmMalformed> => {
-  if (msg.length < 12) return checkHeader(msg, MessageType.NEGOTIATE, 12).pipe(Result.map(() => MessageType.NEGOTIATE))
-  const type = readU32(msg, 8)
-  const known = type === MessageType.NEGOTIATE || type === MessageType.CHALLENGE || type === MessageType.AUTHENTICATE
-  const expected: MessageType = known ? type : MessageType.NEGOTIATE
+  const type = msg.length >= 12 ? readU32(msg, 8) : 0
+  // An unknown type is checked against NEGOTIATE so that it fails as "unexpected message type".
+  const expected = isMessageType(type) ? type : MessageType.NEGOTIATE
   return checkHeader(msg, expected, 12).pipe(Result.map(() => expected))
 }

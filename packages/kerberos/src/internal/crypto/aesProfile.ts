@@ -53,7 +53,7 @@ export const aesProfile = (spec: AesSpec): EncryptionProfile => {
   const etm = family === "rfc8009"
   const hmacKeyLength = etm ? macLength : keyLength
   const derive = (key: Uint8Array, label: Uint8Array, length: number): Uint8Array =>
-    hash === "sha1" ? deriveRandomAes(key, label, length) : kdfHmacSha2(hash, key, label, length)
+    hash === "sha1" ? deriveRandomAes(key, label, length) : kdfHmacSha2(hash, key, label, length) // DK (RFC 3961) or KDF-HMAC-SHA2 (RFC 8009)
   const saltPrefix = etm ? new TextEncoder().encode(`${name}\0`) : new Uint8Array(0)
   const defaultIterations = etm ? 32768 : 4096
 

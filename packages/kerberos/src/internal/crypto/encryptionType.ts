@@ -22,6 +22,8 @@ export const EncryptionType = {
 } as const
 
 /**
+ * One of the supported encryption type numbers.
+ *
  * @since 0.1.0
  */
 export type EncryptionType = (typeof EncryptionType)[keyof typeof EncryptionType]
@@ -40,6 +42,8 @@ export const ChecksumType = {
 } as const
 
 /**
+ * One of the supported checksum type numbers.
+ *
  * @since 0.1.0
  */
 export type ChecksumType = (typeof ChecksumType)[keyof typeof ChecksumType]

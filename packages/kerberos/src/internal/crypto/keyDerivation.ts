@@ -18,6 +18,8 @@ import { nFold } from "./nfold.ts"
 export const KeyPurpose = { Checksum: 0x99, Encryption: 0xaa, Integrity: 0x55 } as const
 
 /**
+ * One of the three {@link KeyPurpose} octets.
+ *
  * @since 0.1.0
  */
 export type KeyPurpose = (typeof KeyPurpose)[keyof typeof KeyPurpose]
