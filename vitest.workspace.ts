@@ -5,8 +5,10 @@
  */
 export const projects = [
   "packages/legacy-crypto",
+  "packages/asn1",
   "packages/core",
   "packages/ntlm",
   "packages/kerberos",
+  "packages/negotiate",
   "packages/interop-harness"
 ]
