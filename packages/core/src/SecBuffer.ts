@@ -84,3 +84,21 @@ export const data = (bytes: Uint8Array): SecBuffer => new SecBuffer({ type: Buff
  */
 export const find = (buffers: ReadonlyArray<SecBuffer>, type: number): SecBuffer | undefined =>
   buffers.find((buffer) => buffer.baseType === type)
+
+/**
+ * A SECBUFFER_CHANNEL_BINDINGS buffer holding a SEC_CHANNEL_BINDINGS
+ * structure (eight little-endian 32-bit fields: initiator address type,
+ * length, offset; acceptor address type, length, offset; application data
+ * length, offset) with only application data, e.g.
+ * `"tls-server-end-point:" + certificate hash` (RFC 5929).
+ *
+ * @since 0.1.0
+ */
+export const channelBindings = (applicationData: Uint8Array): SecBuffer => {
+  const bytes = new Uint8Array(32 + applicationData.length)
+  const view = new DataView(bytes.buffer)
+  view.setUint32(24, applicationData.length, true)
+  view.setUint32(28, 32, true)
+  bytes.set(applicationData, 32)
+  return new SecBuffer({ type: BufferType.CHANNEL_BINDINGS, data: bytes })
+}

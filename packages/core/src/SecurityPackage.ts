@@ -115,6 +115,11 @@ export interface ContextAttributes {
   readonly NegotiationInfo: { readonly packageInfo: PackageInfo; readonly complete: boolean }
   /** SECPKG_ATTR_PACKAGE_INFO */
   readonly PackageInfo: PackageInfo
+  /**
+   * The package's own negotiated flags (NTLMSSP_NEGOTIATE_* for NTLM, the
+   * GSS flags for Kerberos); not a Windows attribute.
+   */
+  readonly PackageFlags: { readonly flags: number }
   /** SECPKG_ATTR_FLAGS: the negotiated ISC_RET_* / ASC_RET_* bits. */
   readonly Flags: { readonly flags: number }
   /** SECPKG_ATTR_LIFESPAN: milliseconds since the epoch. */

@@ -1,0 +1,95 @@
+/**
+ * Ticket and EncTicketPart (RFC 4120 section 5.3). A decoded ticket keeps
+ * its exact DER so that it is forwarded byte for byte.
+ *
+ * @since 0.1.0
+ */
+import * as Der from "../asn1/der.ts"
+import {
+  encodeEncryptedData,
+  encodeEncryptionKey,
+  encodePrincipalName,
+  type EncryptedData,
+  type EncryptionKey,
+  type PrincipalName,
+  readEncryptedData,
+  readEncryptionKey,
+  readPrincipalName
+} from "./common.ts"
+
+/** Ticket. */
+export interface Ticket {
+  readonly realm: string
+  readonly sname: PrincipalName
+  readonly encPart: EncryptedData
+  /** The ticket's DER, as received. */
+  readonly der: Uint8Array
+}
+
+export const encodeTicket = (t: Omit<Ticket, "der">): Uint8Array =>
+  Der.application(
+    1,
+    Der.sequence(
+      Der.explicit(0, Der.integer(5)),
+      Der.explicit(1, Der.generalString(t.realm)),
+      Der.explicit(2, encodePrincipalName(t.sname)),
+      Der.explicit(3, encodeEncryptedData(t.encPart))
+    )
+  )
+
+export const readTicket = (node: Der.Node): Ticket => {
+  const f = Der.fields(node, "Ticket", 1)
+  if (Der.readInteger(Der.need(f, 0, "Ticket")) !== 5) Der.fail("Ticket: tkt-vno is not 5")
+  return {
+    realm: Der.readString(Der.need(f, 1, "Ticket")),
+    sname: readPrincipalName(Der.need(f, 2, "Ticket")),
+    encPart: readEncryptedData(Der.need(f, 3, "Ticket")),
+    der: Der.tlv(node.tag, node.content)
+  }
+}
+
+/** EncTicketPart (the fields an acceptor uses). */
+export interface EncTicketPart {
+  readonly flags: number
+  readonly key: EncryptionKey
+  readonly crealm: string
+  readonly cname: PrincipalName
+  readonly authtime: number
+  readonly starttime?: number | undefined
+  readonly endtime: number
+  readonly renewTill?: number | undefined
+}
+
+export const encodeEncTicketPart = (t: EncTicketPart): Uint8Array =>
+  Der.application(
+    3,
+    Der.sequence(
+      Der.explicit(0, Der.flags32(t.flags)),
+      Der.explicit(1, encodeEncryptionKey(t.key)),
+      Der.explicit(2, Der.generalString(t.crealm)),
+      Der.explicit(3, encodePrincipalName(t.cname)),
+      Der.explicit(4, Der.sequence(Der.explicit(0, Der.integer(1)), Der.explicit(1, Der.octets(new Uint8Array(0))))),
+      Der.explicit(5, Der.kerberosTime(t.authtime)),
+      Der.explicit(6, t.starttime === undefined ? undefined : Der.kerberosTime(t.starttime)),
+      Der.explicit(7, Der.kerberosTime(t.endtime)),
+      Der.explicit(8, t.renewTill === undefined ? undefined : Der.kerberosTime(t.renewTill))
+    )
+  )
+
+export const readEncTicketPart = (node: Der.Node): EncTicketPart => {
+  const f = Der.fields(node, "EncTicketPart", 3)
+  const w = "EncTicketPart"
+  return {
+    flags: Der.readFlags(Der.need(f, 0, w)),
+    key: readEncryptionKey(Der.need(f, 1, w)),
+    crealm: Der.readString(Der.need(f, 2, w)),
+    cname: readPrincipalName(Der.need(f, 3, w)),
+    authtime: Der.readTime(Der.need(f, 5, w)),
+    starttime: Der.opt(f, 6, Der.readTime),
+    endtime: Der.readTime(Der.need(f, 7, w)),
+    renewTill: Der.opt(f, 8, Der.readTime)
+  }
+}
+
+export const decodeTicket = Der.decodeWith((bytes) => readTicket(Der.parse(bytes)))
+export const decodeEncTicketPart = Der.decodeWith((bytes) => readEncTicketPart(Der.parse(bytes)))

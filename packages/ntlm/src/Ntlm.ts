@@ -1,0 +1,172 @@
+/**
+ * The NTLM security package: NTLMv2 with extended session security, key
+ * exchange, 128-bit keys, MIC and channel bindings; NTLMv1 only when a
+ * credential turns it on.
+ *
+ * @since 0.1.0
+ */
+import { hostname } from "node:os"
+import { Effect, Redacted } from "effect"
+import { Flags, SecurityError, type SecurityPackage } from "@effect-sspi/core"
+import { accept, type ServerNames } from "./internal/acceptor.ts"
+import { initialize } from "./internal/initiator.ts"
+import { lmowfv1, ntowfv1 } from "./internal/owf.ts"
+import { protection } from "./internal/protection.ts"
+import { type NtlmContext, type NtlmCredential, wipeContext } from "./internal/state.ts"
+import { UserStore } from "./UserStore.ts"
+
+/**
+ * The authentication data of AcquireCredentialsHandle for NTLM: a user with
+ * a password or an NT hash (outbound), and/or a user store (inbound; the
+ * package's store when absent).
+ *
+ * @since 0.1.0
+ */
+export interface NtlmAuthData {
+  readonly user?: string
+  readonly domain?: string
+  readonly workstation?: string
+  readonly password?: Redacted.Redacted<string>
+  /** NTOWFv1 (16 bytes), instead of a password. */
+  readonly ntHash?: Redacted.Redacted<Uint8Array>
+  /** Allows NTLMv1/LM: the initiator sends NTLMv1 responses; the acceptor accepts them. Off by default. */
+  readonly allowNtlmV1?: boolean
+  readonly userStore?: UserStore["Service"]
+}
+
+/**
+ * Package options.
+ *
+ * @since 0.1.0
+ */
+export interface NtlmOptions {
+  /** The acceptor's users; needed to accept, not to initiate. */
+  readonly userStore?: UserStore["Service"] | undefined
+  /** Names announced in CHALLENGE; defaults from the host name and domain "WORKGROUP". */
+  readonly serverNames?: Partial<ServerNames> | undefined
+  /** NTLMv2 timestamp window; default 30 minutes (MSV1_0_MAX_NTLM3_LIFE). */
+  readonly maxClockSkewMs?: number | undefined
+}
+
+/**
+ * SecPkgInfo of NTLM, as Windows reports it.
+ *
+ * @since 0.1.0
+ */
+export const info: SecurityPackage.PackageInfo = {
+  name: "NTLM",
+  comment: "NTLM Security Package",
+  capabilities: 0x00082b37,
+  version: 1,
+  rpcId: 10,
+  maxToken: 2888
+}
+
+const acquire = (store: UserStore["Service"] | undefined) =>
+(
+  request: SecurityPackage.AcquireCredentialsRequest
+): Effect.Effect<SecurityPackage.CredentialGrant<NtlmCredential>, SecurityError.SspiError> =>
+  Effect.suspend((): Effect.Effect<SecurityPackage.CredentialGrant<NtlmCredential>, SecurityError.SspiError> => {
+    const auth = (request.authData ?? {}) as NtlmAuthData
+    const outbound = (request.credentialUse & Flags.CredentialUse.OUTBOUND) !== 0
+    const inbound = (request.credentialUse & Flags.CredentialUse.INBOUND) !== 0
+    const [principalDomain, principalUser] = splitPrincipal(request.principal)
+    const user = auth.user ?? principalUser
+    if (outbound && (user === undefined || (auth.password === undefined && auth.ntHash === undefined))) {
+      return Effect.fail(new SecurityError.NoCredentials({ detail: "NTLM needs a user and a password or NT hash" }))
+    }
+    if (auth.ntHash !== undefined && Redacted.value(auth.ntHash).length !== 16) {
+      return Effect.fail(new SecurityError.InvalidParameter({ detail: "an NT hash is 16 bytes" }))
+    }
+    const password = auth.password === undefined ? undefined : Redacted.value(auth.password)
+    const credential: NtlmCredential = {
+      user: user ?? "",
+      domain: auth.domain ?? principalDomain ?? "",
+      workstation: auth.workstation ?? "",
+      ntHash: !outbound ? undefined : auth.ntHash !== undefined
+        ? Redacted.value(auth.ntHash).slice()
+        : ntowfv1(password!),
+      lmHash: outbound && auth.allowNtlmV1 === true && password !== undefined ? lmowfv1(password) : undefined,
+      allowNtlmV1: auth.allowNtlmV1 === true,
+      store: inbound ? auth.userStore ?? store : undefined
+    }
+    return Effect.succeed({ credential, expiry: Infinity })
+  })
+
+/** `DOMAIN\user` or `user@domain` → [domain, user]. */
+const splitPrincipal = (principal: string | undefined): [string | undefined, string | undefined] => {
+  if (principal === undefined || principal === "") return [undefined, undefined]
+  const slash = principal.indexOf("\\")
+  if (slash >= 0) return [principal.slice(0, slash), principal.slice(slash + 1)]
+  const at = principal.lastIndexOf("@")
+  return at >= 0 ? [principal.slice(at + 1), principal.slice(0, at)] : [undefined, principal]
+}
+
+const queryAttribute = <K extends SecurityPackage.PackageAttribute>(
+  state: NtlmContext,
+  attribute: K
+): Effect.Effect<SecurityPackage.ContextAttributes[K], SecurityError.SspiError> => {
+  const answer = (value: SecurityPackage.ContextAttributes[SecurityPackage.PackageAttribute]) =>
+    Effect.succeed(value as SecurityPackage.ContextAttributes[K])
+  const complete = state.phase === "done" && state.session !== undefined
+  switch (attribute) {
+    case "Sizes":
+      return answer({ maxToken: info.maxToken, maxSignature: 16, blockSize: 0, securityTrailer: 16 })
+    case "NegotiationInfo":
+      return answer({ packageInfo: info, complete })
+    case "PackageFlags":
+      return answer({ flags: state.flags >>> 0 })
+    case "Names":
+      return complete ? answer({ userName: state.userName }) : Effect.fail(new SecurityError.NoContext({}))
+    case "NativeNames":
+      return complete
+        ? answer({ clientName: state.userName, serverName: "" })
+        : Effect.fail(new SecurityError.NoContext({}))
+    case "SessionKey":
+      return state.exportedSessionKey === undefined
+        ? Effect.fail(new SecurityError.NoContext({}))
+        : answer({ key: state.exportedSessionKey.slice() })
+    default:
+      return Effect.fail(new SecurityError.UnsupportedFunction({}))
+  }
+}
+
+/**
+ * Builds the NTLM package.
+ *
+ * @since 0.1.0
+ */
+export const make = (options: NtlmOptions = {}): SecurityPackage.SecurityPackage<NtlmCredential, NtlmContext> => {
+  const host = hostname().split(".")[0]!.toUpperCase()
+  const names: ServerNames = {
+    netbiosDomain: options.serverNames?.netbiosDomain ?? "WORKGROUP",
+    netbiosComputer: options.serverNames?.netbiosComputer ?? host,
+    dnsDomain: options.serverNames?.dnsDomain ?? "",
+    dnsComputer: options.serverNames?.dnsComputer ?? hostname()
+  }
+  return {
+    info,
+    acquireCredentials: acquire(options.userStore),
+    freeCredentials: (credential) =>
+      Effect.sync(() => {
+        credential.ntHash?.fill(0)
+        credential.lmHash?.fill(0)
+      }),
+    initialize,
+    accept: accept({ names, maxClockSkewMs: options.maxClockSkewMs ?? 30 * 60_000 }),
+    deleteContext: (state) => Effect.sync(() => wipeContext(state)),
+    queryAttribute,
+    ...protection
+  }
+}
+
+/**
+ * The NTLM package with the {@link UserStore} from the context, for
+ * `SecurityPackages.layer(Ntlm.withUserStore())`.
+ *
+ * @since 0.1.0
+ */
+export const withUserStore = (
+  options: Omit<NtlmOptions, "userStore"> = {}
+): Effect.Effect<SecurityPackage.SecurityPackage<NtlmCredential, NtlmContext>, never, UserStore> =>
+  UserStore.useSync((store) => make({ ...options, userStore: store }))

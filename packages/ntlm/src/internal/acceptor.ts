@@ -1,0 +1,222 @@
+/**
+ * The NTLM acceptor ([MS-NLMP] 3.2.5): CHALLENGE in answer to NEGOTIATE,
+ * then the check of AUTHENTICATE against the user store.
+ *
+ * Every authentication failure (unknown user, wrong password, bad MIC) is
+ * the same SEC_E_LOGON_DENIED, so a client learns nothing about which.
+ */
+import { randomBytes, timingSafeEqual } from "node:crypto"
+import { SecBuffer, SecurityError, type SecurityPackage } from "@effect-sspi/core"
+import { Effect, Option, Result } from "effect"
+import { avString, avTimestamp, fileTimeFromUnixMillis, findAvPair, avFlagsOf } from "./avpairs.ts"
+import { AvFlags, AvId, NegotiateFlags as F } from "./constants.ts"
+import { encryptSessionKey, keyExchangeKeyV1 } from "./keys.ts"
+import { decodeAuthenticate, decodeNegotiate, encodeChallenge, type AuthenticateMessage } from "./messages.ts"
+import { computeMic } from "./mic.ts"
+import { ntowfv2 } from "./owf.ts"
+import { computeResponseV1, decodeNtlmv2Response, ntProofStr, sessionBaseKeyV2 } from "./responses.ts"
+import { NtlmSessionSecurity } from "./session.ts"
+import { ourVersion } from "./initiator.ts"
+import {
+  bindingsHash,
+  contextAttributes,
+  inputToken,
+  invalidToken,
+  type NtlmContext,
+  type NtlmCredential,
+  offeredFlags
+} from "./state.ts"
+import type { StoredUser } from "../UserStore.ts"
+
+/** The names the server announces in its CHALLENGE. */
+export interface ServerNames {
+  readonly netbiosDomain: string
+  readonly netbiosComputer: string
+  readonly dnsDomain: string
+  readonly dnsComputer: string
+}
+
+/** Acceptor policy. */
+export interface AcceptorOptions {
+  readonly names: ServerNames
+  /** How far the client's NTLMv2 timestamp may be from now (MSV1_0_MAX_NTLM3_LIFE: 30 minutes). */
+  readonly maxClockSkewMs: number
+}
+
+type Step = SecurityPackage.HandshakeStep<NtlmContext>
+
+const ZERO16 = new Uint8Array(16)
+const denied = () => new SecurityError.LogonDenied({})
+
+/** Chooses the flags of the CHALLENGE from the client's NEGOTIATE. */
+const chooseFlags = (client: number): number => {
+  let flags = (client & offeredFlags & ~(F.UNICODE | F.OEM)) | F.NTLM | F.TARGET_INFO | F.TARGET_TYPE_SERVER
+  flags |= (client & F.UNICODE) !== 0 ? F.UNICODE : F.OEM
+  if ((client & F.REQUEST_TARGET) !== 0) flags |= F.REQUEST_TARGET
+  return flags
+}
+
+const challengeLeg = (
+  options: AcceptorOptions,
+  request: SecurityPackage.HandshakeRequest
+): Result.Result<Step, SecurityError.SspiError> =>
+  Result.gen(function*() {
+    const negotiateBytes = yield* inputToken(request.input)
+    const negotiate = yield* Result.mapError(decodeNegotiate(negotiateBytes), invalidToken)
+    const flags = chooseFlags(negotiate.flags)
+    const serverChallenge = randomBytes(8)
+    const { names } = options
+    const challengeBytes = encodeChallenge({
+      flags,
+      serverChallenge,
+      targetName: names.netbiosDomain,
+      targetInfo: [
+        avString(AvId.MsvAvNbDomainName, names.netbiosDomain),
+        avString(AvId.MsvAvNbComputerName, names.netbiosComputer),
+        avString(AvId.MsvAvDnsDomainName, names.dnsDomain),
+        avString(AvId.MsvAvDnsComputerName, names.dnsComputer),
+        avTimestamp(fileTimeFromUnixMillis(request.now))
+      ],
+      ...((flags & F.VERSION) !== 0 ? { version: ourVersion } : {})
+    })
+    return {
+      status: "SEC_I_CONTINUE_NEEDED" as const,
+      state: {
+        role: "server" as const,
+        phase: "authenticate" as const,
+        flags,
+        negotiate: negotiateBytes.slice(),
+        challenge: challengeBytes,
+        serverChallenge,
+        userName: "",
+        exportedSessionKey: undefined,
+        session: undefined
+      },
+      output: [SecBuffer.token(challengeBytes)],
+      attributes: 0,
+      expiry: Infinity
+    }
+  })
+
+const equal = (a: Uint8Array, b: Uint8Array) => a.length === b.length && timingSafeEqual(a, b)
+
+/** Verifies the response; gives the key exchange key, or fails with LogonDenied / TimeSkew. */
+const verifyResponse = (
+  credential: NtlmCredential,
+  state: NtlmContext,
+  message: AuthenticateMessage,
+  user: StoredUser,
+  options: AcceptorOptions,
+  now: number,
+  bindings: Uint8Array | undefined
+): Result.Result<{ readonly keyExchangeKey: Uint8Array; readonly micPresent: boolean }, SecurityError.SspiError> => {
+  const nt = message.ntChallengeResponse
+  if (nt.length === 24) {
+    if (!credential.allowNtlmV1) return Result.fail(denied())
+    const expected = computeResponseV1({
+      flags: state.flags,
+      ntHash: user.ntHash,
+      lmHash: new Uint8Array(16),
+      serverChallenge: state.serverChallenge,
+      clientChallenge: message.lmChallengeResponse.subarray(0, 8)
+    })
+    if (!equal(expected.ntChallengeResponse, nt)) return Result.fail(denied())
+    return Result.succeed({
+      keyExchangeKey: keyExchangeKeyV1({
+        flags: state.flags,
+        sessionBaseKey: expected.sessionBaseKey,
+        lmChallengeResponse: message.lmChallengeResponse,
+        serverChallenge: state.serverChallenge,
+        lmHash: new Uint8Array(16)
+      }),
+      micPresent: false
+    })
+  }
+  return Result.gen(function*() {
+    const response = yield* Result.mapError(decodeNtlmv2Response(nt), invalidToken)
+    const skew = Math.abs(Number(response.timestamp - fileTimeFromUnixMillis(now)) / 10_000)
+    // servers SHOULD also accept clients that used an empty domain for the key (3.2.5.1.2)
+    let responseKey = ntowfv2(user.ntHash, message.user, message.domain)
+    let proof = ntProofStr(responseKey, state.serverChallenge, response.temp)
+    if (!equal(proof, response.ntProofStr) && message.domain !== "") {
+      responseKey.fill(0)
+      responseKey = ntowfv2(user.ntHash, message.user, "")
+      proof = ntProofStr(responseKey, state.serverChallenge, response.temp)
+    }
+    if (!equal(proof, response.ntProofStr)) {
+      responseKey.fill(0)
+      return yield* Result.fail(denied())
+    }
+    if (skew > options.maxClockSkewMs) return yield* Result.fail(new SecurityError.TimeSkew({}))
+    const clientBindings = findAvPair(response.avPairs, AvId.MsvAvChannelBindings)?.value
+    if (bindings !== undefined) {
+      const sent = clientBindings ?? ZERO16
+      if (!equal(sent, bindings)) return yield* Result.fail(new SecurityError.BadBindings({}))
+    }
+    const keyExchangeKey = sessionBaseKeyV2(responseKey, proof)
+    responseKey.fill(0)
+    return { keyExchangeKey, micPresent: (avFlagsOf(response.avPairs) & AvFlags.MIC_PRESENT) !== 0 }
+  })
+}
+
+const authenticateLeg = (
+  credential: NtlmCredential,
+  state: NtlmContext,
+  options: AcceptorOptions,
+  request: SecurityPackage.HandshakeRequest
+): Effect.Effect<Step, SecurityError.SspiError> =>
+  Effect.gen(function*() {
+    const bytes = yield* Effect.fromResult(inputToken(request.input))
+    const { message, micOffset } = yield* Effect.fromResult(Result.mapError(decodeAuthenticate(bytes), invalidToken))
+    const bindings = yield* Effect.fromResult(bindingsHash(request.input))
+    if (message.ntChallengeResponse.length === 0) return yield* denied() // anonymous: not allowed
+    const store = credential.store
+    if (store === undefined) return yield* new SecurityError.NoCredentials({ detail: "no NTLM user store" })
+    const found = yield* store.lookup(message.domain, message.user)
+    if (Option.isNone(found)) return yield* denied()
+    const user = found.value
+    const verified = verifyResponse(credential, state, message, user, options, request.now, bindings)
+    user.ntHash.fill(0)
+    const { keyExchangeKey, micPresent } = yield* Effect.fromResult(verified)
+    const flags = state.flags
+    const keyExchange = (flags & F.KEY_EXCH) !== 0 && (flags & (F.SIGN | F.SEAL)) !== 0
+    const encrypted = message.encryptedRandomSessionKey
+    if (keyExchange && (encrypted === undefined || encrypted.length !== 16)) {
+      return yield* new SecurityError.InvalidToken({ detail: "missing encrypted session key" })
+    }
+    const exportedSessionKey = keyExchange ? encryptSessionKey(keyExchangeKey, encrypted!) : keyExchangeKey.slice()
+    keyExchangeKey.fill(0)
+    if (micPresent) {
+      const mic = message.mic
+      const expected = micOffset === undefined || mic === undefined
+        ? undefined
+        : computeMic(exportedSessionKey, state.negotiate, state.challenge, bytes, micOffset)
+      if (expected === undefined || !equal(expected, mic!)) {
+        exportedSessionKey.fill(0)
+        return yield* denied()
+      }
+    }
+    state.userName = message.domain === "" ? message.user : `${message.domain}\\${message.user}`
+    state.exportedSessionKey = exportedSessionKey
+    state.session = new NtlmSessionSecurity({ flags, exportedSessionKey, side: "server" })
+    state.phase = "done"
+    return {
+      status: "SEC_E_OK" as const,
+      state,
+      output: [],
+      attributes: contextAttributes("server", request.contextReq, flags),
+      expiry: Infinity
+    }
+  })
+
+/** AcceptSecurityContext for NTLM. */
+export const accept = (options: AcceptorOptions) =>
+(
+  credential: NtlmCredential,
+  state: NtlmContext | undefined,
+  request: SecurityPackage.HandshakeRequest
+): Effect.Effect<Step, SecurityError.SspiError> => {
+  if (state === undefined) return Effect.fromResult(challengeLeg(options, request))
+  if (state.role !== "server" || state.phase !== "authenticate") return Effect.fail(new SecurityError.OutOfSequence({}))
+  return authenticateLeg(credential, state, options, request)
+}

@@ -1,0 +1,180 @@
+/**
+ * The NTLM initiator ([MS-NLMP] 3.1.5): NEGOTIATE, then AUTHENTICATE in
+ * answer to the server's CHALLENGE.
+ */
+import { randomBytes } from "node:crypto"
+import { SecBuffer, SecurityError, type SecurityPackage } from "@effect-sspi/core"
+import { Effect, Result } from "effect"
+import {
+  avFlags,
+  avFlagsOf,
+  avTimestampOf,
+  encodeAvPairs,
+  fileTimeFromUnixMillis,
+  type AvPair,
+  avString
+} from "./avpairs.ts"
+import { encodeAuthenticate, encodeNegotiate, decodeChallenge, NTLMSSP_REVISION_W2K3 } from "./messages.ts"
+import { AvFlags, AvId, NegotiateFlags as F } from "./constants.ts"
+import { encryptSessionKey, keyExchangeKeyV1 } from "./keys.ts"
+import { computeMic } from "./mic.ts"
+import { ntowfv2 } from "./owf.ts"
+import { computeResponseV1, computeResponseV2, type Responses } from "./responses.ts"
+import { NtlmSessionSecurity } from "./session.ts"
+import {
+  bindingsHash,
+  contextAttributes,
+  inputToken,
+  invalidToken,
+  type NtlmContext,
+  type NtlmCredential,
+  offeredFlags
+} from "./state.ts"
+
+/** The VERSION we announce: 10.0, NTLMSSP revision 15. */
+export const ourVersion = { major: 10, minor: 0, build: 0, revision: NTLMSSP_REVISION_W2K3 } as const
+
+const ZERO16 = new Uint8Array(16)
+
+type Step = SecurityPackage.HandshakeStep<NtlmContext>
+
+/** The first leg: a NEGOTIATE message. */
+const negotiate = (): Step => {
+  const negotiateBytes = encodeNegotiate({ flags: offeredFlags, version: ourVersion })
+  return {
+    status: "SEC_I_CONTINUE_NEEDED",
+    state: {
+      role: "client",
+      phase: "challenge",
+      flags: offeredFlags,
+      negotiate: negotiateBytes,
+      challenge: new Uint8Array(0),
+      serverChallenge: new Uint8Array(0),
+      userName: "",
+      exportedSessionKey: undefined,
+      session: undefined
+    },
+    output: [SecBuffer.token(negotiateBytes)],
+    attributes: 0,
+    expiry: Infinity
+  }
+}
+
+/** The AV pairs the client sends back: the server's, plus flags, target name and channel bindings. */
+const clientTargetInfo = (
+  server: ReadonlyArray<AvPair>,
+  withMic: boolean,
+  targetName: string | undefined,
+  bindings: Uint8Array | undefined
+): Uint8Array => {
+  const pairs = server.filter((p) =>
+    p.id !== AvId.MsvAvFlags && p.id !== AvId.MsvAvTargetName && p.id !== AvId.MsvAvChannelBindings
+  )
+  const flags = avFlagsOf(server) | (withMic ? AvFlags.MIC_PRESENT : 0)
+  if (flags !== 0) pairs.push(avFlags(flags))
+  pairs.push({ id: AvId.MsvAvChannelBindings, value: bindings ?? ZERO16 })
+  if (targetName !== undefined) pairs.push(avString(AvId.MsvAvTargetName, targetName))
+  return encodeAvPairs(pairs)
+}
+
+/** The second leg: AUTHENTICATE in answer to CHALLENGE. */
+const authenticate = (
+  credential: NtlmCredential,
+  state: NtlmContext,
+  request: SecurityPackage.HandshakeRequest
+): Result.Result<Step, SecurityError.SspiError> =>
+  Result.gen(function*() {
+    const challengeBytes = yield* inputToken(request.input)
+    const challenge = yield* Result.mapError(decodeChallenge(challengeBytes), invalidToken)
+    const ntHash = credential.ntHash
+    if (ntHash === undefined) return yield* Result.fail(new SecurityError.NoCredentials({}))
+    const bindings = yield* bindingsHash(request.input)
+    const flags = challenge.flags & offeredFlags | (challenge.flags & F.TARGET_INFO)
+    const serverPairs = challenge.targetInfo ?? []
+    const serverTime = avTimestampOf(serverPairs)
+    const clientChallenge = randomBytes(8)
+    let responses: Responses
+    let keyExchangeKey: Uint8Array
+    let withMic = false
+    if (credential.allowNtlmV1) {
+      responses = computeResponseV1({
+        flags,
+        ntHash,
+        lmHash: credential.lmHash ?? new Uint8Array(16),
+        serverChallenge: challenge.serverChallenge,
+        clientChallenge
+      })
+      keyExchangeKey = keyExchangeKeyV1({
+        flags,
+        sessionBaseKey: responses.sessionBaseKey,
+        lmChallengeResponse: responses.lmChallengeResponse,
+        serverChallenge: challenge.serverChallenge,
+        lmHash: credential.lmHash ?? new Uint8Array(16)
+      })
+    } else {
+      withMic = serverTime !== undefined
+      const responseKey = ntowfv2(ntHash, credential.user, credential.domain)
+      const v2 = computeResponseV2({
+        responseKey,
+        serverChallenge: challenge.serverChallenge,
+        clientChallenge,
+        timestamp: serverTime ?? fileTimeFromUnixMillis(request.now),
+        targetInfo: clientTargetInfo(serverPairs, withMic, request.targetName, bindings)
+      })
+      responseKey.fill(0)
+      // with a server timestamp the LM response is all zeros ([MS-NLMP] 3.1.5.1.2)
+      responses = withMic ? { ...v2, lmChallengeResponse: new Uint8Array(24) } : v2
+      keyExchangeKey = v2.sessionBaseKey
+    }
+    const keyExchange = (flags & F.KEY_EXCH) !== 0 && (flags & (F.SIGN | F.SEAL)) !== 0
+    const exportedSessionKey = keyExchange ? randomBytes(16) : keyExchangeKey.slice()
+    const message = {
+      flags,
+      lmChallengeResponse: responses.lmChallengeResponse,
+      ntChallengeResponse: responses.ntChallengeResponse,
+      domain: credential.domain,
+      user: credential.user,
+      workstation: credential.workstation,
+      ...(keyExchange ? { encryptedRandomSessionKey: encryptSessionKey(keyExchangeKey, exportedSessionKey) } : {}),
+      ...((flags & F.VERSION) !== 0 ? { version: ourVersion } : {}),
+      ...(withMic ? { mic: ZERO16 } : {})
+    }
+    const authenticateBytes = encodeAuthenticate(message)
+    if (withMic) {
+      const mic = computeMic(exportedSessionKey, state.negotiate, challengeBytes, authenticateBytes, 72)
+      authenticateBytes.set(mic, 72)
+    }
+    keyExchangeKey.fill(0)
+    responses.sessionBaseKey.fill(0)
+    state.flags = flags
+    state.challenge = challengeBytes.slice()
+    state.serverChallenge = challenge.serverChallenge.slice()
+    state.userName = credential.domain === "" ? credential.user : `${credential.domain}\\${credential.user}`
+    state.exportedSessionKey = exportedSessionKey
+    state.session = new NtlmSessionSecurity({ flags, exportedSessionKey, side: "client" })
+    state.phase = "done"
+    return {
+      status: "SEC_E_OK" as const,
+      state,
+      output: [SecBuffer.token(authenticateBytes)],
+      attributes: contextAttributes("client", request.contextReq, flags),
+      expiry: Infinity
+    }
+  })
+
+/** InitializeSecurityContext for NTLM. */
+export const initialize = (
+  credential: NtlmCredential,
+  state: NtlmContext | undefined,
+  request: SecurityPackage.HandshakeRequest
+): Effect.Effect<Step, SecurityError.SspiError> => {
+  if (state === undefined) {
+    return credential.ntHash === undefined
+      ? Effect.fail(new SecurityError.NoCredentials({ detail: "an outbound NTLM credential is needed" }))
+      : Effect.succeed(negotiate())
+  }
+  if (state.role !== "client" || state.phase !== "challenge") {
+    return Effect.fail(new SecurityError.OutOfSequence({}))
+  }
+  return Effect.fromResult(authenticate(credential, state, request))
+}

@@ -1,0 +1,88 @@
+/**
+ * NTLM credential and context state, and the flag policy shared by both
+ * sides.
+ */
+import { Flags, SecBuffer, SecurityError } from "@effect-sspi/core"
+import { Result } from "effect"
+import { channelBindingsHash, decodeSecChannelBindings } from "./channel-bindings.ts"
+import { NegotiateFlags as F } from "./constants.ts"
+import type { NtlmSessionSecurity } from "./session.ts"
+import type { UserStore } from "../UserStore.ts"
+
+/** A credential: the client's identity (outbound) and/or the user store (inbound). */
+export interface NtlmCredential {
+  readonly user: string
+  readonly domain: string
+  readonly workstation: string
+  /** NTOWFv1; zeroed when the credential is freed. */
+  readonly ntHash: Uint8Array | undefined
+  /** LMOWFv1, only when LM/NTLMv1 is enabled; zeroed when freed. */
+  readonly lmHash: Uint8Array | undefined
+  /** Send NTLMv1 responses (initiator) / accept them (acceptor). Off by default. */
+  readonly allowNtlmV1: boolean
+  readonly store: UserStore["Service"] | undefined
+}
+
+/** One NTLM context, client or server. */
+export interface NtlmContext {
+  readonly role: "client" | "server"
+  /** What the context waits for next. */
+  phase: "challenge" | "authenticate" | "done"
+  flags: number
+  negotiate: Uint8Array
+  challenge: Uint8Array
+  serverChallenge: Uint8Array
+  userName: string
+  exportedSessionKey: Uint8Array | undefined
+  session: NtlmSessionSecurity | undefined
+}
+
+/** What we offer in NEGOTIATE, and the most we accept from a client. */
+export const offeredFlags =
+  F.UNICODE | F.OEM | F.REQUEST_TARGET | F.SIGN | F.SEAL | F.NTLM | F.ALWAYS_SIGN |
+  F.EXTENDED_SESSIONSECURITY | F.VERSION | F.KEY_128 | F.KEY_EXCH | F.KEY_56
+
+/** The ISC_RET_* / ASC_RET_* bits that the negotiated NTLM flags provide, limited to what was asked. */
+export const contextAttributes = (role: NtlmContext["role"], requested: number, flags: number): number => {
+  const ret = role === "client" ? Flags.IscRet : Flags.AscRet
+  let provided = ret.CONNECTION
+  if ((flags & (F.SIGN | F.SEAL)) !== 0) provided |= ret.INTEGRITY | ret.REPLAY_DETECT | ret.SEQUENCE_DETECT
+  if ((flags & F.SEAL) !== 0) provided |= ret.CONFIDENTIALITY
+  // these REQ and RET bits share their positions on each side
+  return provided & requested
+}
+
+/** The MD5 hash of the SECBUFFER_CHANNEL_BINDINGS input, if any. */
+export const bindingsHash = (
+  input: ReadonlyArray<SecBuffer.SecBuffer>
+): Result.Result<Uint8Array | undefined, SecurityError.InvalidToken> => {
+  const buffer = SecBuffer.find(input, SecBuffer.BufferType.CHANNEL_BINDINGS)
+  if (buffer === undefined) return Result.succeed(undefined)
+  return decodeSecChannelBindings(buffer.data).pipe(
+    Result.map(channelBindingsHash),
+    Result.mapError(() => new SecurityError.InvalidToken({ detail: "malformed channel bindings" }))
+  )
+}
+
+/** The input SECBUFFER_TOKEN bytes, or SEC_E_INVALID_TOKEN. */
+export const inputToken = (
+  input: ReadonlyArray<SecBuffer.SecBuffer>
+): Result.Result<Uint8Array, SecurityError.InvalidToken> => {
+  const token = SecBuffer.find(input, SecBuffer.BufferType.TOKEN)
+  return token === undefined || token.data.length === 0
+    ? Result.fail(new SecurityError.InvalidToken({ detail: "no input token" }))
+    : Result.succeed(token.data)
+}
+
+/** Maps a codec failure to SEC_E_INVALID_TOKEN, keeping the (non-secret) reason. */
+export const invalidToken = (e: { readonly reason: string }) => new SecurityError.InvalidToken({ detail: e.reason })
+
+/** Zeroes every secret a context holds. */
+export const wipeContext = (context: NtlmContext): void => {
+  context.exportedSessionKey?.fill(0)
+  context.session?.wipe()
+  context.serverChallenge.fill(0)
+  context.exportedSessionKey = undefined
+  context.session = undefined
+  context.phase = "done"
+}
