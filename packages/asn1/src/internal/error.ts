@@ -41,3 +41,7 @@ export class Asn1Error extends Data.TaggedError("Asn1Error")<{
 /** @internal A failed Result carrying an {@link Asn1Error}. */
 export const fail = (reason: Asn1ErrorReason, offset: number): Result.Result<never, Asn1Error> =>
   Result.fail(new Asn1Error({ reason, offset }))
+
+/** @internal Re-types a failure for early return (a Failure holds no success value). */
+export const forward = <E>(failure: Result.Failure<unknown, E>): Result.Result<never, E> =>
+  failure as unknown as Result.Result<never, E>

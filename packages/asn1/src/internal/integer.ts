@@ -4,7 +4,7 @@
  * @module
  */
 import { Result } from "effect"
-import { type Asn1Error, fail } from "./error.ts"
+import { type Asn1Error, fail, forward } from "./error.ts"
 
 /** Checks that the contents `bytes[start..end)` are a minimal two's complement integer. */
 export const checkInteger = (bytes: Uint8Array, start: number, end: number): Result.Result<void, Asn1Error> => {
@@ -29,7 +29,7 @@ export const readSmall = (
   max: number
 ): Result.Result<number, Asn1Error> => {
   const checked = checkInteger(bytes, start, end)
-  if (Result.isFailure(checked)) return checked
+  if (Result.isFailure(checked)) return forward(checked)
   if (end - start > 7) return fail("IntegerOutOfRange", start)
   let value = bytes[start]! >= 0x80 ? bytes[start]! - 256 : bytes[start]!
   for (let i = start + 1; i < end; i++) value = value * 256 + bytes[i]!
@@ -39,7 +39,7 @@ export const readSmall = (
 /** Reads a checked integer of any size as a bigint. */
 export const readBig = (bytes: Uint8Array, start: number, end: number): Result.Result<bigint, Asn1Error> => {
   const checked = checkInteger(bytes, start, end)
-  if (Result.isFailure(checked)) return checked
+  if (Result.isFailure(checked)) return forward(checked)
   let hex = "0x"
   for (let i = start; i < end; i++) hex += HEX[bytes[i]!]
   const unsigned = BigInt(hex)

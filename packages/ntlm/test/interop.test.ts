@@ -1,0 +1,75 @@
+/**
+ * Interop with real NTLM peers: gss-ntlmssp (through python3-gssapi) and
+ * python3-ntlm-auth, driven by the harness. Missing peers: loud skip, or a
+ * failure under CI=true.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Exit, Redacted } from "effect"
+import { SecurityContext, SecurityStatus } from "@effect-sspi/core"
+import { Drivers, requirePeersSync } from "@effect-sspi/interop-harness"
+import { clientCredentials, ntlmLayer, serverCredentials } from "./support/runtime.ts"
+import { exchangeMessages, ourStepper } from "./support/interop.ts"
+
+const hasNtlm = requirePeersSync("ntlm")
+const hasNtlmAuth = requirePeersSync("ntlm", "ntlmAuth")
+
+/** The peers' user: in our in-memory store (runtime.ts) and in the peers' NTLM_USER_FILE. */
+const alice = { domain: "EXAMPLE", user: "alice", password: "Passw0rd!" }
+
+describe("NTLM interop", () => {
+  it.live.skipIf(!hasNtlm)("our initiator ↔ gss-ntlmssp acceptor, then MIC and wrap both ways", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const users = yield* Drivers.ntlmUserFile([alice])
+      const peer = yield* Drivers.gssPeer({ role: "accept", mech: "ntlm", env: { NTLM_USER_FILE: users } })
+      const ours = yield* SecurityContext.initiator(
+        yield* clientCredentials({ user: alice.user, domain: alice.domain, password: Redacted.make(alice.password) }),
+        { targetName: "HTTP/localhost" }
+      )
+      const result = yield* Drivers.handshake(yield* ourStepper(ours), Drivers.stepper(peer))
+      assert.strictEqual(result.legs, 3)
+      assert.strictEqual(result.acceptor?.initiator_name, "EXAMPLE\\alice")
+      const key = Buffer.from((yield* ours.query("SessionKey")).key).toString("base64")
+      assert.strictEqual(result.acceptor?.session_key, key)
+      yield* exchangeMessages(ours, peer)
+    }).pipe(Effect.provide(ntlmLayer()))), 60_000)
+
+  it.live.skipIf(!hasNtlm)("gss-ntlmssp initiator ↔ our acceptor, then MIC and wrap both ways", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const peer = yield* Drivers.gssPeer({ role: "initiate", mech: "ntlm", target: "HTTP@localhost", ...alice })
+      const ours = yield* SecurityContext.acceptor(yield* serverCredentials())
+      const result = yield* Drivers.handshake(Drivers.stepper(peer), yield* ourStepper(ours))
+      assert.strictEqual(result.legs, 3)
+      assert.strictEqual((yield* ours.query("Names")).userName, "EXAMPLE\\alice")
+      const key = Buffer.from((yield* ours.query("SessionKey")).key).toString("base64")
+      assert.strictEqual(result.initiator?.session_key, key)
+      yield* exchangeMessages(ours, peer)
+    }).pipe(Effect.provide(ntlmLayer()))), 60_000)
+
+  it.live.skipIf(!hasNtlm)("gss-ntlmssp initiator with a wrong password: our acceptor says SEC_E_LOGON_DENIED", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const peer = yield* Drivers.gssPeer({ role: "initiate", mech: "ntlm", target: "HTTP@localhost", ...alice, password: "wrong" })
+      const ours = yield* SecurityContext.acceptor(yield* serverCredentials())
+      const exit = yield* Effect.exit(Drivers.handshake(Drivers.stepper(peer), yield* ourStepper(ours)))
+      assert.isTrue(Exit.isFailure(exit))
+      assert.strictEqual(SecurityStatus.fromExit(exit as Exit.Exit<unknown, never>), SecurityStatus.codes.SEC_E_LOGON_DENIED)
+    }).pipe(Effect.provide(ntlmLayer()))), 60_000)
+
+  it.live.skipIf(!hasNtlmAuth)("python3-ntlm-auth client ↔ our acceptor, with signing and sealing", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const peer = yield* Drivers.ntlmAuthClient({ user: alice.user, domain: alice.domain, password: alice.password })
+      const ours = yield* SecurityContext.acceptor(yield* serverCredentials())
+      const result = yield* Drivers.handshake(Drivers.stepper(peer), yield* ourStepper(ours))
+      assert.strictEqual(result.legs, 3)
+      assert.strictEqual((yield* ours.query("Names")).userName, "EXAMPLE\\alice")
+      yield* exchangeMessages(ours, peer)
+    }).pipe(Effect.provide(ntlmLayer()))), 60_000)
+
+  it.live.skipIf(!hasNtlmAuth)("python3-ntlm-auth with curl's minimal flags (0x00088207) ↔ our acceptor", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const peer = yield* Drivers.ntlmAuthClient({ user: alice.user, domain: alice.domain, password: alice.password, flags: 0x00088207 })
+      const ours = yield* SecurityContext.acceptor(yield* serverCredentials())
+      const result = yield* Drivers.handshake(Drivers.stepper(peer), yield* ourStepper(ours))
+      assert.strictEqual(result.legs, 3)
+      assert.strictEqual((yield* ours.query("Names")).userName, "EXAMPLE\\alice")
+    }).pipe(Effect.provide(ntlmLayer()))), 60_000)
+})
