@@ -10,5 +10,7 @@ export const projects = [
   "packages/ntlm",
   "packages/kerberos",
   "packages/negotiate",
+  "packages/http",
+  "packages/cli",
   "packages/interop-harness"
 ]
