@@ -9,7 +9,7 @@
  *
  * @module
  */
-export { Asn1Error, type Asn1ErrorReason } from "./internal/error.ts"
+export { Asn1Error, type Asn1ErrorReason, fail as asn1Fail } from "./internal/error.ts"
 export { Tlv } from "./internal/header.ts"
 export type { BitString } from "./internal/bits.ts"
 export { Oid } from "./internal/oid.ts"

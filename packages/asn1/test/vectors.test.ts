@@ -11,8 +11,8 @@ describe("X.690 vectors", () => {
     ["1.3.6.1.5.5.2", "06062b0601050502"],
     ["1.2.840.48018.1.2.2", "06092a864882f712010202"],
     ["1.3.6.1.4.1.311.2.2.10", "060a2b06010401823702020a"],
-    ["2.999.3", "0603883703"],
-    ["2.25.329800735698586629295641978511506172918", "0613690f97e3cdd7c6a9bfe2a5e0fcd4fcd191bbea4d".slice(0, 0) + toHex(Der.encode(Der.oid(Oid.unsafeFromString("2.25.329800735698586629295641978511506172918"))))]
+    ["2.999.3", "0603883703"], // X.690 8.19.5 example
+    ["1.3.6.1.4.1.311.2.2.30", "060a2b06010401823702021e"]
   ])("OID %s", (dotted, der) => {
     const oid = ok(Oid.fromString(dotted))
     expect(toHex(Der.encode(Der.oid(oid)))).toBe(der)
@@ -69,11 +69,9 @@ describe("X.690 vectors", () => {
   })
 
   it("KerberosTime", () => {
-    const der = "180f32303037303131353132333435365a".replace("3536", "35")
     const ms = Date.UTC(2007, 0, 15, 12, 34, 56)
     expect(toHex(Der.encode(Der.generalizedTime(ms + 999)))).toBe("180f" + Buffer.from("20070115123456Z").toString("hex"))
     expect(ok(decode(hex("180f" + Buffer.from("20070115123456Z").toString("hex")), (r) => r.generalizedTime()))).toBe(ms)
-    expect(der.length).toBeGreaterThan(0)
     expect(reason(decode(hex("180f" + Buffer.from("20070230123456Z").toString("hex")), (r) => r.generalizedTime())))
       .toBe("InvalidTime")
     expect(reason(decode(hex("1811" + Buffer.from("20070115123456.5Z").toString("hex")), (r) => r.generalizedTime())))
@@ -83,7 +81,7 @@ describe("X.690 vectors", () => {
   it("GSS InitialContextToken and APPLICATION tags", () => {
     const token = Der.encode(Der.gssInitialContextToken(SPNEGO, hex("a003020101")))
     expect(toHex(token)).toBe("600d06062b0601050502a003020101")
-    const g = ok(decode(token, (r) => r.gssInitialContextToken().pipe((x) => x)))
+    const g = ok(decode(token, (r) => r.gssInitialContextToken()))
     expect(g.mech.equals(SPNEGO)).toBe(true)
     expect(g.mech.equals(KRB5)).toBe(false)
     expect(toHex(g.inner.rest())).toBe("a003020101")
@@ -91,14 +89,22 @@ describe("X.690 vectors", () => {
     const krbError = Der.encode(Der.application(30, Der.sequence([Der.explicit(0, Der.integer(5))])))
     expect(toHex(krbError)).toBe("7e073005a003020105")
     const pvno = ok(decode(krbError, (r) =>
-      r.application(30).pipe((x) => x)))
-    expect(ok(pvno.sequence()).depth).toBe(2)
-    expect(ok(decode(krbError, (r) => r.constructed(TagClass.Application, 30)))).toBeDefined()
+      r.applicationWith(30, (a) => a.sequenceWith((s) => s.field(0, (f) => f.int32())))))
+    expect(pvno).toBe(5)
+    expect(reason(decode(krbError, (r) => r.application(10)))).toBe("UnexpectedTag")
   })
 
   it("high tag numbers and long lengths", () => {
     const big = new Uint8Array(300).fill(7)
     const enc = Der.encode(Der.primitive(TagClass.Context, 200, big))
-    expect(toHex(enc.subarray(0, 6))).toBe("9f8148820" + "12c".slice(0, 0) + "12c".slice(0, 0) || "")
+    expect(toHex(enc.subarray(0, 6))).toBe("9f814882012c")
+    const tlv = ok(decode(enc, (r) => r.next()))
+    expect([tlv.tagClass, tlv.tagNumber, tlv.constructed, tlv.value.length]).toEqual([TagClass.Context, 200, false, 300])
+  })
+
+  it("a 2.25 UUID OID (arcs beyond 2^53)", () => {
+    const dotted = "2.25.329800735698586629295641978511506172918"
+    const enc = Der.encode(Der.oid(Oid.unsafeFromString(dotted)))
+    expect(ok(decode(enc, (r) => r.oid())).toString()).toBe(dotted)
   })
 })

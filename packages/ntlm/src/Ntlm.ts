@@ -10,7 +10,7 @@ import { Effect, Redacted } from "effect"
 import { Flags, SecurityError, type SecurityPackage } from "@effect-sspi/core"
 import { accept, type ServerNames } from "./internal/acceptor.ts"
 import { initialize } from "./internal/initiator.ts"
-import { lmowfv1, ntowfv1 } from "./internal/owf.ts"
+import { lmowfv1, ntowfv1, ntowfv2 } from "./internal/owf.ts"
 import { protection } from "./internal/protection.ts"
 import { type NtlmContext, type NtlmCredential, wipeContext } from "./internal/state.ts"
 import { UserStore } from "./UserStore.ts"
@@ -79,13 +79,16 @@ const acquire = (store: UserStore["Service"] | undefined) =>
       return Effect.fail(new SecurityError.InvalidParameter({ detail: "an NT hash is 16 bytes" }))
     }
     const password = auth.password === undefined ? undefined : Redacted.value(auth.password)
+    const domain = auth.domain ?? principalDomain ?? ""
+    const ntHash = !outbound ? undefined : auth.ntHash !== undefined
+      ? Redacted.value(auth.ntHash).slice()
+      : ntowfv1(password!)
     const credential: NtlmCredential = {
       user: user ?? "",
-      domain: auth.domain ?? principalDomain ?? "",
+      domain,
       workstation: auth.workstation ?? "",
-      ntHash: !outbound ? undefined : auth.ntHash !== undefined
-        ? Redacted.value(auth.ntHash).slice()
-        : ntowfv1(password!),
+      ntHash,
+      responseKeyV2: ntHash === undefined ? undefined : ntowfv2(ntHash, user ?? "", domain),
       lmHash: outbound && auth.allowNtlmV1 === true && password !== undefined ? lmowfv1(password) : undefined,
       allowNtlmV1: auth.allowNtlmV1 === true,
       store: inbound ? auth.userStore ?? store : undefined
@@ -108,7 +111,7 @@ const queryAttribute = <K extends SecurityPackage.PackageAttribute>(
 ): Effect.Effect<SecurityPackage.ContextAttributes[K], SecurityError.SspiError> => {
   const answer = (value: SecurityPackage.ContextAttributes[SecurityPackage.PackageAttribute]) =>
     Effect.succeed(value as SecurityPackage.ContextAttributes[K])
-  const complete = state.phase === "done" && state.session !== undefined
+  const complete = state.phase === "done" && state.exportedSessionKey !== undefined
   switch (attribute) {
     case "Sizes":
       return answer({ maxToken: info.maxToken, maxSignature: 16, blockSize: 0, securityTrailer: 16 })
@@ -150,6 +153,7 @@ export const make = (options: NtlmOptions = {}): SecurityPackage.SecurityPackage
     freeCredentials: (credential) =>
       Effect.sync(() => {
         credential.ntHash?.fill(0)
+        credential.responseKeyV2?.fill(0)
         credential.lmHash?.fill(0)
       }),
     initialize,

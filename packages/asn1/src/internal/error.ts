@@ -27,6 +27,7 @@ export type Asn1ErrorReason =
   | "InvalidOid" // malformed OBJECT IDENTIFIER
   | "InvalidString" // string bytes are not valid UTF-8
   | "InvalidTime" // not a KerberosTime "YYYYMMDDHHMMSSZ"
+  | "UnexpectedValue" // well-formed, but not allowed by the schema (unknown ENUMERATED, wrong OID)
 
 /**
  * A DER input is malformed or does not match the expected schema. `offset` is
@@ -38,7 +39,7 @@ export class Asn1Error extends Data.TaggedError("Asn1Error")<{
   readonly offset: number
 }> {}
 
-/** @internal A failed Result carrying an {@link Asn1Error}. */
+/** A failed Result carrying an {@link Asn1Error} (for decoders built on the Reader). */
 export const fail = (reason: Asn1ErrorReason, offset: number): Result.Result<never, Asn1Error> =>
   Result.fail(new Asn1Error({ reason, offset }))
 

@@ -129,6 +129,20 @@ export class Reader {
     return this.constructed(TagClass.Application, n)
   }
 
+  /** Reads a SEQUENCE and decodes its contents with `f`, which must consume them all. */
+  sequenceWith<A, E>(f: (r: Reader) => Result.Result<A, E>): Result.Result<A, Asn1Error | E> {
+    return this.within(this.sequence(), f)
+  }
+
+  /** Reads `[APPLICATION n]` and decodes its contents with `f`, which must consume them all. */
+  applicationWith<A, E>(n: number, f: (r: Reader) => Result.Result<A, E>): Result.Result<A, Asn1Error | E> {
+    return this.within(this.application(n), f)
+  }
+
+  private within<A, E>(inner: R<Reader>, f: (r: Reader) => Result.Result<A, E>): Result.Result<A, Asn1Error | E> {
+    return Result.isFailure(inner) ? forward(inner) : inner.success.whole(f)
+  }
+
   /** `[n]` if it is next, else `undefined` (OPTIONAL fields in ascending tag order). */
   optionalExplicit(n: number): R<Reader | undefined> {
     return this.nextIs(TagClass.Context, n) ? this.explicit(n) : Result.succeed(undefined)
@@ -136,8 +150,7 @@ export class Reader {
 
   /** Reads `[n] { one value }` with `f`, requiring nothing else inside `[n]`. */
   field<A, E>(n: number, f: (r: Reader) => Result.Result<A, E>): Result.Result<A, Asn1Error | E> {
-    const inner = this.explicit(n)
-    return Result.isFailure(inner) ? forward(inner) : inner.success.whole(f)
+    return this.within(this.explicit(n), f)
   }
 
   /** Like {@link field}, but `undefined` when `[n]` is not next. */

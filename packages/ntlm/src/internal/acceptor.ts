@@ -5,7 +5,8 @@
  * Every authentication failure (unknown user, wrong password, bad MIC) is
  * the same SEC_E_LOGON_DENIED, so a client learns nothing about which.
  */
-import { randomBytes, timingSafeEqual } from "node:crypto"
+import { timingSafeEqual } from "node:crypto"
+import { randomBytes } from "./random.ts"
 import { SecBuffer, SecurityError, type SecurityPackage } from "@effect-sspi/core"
 import { Effect, Option, Result } from "effect"
 import { avString, avTimestamp, fileTimeFromUnixMillis, findAvPair, avFlagsOf } from "./avpairs.ts"
@@ -15,7 +16,6 @@ import { decodeAuthenticate, decodeNegotiate, encodeChallenge, type Authenticate
 import { computeMic } from "./mic.ts"
 import { ntowfv2 } from "./owf.ts"
 import { computeResponseV1, decodeNtlmv2Response, ntProofStr, sessionBaseKeyV2 } from "./responses.ts"
-import { NtlmSessionSecurity } from "./session.ts"
 import { ourVersion } from "./initiator.ts"
 import {
   bindingsHash,
@@ -198,7 +198,6 @@ const authenticateLeg = (
     }
     state.userName = message.domain === "" ? message.user : `${message.domain}\\${message.user}`
     state.exportedSessionKey = exportedSessionKey
-    state.session = new NtlmSessionSecurity({ flags, exportedSessionKey, side: "server" })
     state.phase = "done"
     return {
       status: "SEC_E_OK" as const,

@@ -2,7 +2,7 @@
  * The NTLM initiator ([MS-NLMP] 3.1.5): NEGOTIATE, then AUTHENTICATE in
  * answer to the server's CHALLENGE.
  */
-import { randomBytes } from "node:crypto"
+import { randomBytes } from "./random.ts"
 import { SecBuffer, SecurityError, type SecurityPackage } from "@effect-sspi/core"
 import { Effect, Result } from "effect"
 import {
@@ -20,7 +20,6 @@ import { encryptSessionKey, keyExchangeKeyV1 } from "./keys.ts"
 import { computeMic } from "./mic.ts"
 import { ntowfv2 } from "./owf.ts"
 import { computeResponseV1, computeResponseV2, type Responses } from "./responses.ts"
-import { NtlmSessionSecurity } from "./session.ts"
 import {
   bindingsHash,
   contextAttributes,
@@ -113,7 +112,7 @@ const authenticate = (
       })
     } else {
       withMic = serverTime !== undefined
-      const responseKey = ntowfv2(ntHash, credential.user, credential.domain)
+      const responseKey = credential.responseKeyV2 ?? ntowfv2(ntHash, credential.user, credential.domain)
       const v2 = computeResponseV2({
         responseKey,
         serverChallenge: challenge.serverChallenge,
@@ -121,7 +120,6 @@ const authenticate = (
         timestamp: serverTime ?? fileTimeFromUnixMillis(request.now),
         targetInfo: clientTargetInfo(serverPairs, withMic, request.targetName, bindings)
       })
-      responseKey.fill(0)
       // with a server timestamp the LM response is all zeros ([MS-NLMP] 3.1.5.1.2)
       responses = withMic ? { ...v2, lmChallengeResponse: new Uint8Array(24) } : v2
       keyExchangeKey = v2.sessionBaseKey
@@ -151,7 +149,6 @@ const authenticate = (
     state.serverChallenge = challenge.serverChallenge.slice()
     state.userName = credential.domain === "" ? credential.user : `${credential.domain}\\${credential.user}`
     state.exportedSessionKey = exportedSessionKey
-    state.session = new NtlmSessionSecurity({ flags, exportedSessionKey, side: "client" })
     state.phase = "done"
     return {
       status: "SEC_E_OK" as const,

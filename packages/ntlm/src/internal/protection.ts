@@ -7,13 +7,15 @@
 import { SecBuffer, SecurityError, type SecurityPackage } from "@effect-sspi/core"
 import { Effect } from "effect"
 import { SIGNATURE_LENGTH, type NtlmSessionSecurity, type VerifyOutcome } from "./session.ts"
-import type { NtlmContext } from "./state.ts"
+import { type NtlmContext, sessionOf } from "./state.ts"
 
 const { BufferType } = SecBuffer
 type Buffers = ReadonlyArray<SecBuffer.SecBuffer>
 
-const session = (state: NtlmContext): Effect.Effect<NtlmSessionSecurity, SecurityError.SspiError> =>
-  state.session === undefined ? Effect.fail(new SecurityError.NoContext({})) : Effect.succeed(state.session)
+const session = (state: NtlmContext): Effect.Effect<NtlmSessionSecurity, SecurityError.SspiError> => {
+  const security = sessionOf(state)
+  return security === undefined ? Effect.fail(new SecurityError.NoContext({})) : Effect.succeed(security)
+}
 
 /** The DATA buffers' bytes as one message (no copy for the usual single buffer). */
 const messageOf = (buffers: Buffers): Uint8Array => {

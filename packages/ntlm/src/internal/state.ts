@@ -6,7 +6,7 @@ import { Flags, SecBuffer, SecurityError } from "@effect-sspi/core"
 import { Result } from "effect"
 import { channelBindingsHash, decodeSecChannelBindings } from "./channel-bindings.ts"
 import { NegotiateFlags as F } from "./constants.ts"
-import type { NtlmSessionSecurity } from "./session.ts"
+import { NtlmSessionSecurity } from "./session.ts"
 import type { UserStore } from "../UserStore.ts"
 
 /** A credential: the client's identity (outbound) and/or the user store (inbound). */
@@ -16,6 +16,8 @@ export interface NtlmCredential {
   readonly workstation: string
   /** NTOWFv1; zeroed when the credential is freed. */
   readonly ntHash: Uint8Array | undefined
+  /** NTOWFv2 of the user and domain (constant per credential); zeroed when freed. */
+  readonly responseKeyV2: Uint8Array | undefined
   /** LMOWFv1, only when LM/NTLMv1 is enabled; zeroed when freed. */
   readonly lmHash: Uint8Array | undefined
   /** Send NTLMv1 responses (initiator) / accept them (acceptor). Off by default. */
@@ -34,6 +36,7 @@ export interface NtlmContext {
   serverChallenge: Uint8Array
   userName: string
   exportedSessionKey: Uint8Array | undefined
+  /** Signing and sealing state, derived on first use (HTTP authentication never needs it). */
   session: NtlmSessionSecurity | undefined
 }
 
@@ -85,4 +88,16 @@ export const wipeContext = (context: NtlmContext): void => {
   context.exportedSessionKey = undefined
   context.session = undefined
   context.phase = "done"
+}
+
+/** The context's session security, derived from the exported session key on first use. */
+export const sessionOf = (context: NtlmContext): NtlmSessionSecurity | undefined => {
+  if (context.session === undefined && context.phase === "done" && context.exportedSessionKey !== undefined) {
+    context.session = new NtlmSessionSecurity({
+      flags: context.flags,
+      exportedSessionKey: context.exportedSessionKey,
+      side: context.role
+    })
+  }
+  return context.session
 }

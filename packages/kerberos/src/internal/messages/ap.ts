@@ -32,16 +32,16 @@ export interface ApReq {
 }
 
 export const encodeApReq = (r: ApReq): Uint8Array =>
-  Der.application(
+  Der.encode(Der.application(
     14,
     Der.sequence(
       Der.explicit(0, Der.integer(5)),
       Der.explicit(1, Der.integer(14)),
       Der.explicit(2, Der.flags32(r.options)),
-      Der.explicit(3, r.ticket.der),
+      Der.explicit(3, Der.raw(r.ticket.der)),
       Der.explicit(4, encodeEncryptedData(r.authenticator))
     )
-  )
+  ))
 
 export const decodeApReq = Der.decodeWith((bytes): ApReq => {
   const f = Der.fields(Der.parse(bytes), "AP-REQ", 14)
@@ -68,7 +68,7 @@ export interface Authenticator {
 }
 
 export const encodeAuthenticator = (a: Authenticator): Uint8Array =>
-  Der.application(
+  Der.encode(Der.application(
     2,
     Der.sequence(
       Der.explicit(0, Der.integer(5)),
@@ -80,7 +80,7 @@ export const encodeAuthenticator = (a: Authenticator): Uint8Array =>
       Der.explicit(6, a.subkey === undefined ? undefined : encodeEncryptionKey(a.subkey)),
       Der.explicit(7, a.seqNumber === undefined ? undefined : Der.integer(a.seqNumber))
     )
-  )
+  ))
 
 export const decodeAuthenticator = Der.decodeWith((bytes): Authenticator => {
   const f = Der.fields(Der.parse(bytes), "Authenticator", 2)
@@ -99,14 +99,14 @@ export const decodeAuthenticator = Der.decodeWith((bytes): Authenticator => {
 
 /** AP-REP. */
 export const encodeApRep = (encPart: EncryptedData): Uint8Array =>
-  Der.application(
+  Der.encode(Der.application(
     15,
     Der.sequence(
       Der.explicit(0, Der.integer(5)),
       Der.explicit(1, Der.integer(15)),
       Der.explicit(2, encodeEncryptedData(encPart))
     )
-  )
+  ))
 
 export const decodeApRep = Der.decodeWith((bytes): EncryptedData => {
   const f = Der.fields(Der.parse(bytes), "AP-REP", 15)
@@ -123,7 +123,7 @@ export interface EncApRepPart {
 }
 
 export const encodeEncApRepPart = (p: EncApRepPart): Uint8Array =>
-  Der.application(
+  Der.encode(Der.application(
     27,
     Der.sequence(
       Der.explicit(0, Der.kerberosTime(p.ctime)),
@@ -131,7 +131,7 @@ export const encodeEncApRepPart = (p: EncApRepPart): Uint8Array =>
       Der.explicit(2, p.subkey === undefined ? undefined : encodeEncryptionKey(p.subkey)),
       Der.explicit(3, p.seqNumber === undefined ? undefined : Der.integer(p.seqNumber))
     )
-  )
+  ))
 
 export const decodeEncApRepPart = Der.decodeWith((bytes): EncApRepPart => {
   const f = Der.fields(Der.parse(bytes), "EncAPRepPart", 27)

@@ -40,7 +40,7 @@ export interface Principal {
   readonly realm: string
 }
 
-export const encodePrincipalName = (p: PrincipalName): Uint8Array =>
+export const encodePrincipalName = (p: PrincipalName): Der.W =>
   Der.sequence(
     Der.explicit(0, Der.integer(p.nameType)),
     Der.explicit(1, Der.sequence(...p.components.map(Der.generalString)))
@@ -54,7 +54,7 @@ export const readPrincipalName = (node: Der.Node): PrincipalName => {
   }
 }
 
-export const encodeEncryptionKey = (k: EncryptionKey): Uint8Array =>
+export const encodeEncryptionKey = (k: EncryptionKey): Der.W =>
   Der.sequence(Der.explicit(0, Der.integer(k.keytype)), Der.explicit(1, Der.octets(k.keyvalue)))
 
 export const readEncryptionKey = (node: Der.Node): EncryptionKey => {
@@ -65,7 +65,7 @@ export const readEncryptionKey = (node: Der.Node): EncryptionKey => {
   }
 }
 
-export const encodeEncryptedData = (e: EncryptedData): Uint8Array =>
+export const encodeEncryptedData = (e: EncryptedData): Der.W =>
   Der.sequence(
     Der.explicit(0, Der.integer(e.etype)),
     Der.explicit(1, e.kvno === undefined ? undefined : Der.integer(e.kvno)),
@@ -81,7 +81,7 @@ export const readEncryptedData = (node: Der.Node): EncryptedData => {
   }
 }
 
-export const encodeChecksum = (c: Checksum): Uint8Array =>
+export const encodeChecksum = (c: Checksum): Der.W =>
   Der.sequence(Der.explicit(0, Der.integer(c.cksumtype)), Der.explicit(1, Der.octets(c.checksum)))
 
 export const readChecksum = (node: Der.Node): Checksum => {

@@ -47,7 +47,7 @@ export interface KrbError {
 }
 
 export const encodeKrbError = (e: KrbError): Uint8Array =>
-  Der.application(
+  Der.encode(Der.application(
     30,
     Der.sequence(
       Der.explicit(0, Der.integer(5)),
@@ -62,7 +62,7 @@ export const encodeKrbError = (e: KrbError): Uint8Array =>
       Der.explicit(11, e.eText === undefined ? undefined : Der.generalString(e.eText)),
       Der.explicit(12, e.eData === undefined ? undefined : Der.octets(e.eData))
     )
-  )
+  ))
 
 export const readKrbError = (node: Der.Node): KrbError => {
   const f = Der.fields(node, "KRB-ERROR", 30)

@@ -50,7 +50,7 @@ export interface KdcReqBody {
 }
 
 export const encodeKdcReqBody = (b: KdcReqBody): Uint8Array =>
-  Der.sequence(
+  Der.encode(Der.sequence(
     Der.explicit(0, Der.flags32(b.options)),
     Der.explicit(1, b.cname === undefined ? undefined : encodePrincipalName(b.cname)),
     Der.explicit(2, Der.generalString(b.realm)),
@@ -58,19 +58,19 @@ export const encodeKdcReqBody = (b: KdcReqBody): Uint8Array =>
     Der.explicit(5, Der.kerberosTime(b.till)),
     Der.explicit(7, Der.integer(b.nonce)),
     Der.explicit(8, Der.sequence(...b.etypes.map(Der.integer)))
-  )
+  ))
 
 /** AS-REQ or TGS-REQ with an already encoded body (the TGS checksum covers those exact bytes). */
 export const encodeKdcReq = (msgType: 10 | 12, padata: ReadonlyArray<PaData>, body: Uint8Array): Uint8Array =>
-  Der.application(
+  Der.encode(Der.application(
     msgType,
     Der.sequence(
       Der.explicit(1, Der.integer(5)),
       Der.explicit(2, Der.integer(msgType)),
       Der.explicit(3, padata.length === 0 ? undefined : Der.sequence(...padata.map(encodePaData))),
-      Der.explicit(4, body)
+      Der.explicit(4, Der.raw(body))
     )
-  )
+  ))
 
 /** The parts of a KDC-REQ an acceptor-side test KDC needs. */
 export interface KdcReq {
@@ -112,7 +112,7 @@ export interface KdcRep {
 }
 
 export const encodeKdcRep = (msgType: 11 | 13, r: Omit<KdcRep, "msgType">): Uint8Array =>
-  Der.application(
+  Der.encode(Der.application(
     msgType,
     Der.sequence(
       Der.explicit(0, Der.integer(5)),
@@ -120,10 +120,10 @@ export const encodeKdcRep = (msgType: 11 | 13, r: Omit<KdcRep, "msgType">): Uint
       Der.explicit(2, r.padata.length === 0 ? undefined : Der.sequence(...r.padata.map(encodePaData))),
       Der.explicit(3, Der.generalString(r.crealm)),
       Der.explicit(4, encodePrincipalName(r.cname)),
-      Der.explicit(5, r.ticket.der),
+      Der.explicit(5, Der.raw(r.ticket.der)),
       Der.explicit(6, encodeEncryptedData(r.encPart))
     )
-  )
+  ))
 
 export const readKdcRep = (node: Der.Node): KdcRep => {
   if (node.tag !== 0x6b && node.tag !== 0x6d) Der.fail("KDC-REP: unexpected tag")
@@ -155,7 +155,7 @@ export interface EncKdcRepPart {
 }
 
 export const encodeEncKdcRepPart = (app: 25 | 26, p: EncKdcRepPart): Uint8Array =>
-  Der.application(
+  Der.encode(Der.application(
     app,
     Der.sequence(
       Der.explicit(0, encodeEncryptionKey(p.key)),
@@ -169,7 +169,7 @@ export const encodeEncKdcRepPart = (app: 25 | 26, p: EncKdcRepPart): Uint8Array 
       Der.explicit(9, Der.generalString(p.srealm)),
       Der.explicit(10, encodePrincipalName(p.sname))
     )
-  )
+  ))
 
 export const decodeEncKdcRepPart = Der.decodeWith((bytes): EncKdcRepPart => {
   const node = Der.parse(bytes)

@@ -21,7 +21,7 @@ export interface PaData {
   readonly value: Uint8Array
 }
 
-export const encodePaData = (p: PaData): Uint8Array =>
+export const encodePaData = (p: PaData): Der.W =>
   Der.sequence(Der.explicit(1, Der.integer(p.type)), Der.explicit(2, Der.octets(p.value)))
 
 export const readPaData = (node: Der.Node): PaData => {
@@ -34,10 +34,10 @@ export const decodeMethodData = Der.decodeWith((bytes) => Der.readSequenceOf(Der
 
 /** PA-ENC-TS-ENC. */
 export const encodePaEncTsEnc = (ms: number): Uint8Array =>
-  Der.sequence(
+  Der.encode(Der.sequence(
     Der.explicit(0, Der.kerberosTime(ms)),
     Der.explicit(1, Der.integer((ms % 1000) * 1000))
-  )
+  ))
 
 /** The timestamp (ms) of a PA-ENC-TS-ENC. */
 export const decodePaEncTsEnc = Der.decodeWith((bytes) => {
@@ -54,13 +54,13 @@ export interface EtypeInfo2Entry {
 }
 
 export const encodeEtypeInfo2 = (entries: ReadonlyArray<EtypeInfo2Entry>): Uint8Array =>
-  Der.sequence(...entries.map((e) =>
+  Der.encode(Der.sequence(...entries.map((e) =>
     Der.sequence(
       Der.explicit(0, Der.integer(e.etype)),
       Der.explicit(1, e.salt === undefined ? undefined : Der.generalString(e.salt)),
       Der.explicit(2, e.s2kparams === undefined ? undefined : Der.octets(e.s2kparams))
     )
-  ))
+  )))
 
 export const decodeEtypeInfo2 = Der.decodeWith((bytes) =>
   Der.readSequenceOf(Der.parse(bytes), (node): EtypeInfo2Entry => {

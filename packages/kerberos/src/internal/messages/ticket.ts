@@ -27,7 +27,7 @@ export interface Ticket {
 }
 
 export const encodeTicket = (t: Omit<Ticket, "der">): Uint8Array =>
-  Der.application(
+  Der.encode(Der.application(
     1,
     Der.sequence(
       Der.explicit(0, Der.integer(5)),
@@ -35,7 +35,7 @@ export const encodeTicket = (t: Omit<Ticket, "der">): Uint8Array =>
       Der.explicit(2, encodePrincipalName(t.sname)),
       Der.explicit(3, encodeEncryptedData(t.encPart))
     )
-  )
+  ))
 
 export const readTicket = (node: Der.Node): Ticket => {
   const f = Der.fields(node, "Ticket", 1)
@@ -44,7 +44,7 @@ export const readTicket = (node: Der.Node): Ticket => {
     realm: Der.readString(Der.need(f, 1, "Ticket")),
     sname: readPrincipalName(Der.need(f, 2, "Ticket")),
     encPart: readEncryptedData(Der.need(f, 3, "Ticket")),
-    der: Der.tlv(node.tag, node.content)
+    der: node.tlv.encoded.slice()
   }
 }
 
@@ -61,7 +61,7 @@ export interface EncTicketPart {
 }
 
 export const encodeEncTicketPart = (t: EncTicketPart): Uint8Array =>
-  Der.application(
+  Der.encode(Der.application(
     3,
     Der.sequence(
       Der.explicit(0, Der.flags32(t.flags)),
@@ -74,7 +74,7 @@ export const encodeEncTicketPart = (t: EncTicketPart): Uint8Array =>
       Der.explicit(7, Der.kerberosTime(t.endtime)),
       Der.explicit(8, t.renewTill === undefined ? undefined : Der.kerberosTime(t.renewTill))
     )
-  )
+  ))
 
 export const readEncTicketPart = (node: Der.Node): EncTicketPart => {
   const f = Der.fields(node, "EncTicketPart", 3)

@@ -1,0 +1,6 @@
+/** `npm run bench`: prints the figures quoted in the READMEs. */
+import { runCore } from "./core.ts"
+import { runNtlm } from "./ntlm.ts"
+
+await runCore()
+await runNtlm()

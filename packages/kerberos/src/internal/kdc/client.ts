@@ -1,0 +1,298 @@
+/**
+ * The KDC client: the AS exchange with PA-ENC-TIMESTAMP pre-authentication
+ * (answering KDC_ERR_PREAUTH_REQUIRED with the ETYPE-INFO2 salt and
+ * parameters) and the TGS exchange for a service ticket (RFC 4120 sections
+ * 3.1 and 3.3).
+ *
+ * @since 0.1.0
+ */
+import { randomBytes } from "node:crypto"
+import { Effect, Option, Redacted, Result } from "effect"
+import type { SecurityError } from "@effect-sspi/core"
+import { enctype } from "../crypto/encryptionType.ts"
+import type { EncryptionProfile } from "../crypto/profile.ts"
+import * as Der from "../asn1/der.ts"
+import type { EncryptionKey, Principal } from "../messages/common.ts"
+import { encodeApReq, encodeAuthenticator } from "../messages/ap.ts"
+import { decodeKrbError, ErrorCode, type KrbError } from "../messages/error.ts"
+import {
+  decodeEncKdcRepPart,
+  type EncKdcRepPart,
+  encodeKdcReq,
+  encodeKdcReqBody,
+  type KdcRep,
+  readKdcRep
+} from "../messages/kdc.ts"
+import {
+  decodeEtypeInfo2,
+  decodeMethodData,
+  encodePaEncTsEnc,
+  type EtypeInfo2Entry,
+  PaType
+} from "../messages/padata.ts"
+import { encodeEncryptedData } from "../messages/common.ts"
+import { decodeTicket, type Ticket } from "../messages/ticket.ts"
+import { invalidToken, krbFailure } from "../status.ts"
+
+/**
+ * A ticket with its session key (a TGT or a service ticket). `key.keyvalue`
+ * is secret.
+ *
+ * @since 0.1.0
+ */
+export interface TicketGrant {
+  readonly client: Principal
+  readonly server: Principal
+  readonly ticket: Ticket
+  readonly key: EncryptionKey
+  readonly authtime: number
+  readonly starttime: number
+  readonly endtime: number
+  readonly flags: number
+}
+
+/**
+ * Sends one request to a KDC of `realm` and returns the reply.
+ *
+ * @since 0.1.0
+ */
+export type KdcSend = (realm: string, request: Uint8Array) => Effect.Effect<Uint8Array, SecurityError.SspiError>
+
+/**
+ * The client's long-term secret: a password (keys derived per the KDC's
+ * salt) or keys (from a keytab).
+ *
+ * @since 0.1.0
+ */
+export type ClientSecret =
+  | { readonly _tag: "Password"; readonly password: Redacted.Redacted<string> }
+  | { readonly _tag: "Keys"; readonly keys: ReadonlyArray<EncryptionKey> }
+
+/** Encryption types requested for tickets whose keys protect GSS messages (RFC 4121 tokens: AES). */
+export const TGS_ETYPES: ReadonlyArray<number> = [20, 19, 18, 17]
+/** Encryption types offered in the AS exchange. */
+export const AS_ETYPES: ReadonlyArray<number> = [20, 19, 18, 17, 23]
+
+const nonce = () => randomBytes(4).readUInt32BE(0) & 0x7fffffff
+
+const profileOf = (etype: number, phase: "as" | "tgs"): Effect.Effect<EncryptionProfile, SecurityError.SspiError> =>
+  Option.match(enctype(etype), {
+    onNone: () => Effect.fail(krbFailure(ErrorCode.KDC_ERR_ETYPE_NOSUPP, phase, `encryption type ${etype}`)),
+    onSome: Effect.succeed
+  })
+
+type Reply = { readonly _tag: "Error"; readonly error: KrbError } | { readonly _tag: "Rep"; readonly rep: KdcRep }
+
+const decodeReply = Der.decodeWith((bytes): Reply => {
+  if (bytes[0] === 0x7e) {
+    const e = decodeKrbError(bytes)
+    return Result.isSuccess(e) ? { _tag: "Error", error: e.success } : Der.fail(e.failure.reason)
+  }
+  return { _tag: "Rep", rep: readKdcRep(Der.parse(bytes)) }
+})
+
+const reply = (bytes: Uint8Array) =>
+  Result.match(decodeReply(bytes), {
+    onFailure: (e) => Effect.fail(invalidToken(`malformed KDC reply: ${e.reason}`)),
+    onSuccess: (r) => Effect.succeed(r)
+  })
+
+const defaultSalt = (p: Principal) => p.realm + p.name.components.join("")
+
+/** The client key for `etype`, from the password (with salt and s2kparams) or the keys. */
+const clientKey = (
+  secret: ClientSecret,
+  client: Principal,
+  profile: EncryptionProfile,
+  info: EtypeInfo2Entry | undefined
+): Effect.Effect<Uint8Array, SecurityError.SspiError> => {
+  if (secret._tag === "Keys") {
+    const key = secret.keys.find((k) => k.keytype === profile.enctype)
+    return key === undefined
+      ? Effect.fail(krbFailure(ErrorCode.KDC_ERR_ETYPE_NOSUPP, "as", "no key of the KDC's encryption type"))
+      : Effect.succeed(key.keyvalue.slice())
+  }
+  return Effect.suspend(() => {
+    const password = new TextEncoder().encode(Redacted.value(secret.password))
+    try {
+      const salt = new TextEncoder().encode(info?.salt ?? defaultSalt(client))
+      return Effect.succeed(profile.stringToKey(password, salt, info?.s2kparams))
+    } catch {
+      return Effect.fail(invalidToken("the KDC asked for unreasonable string-to-key parameters"))
+    } finally {
+      password.fill(0)
+    }
+  })
+}
+
+const chooseInfo = (padata: ReadonlyArray<{ readonly type: number; readonly value: Uint8Array }>, etypes: ReadonlyArray<number>) => {
+  const entry = padata.find((p) => p.type === PaType.ETYPE_INFO2)
+  if (entry === undefined) return undefined
+  const decoded = decodeEtypeInfo2(entry.value)
+  if (Result.isFailure(decoded)) return undefined
+  return decoded.success.find((e) => etypes.includes(e.etype) && Option.isSome(enctype(e.etype)))
+}
+
+/** Decrypts and checks a KDC reply's enc-part. */
+const openReply = (
+  rep: KdcRep,
+  key: Uint8Array,
+  usage: number,
+  expectedNonce: number,
+  phase: "as" | "tgs"
+): Effect.Effect<EncKdcRepPart, SecurityError.SspiError> =>
+  Effect.flatMap(profileOf(rep.encPart.etype, phase), (profile) => {
+    const plain = profile.decrypt(key, usage, rep.encPart.cipher)
+    if (Result.isFailure(plain)) return Effect.fail(krbFailure(ErrorCode.KRB_AP_ERR_BAD_INTEGRITY, phase))
+    const part = decodeEncKdcRepPart(plain.success)
+    plain.success.fill(0)
+    if (Result.isFailure(part)) return Effect.fail(invalidToken(`malformed EncKDCRepPart: ${part.failure.reason}`))
+    if (part.success.nonce !== expectedNonce) {
+      part.success.key.keyvalue.fill(0)
+      return Effect.fail(invalidToken("the KDC reply does not answer our request (nonce)"))
+    }
+    return Effect.succeed(part.success)
+  })
+
+const grant = (rep: KdcRep, part: EncKdcRepPart): TicketGrant => ({
+  client: { name: rep.cname, realm: rep.crealm },
+  server: { name: part.sname, realm: part.srealm },
+  ticket: rep.ticket,
+  key: part.key,
+  authtime: part.authtime,
+  starttime: part.starttime ?? part.authtime,
+  endtime: part.endtime,
+  flags: part.flags
+})
+
+/**
+ * The AS exchange: a TGT for `client`, pre-authenticated with an encrypted
+ * timestamp when the KDC asks for it.
+ *
+ * @since 0.1.0
+ */
+export const asExchange = (
+  send: KdcSend,
+  client: Principal,
+  secret: ClientSecret,
+  now: number,
+  lifetimeMs: number
+): Effect.Effect<TicketGrant, SecurityError.SspiError> =>
+  Effect.gen(function*() {
+    const tgs: Principal = { name: { nameType: 2, components: ["krbtgt", client.realm] }, realm: client.realm }
+    const etypes = secret._tag === "Keys"
+      ? AS_ETYPES.filter((e) => secret.keys.some((k) => k.keytype === e))
+      : AS_ETYPES
+    const request = (padata: ReadonlyArray<{ readonly type: number; readonly value: Uint8Array }>, n: number) =>
+      encodeKdcReq(
+        10,
+        padata,
+        encodeKdcReqBody({
+          options: 0,
+          cname: client.name,
+          realm: client.realm,
+          sname: tgs.name,
+          till: now + lifetimeMs,
+          nonce: n,
+          etypes
+        })
+      )
+    let n = nonce()
+    let r = yield* Effect.flatMap(send(client.realm, request([], n)), reply)
+    let info: EtypeInfo2Entry | undefined
+    let key: Uint8Array | undefined
+    if (r._tag === "Error") {
+      if (r.error.errorCode !== ErrorCode.KDC_ERR_PREAUTH_REQUIRED) {
+        return yield* Effect.fail(krbFailure(r.error.errorCode, "as"))
+      }
+      const methods = r.error.eData === undefined ? undefined : decodeMethodData(r.error.eData)
+      info = methods !== undefined && Result.isSuccess(methods) ? chooseInfo(methods.success, etypes) : undefined
+      const etype = info?.etype ?? etypes[0]!
+      const profile = yield* profileOf(etype, "as")
+      key = yield* clientKey(secret, client, profile, info)
+      const stamp = encodePaEncTsEnc(now)
+      const encTs = Der.encode(encodeEncryptedData({ etype, cipher: profile.encrypt(key, 1, stamp) }))
+      n = nonce()
+      r = yield* Effect.flatMap(send(client.realm, request([{ type: PaType.ENC_TIMESTAMP, value: encTs }], n)), reply)
+      if (r._tag === "Error") {
+        key.fill(0)
+        return yield* Effect.fail(krbFailure(r.error.errorCode, "as"))
+      }
+    }
+    const rep = r.rep
+    if (key === undefined || (info !== undefined && info.etype !== rep.encPart.etype)) {
+      key?.fill(0)
+      const repInfo = chooseInfo(rep.padata, [rep.encPart.etype])
+      key = yield* clientKey(secret, client, yield* profileOf(rep.encPart.etype, "as"), repInfo)
+    }
+    const part = yield* openReply(rep, key, 3, n, "as").pipe(Effect.ensuring(Effect.sync(() => key!.fill(0))))
+    return grant(rep, part)
+  })
+
+/**
+ * The TGS exchange: a ticket for `service` with the TGT.
+ *
+ * @since 0.1.0
+ */
+export const tgsExchange = (
+  send: KdcSend,
+  tgt: TicketGrant,
+  service: Principal,
+  now: number
+): Effect.Effect<TicketGrant, SecurityError.SspiError> =>
+  Effect.gen(function*() {
+    const profile = yield* profileOf(tgt.key.keytype, "tgs")
+    const n = nonce()
+    const body = encodeKdcReqBody({
+      options: 0,
+      realm: service.realm,
+      sname: service.name,
+      till: tgt.endtime,
+      nonce: n,
+      etypes: TGS_ETYPES
+    })
+    const authenticator = encodeAuthenticator({
+      crealm: tgt.client.realm,
+      cname: tgt.client.name,
+      cksum: { cksumtype: profile.checksumType, checksum: profile.checksum(tgt.key.keyvalue, 6, body) },
+      cusec: (now % 1000) * 1000,
+      ctime: now
+    })
+    const apReq = encodeApReq({
+      options: 0,
+      ticket: tgt.ticket,
+      authenticator: { etype: profile.enctype, cipher: profile.encrypt(tgt.key.keyvalue, 7, authenticator) }
+    })
+    const r = yield* Effect.flatMap(send(tgt.server.realm, encodeKdcReq(12, [{ type: PaType.TGS_REQ, value: apReq }], body)), reply)
+    if (r._tag === "Error") return yield* Effect.fail(krbFailure(r.error.errorCode, "tgs"))
+    const part = yield* openReply(r.rep, tgt.key.keyvalue, 8, n, "tgs")
+    return grant(r.rep, part)
+  })
+
+/**
+ * A grant from an MIT ccache entry (its ticket decoded).
+ *
+ * @since 0.1.0
+ */
+export const grantFromCache = (entry: {
+  readonly client: Principal
+  readonly server: Principal
+  readonly key: EncryptionKey
+  readonly authtime: number
+  readonly starttime: number
+  readonly endtime: number
+  readonly flags: number
+  readonly ticket: Uint8Array
+}): TicketGrant | undefined => {
+  const ticket = decodeTicket(entry.ticket)
+  return Result.isFailure(ticket) ? undefined : {
+    client: entry.client,
+    server: entry.server,
+    ticket: ticket.success,
+    key: entry.key,
+    authtime: entry.authtime,
+    starttime: entry.starttime === 0 ? entry.authtime : entry.starttime,
+    endtime: entry.endtime,
+    flags: entry.flags
+  }
+}
