@@ -1,0 +1,59 @@
+/**
+ * The state of one Kerberos security context, and the key that protects
+ * its messages.
+ *
+ * @since 0.1.0
+ */
+import { Option } from "effect"
+import { enctype } from "../crypto/encryptionType.ts"
+import type { ProtectionKey } from "../gss/perMessage.ts"
+import type { EncryptionKey, Principal } from "../messages/common.ts"
+
+/**
+ * Context state (mutable; owned by the runtime's handle).
+ *
+ * @since 0.1.0
+ */
+export interface KerberosContext {
+  readonly role: "initiator" | "acceptor"
+  stage: "awaitApRep" | "established"
+  readonly client: Principal
+  readonly server: Principal
+  /** The ticket's session key. */
+  readonly sessionKey: EncryptionKey
+  readonly initiatorSubkey: EncryptionKey | undefined
+  acceptorSubkey: EncryptionKey | undefined
+  /** Initiator: the authenticator's time, echoed by the AP-REP. */
+  readonly ctime: number
+  readonly cusec: number
+  sendSeq: number
+  recvSeq: number
+  /** GSS flags in force (RFC 4121 section 4.1.1.1). */
+  readonly gssFlags: number
+  readonly expiry: number
+}
+
+/**
+ * The key for per-message tokens: the acceptor's subkey if any, else the
+ * initiator's subkey, else the session key.
+ *
+ * @since 0.1.0
+ */
+export const protectionKey = (s: KerberosContext): ProtectionKey | undefined => {
+  const key = s.acceptorSubkey ?? s.initiatorSubkey ?? s.sessionKey
+  return Option.match(enctype(key.keytype), {
+    onNone: () => undefined,
+    onSome: (profile) => ({ profile, key: key.keyvalue, acceptorSubkey: s.acceptorSubkey !== undefined })
+  })
+}
+
+/**
+ * Zeroes every key of a context.
+ *
+ * @since 0.1.0
+ */
+export const wipe = (s: KerberosContext): void => {
+  s.sessionKey.keyvalue.fill(0)
+  s.initiatorSubkey?.keyvalue.fill(0)
+  s.acceptorSubkey?.keyvalue.fill(0)
+}
