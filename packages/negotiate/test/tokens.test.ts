@@ -1,4 +1,5 @@
-import { Der, Oid } from "@effect-sspi/asn1"
+import { decode, Der, Oid } from "@effect-sspi/asn1"
+import { Result } from "effect"
 import { describe, expect, it } from "@effect/vitest"
 import { decodeMechTypeList, decodeToken } from "../src/internal/decode.ts"
 import { detectToken } from "../src/internal/detect.ts"
@@ -12,6 +13,9 @@ const krb5 = fixture("spnego-krb5")
 const init2 = fixture("spnego-init2")
 const all = [ntlm, krb5, init2].flatMap((f) => f.tokens.map((t, i) => [`${f.name}#${i} (${t.from})`, t.hex] as const))
 
+/** First 3 octets of the innerContextToken of a krb5 InitialContextToken. */
+const innerStart = (b: Uint8Array): string =>
+  toHex(ok(decode(b, (r) => r.gssInitialContextToken().pipe(Result.map((g) => g.inner.rest())))).subarray(0, 3))
 const token = (h: string) => ok(decodeToken(hex(h)))
 const NTLM_SIG = "4e544c4d53535000"
 
@@ -74,7 +78,7 @@ describe("real SPNEGO tokens (MIT krb5 + gss-ntlmssp)", () => {
     expect(t.mechTypes.map(String)).toEqual([KRB5.toString(), NTLMSSP.toString()])
     expect(detectToken(t.mechToken!)).toBe("Kerberos")
     // krb5 InitialContextToken: TOK_ID 01 00 then [APPLICATION 14] AP-REQ
-    expect(toHex(t.mechToken!).slice(26, 32)).toBe("01006e")
+    expect(innerStart(t.mechToken!)).toBe("01006e")
     // The MechTypeList DER is a verbatim part of the token (what the MIC covers).
     const list = encodeMechTypeList(t.mechTypes)
     expect(toHex(bytes)).toContain(toHex(list))
@@ -88,7 +92,7 @@ describe("real SPNEGO tokens (MIT krb5 + gss-ntlmssp)", () => {
     expect(t.negState).toBe(NegState.AcceptCompleted)
     expect(t.supportedMech?.equals(KRB5)).toBe(true)
     expect(detectToken(t.responseToken!)).toBe("Kerberos")
-    expect(toHex(t.responseToken!).slice(26, 32)).toBe("02006f") // TOK_ID 02 00, [APPLICATION 15] AP-REP
+    expect(innerStart(t.responseToken!)).toBe("02006f") // TOK_ID 02 00, [APPLICATION 15] AP-REP
     expect(t.mechListMIC).toBeUndefined()
   })
 

@@ -1,11 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Redacted } from "effect"
 import { TestClock } from "effect/testing"
-import { Flags, Handshake, SecBuffer, SecurityStatus, Sspi, SspiRuntime } from "@effect-sspi/core"
+import { Flags, Handshake, SecBuffer, SecurityContext, SecurityStatus, Sspi, SspiRuntime } from "@effect-sspi/core"
 import { NegotiateFlags } from "../src/internal/constants.ts"
 import { decodeAuthenticate } from "../src/internal/messages.ts"
 import { Ntlm, UserStore } from "@effect-sspi/ntlm"
-import { alice, ntlmLayer, pair, users } from "./support/runtime.ts"
+import { alice, clientCredentials, ntlmLayer, pair, serverCredentials, users } from "./support/runtime.ts"
 
 const enc = new TextEncoder()
 const statusOf = <A, E extends { readonly code: number }>(exit: Exit.Exit<A, E>) =>
@@ -113,6 +113,15 @@ describe("NTLM through the async API", () => {
       const v1 = { ...alice, allowNtlmV1: true }
       const refused = yield* Effect.exit(Effect.scoped(Effect.flatMap(pair(v1), (p) => Handshake.run(p.initiator, p.acceptor))))
       assert.strictEqual(statusOf(refused), "SEC_E_LOGON_DENIED")
+      yield* Effect.scoped(Effect.gen(function*() {
+        const initiator = yield* SecurityContext.initiator(yield* clientCredentials(v1))
+        const acceptor = yield* SecurityContext.acceptor(yield* serverCredentials({ allowNtlmV1: true }))
+        const legs = yield* Handshake.run(initiator, acceptor)
+        assert.strictEqual(legs[2]!.token!.length > 0, true)
+        const signature = yield* initiator.makeSignature(enc.encode("v1"))
+        assert.strictEqual(yield* acceptor.verifySignature(enc.encode("v1"), signature), 0)
+        assert.deepStrictEqual((yield* initiator.query("SessionKey")).key, (yield* acceptor.query("SessionKey")).key)
+      }))
     }).pipe(Effect.provide(ntlmLayer())))
 
   it.effect("a tampered MIC is SEC_E_LOGON_DENIED; bad tokens are SEC_E_INVALID_TOKEN, never a defect", () =>
