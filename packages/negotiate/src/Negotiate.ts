@@ -1,0 +1,116 @@
+/**
+ * The Negotiate security package (SPNEGO, RFC 4178 / MS-SPNG) over
+ * Kerberos and NTLM: the name most Windows-integrated servers ask for.
+ *
+ * @since 0.1.0
+ */
+import { SecurityError, type SecurityPackage } from "@effect-sspi/core"
+import { Effect, Exit } from "effect"
+import { accept } from "./internal/acceptor.ts"
+import { initialize } from "./internal/initiator.ts"
+import { mechanismsOf, type NegotiateContext, type NegotiateCredential } from "./internal/mechanisms.ts"
+
+/**
+ * The inner packages, in preference order Kerberos then NTLM. Either may be
+ * absent.
+ *
+ * @since 0.1.0
+ */
+export interface NegotiateOptions {
+  readonly kerberos?: SecurityPackage.AnySecurityPackage | undefined
+  readonly ntlm?: SecurityPackage.AnySecurityPackage | undefined
+}
+
+/**
+ * SecPkgInfo of Negotiate, as Windows reports it.
+ *
+ * @since 0.1.0
+ */
+export const info: SecurityPackage.PackageInfo = {
+  name: "Negotiate",
+  comment: "Microsoft Package Negotiator",
+  capabilities: 0x00083bb3,
+  version: 1,
+  rpcId: 9,
+  maxToken: 48256
+}
+
+/**
+ * Authentication data may name each mechanism's own (`{ ntlm: …, kerberos: … }`);
+ * otherwise the same data goes to every mechanism.
+ */
+const authDataFor = (authData: unknown, pkg: SecurityPackage.AnySecurityPackage): unknown => {
+  if (typeof authData !== "object" || authData === null) return authData
+  const key = pkg.info.name.toLowerCase()
+  return key in authData ? (authData as Record<string, unknown>)[key] : authData
+}
+
+const acquire = (mechs: ReturnType<typeof mechanismsOf>) =>
+(request: SecurityPackage.AcquireCredentialsRequest) =>
+  Effect.gen(function*() {
+    const acquired: Array<NegotiateCredential["mechs"][number]> = []
+    let firstError: SecurityError.SspiError | undefined
+    let expiry = Infinity
+    for (const mech of mechs) {
+      const exit = yield* Effect.exit(mech.pkg.acquireCredentials({ ...request, authData: authDataFor(request.authData, mech.pkg) }))
+      if (Exit.isSuccess(exit)) {
+        acquired.push({ mech, credential: exit.value.credential })
+        expiry = Math.min(expiry, exit.value.expiry)
+      } else {
+        const failure = exit.cause.reasons.find((r) => r._tag === "Fail")
+        firstError ??= failure?._tag === "Fail" ? failure.error : undefined
+      }
+    }
+    if (acquired.length === 0) return yield* (firstError ?? new SecurityError.NoCredentials({}))
+    return { credential: { mechs: acquired } satisfies NegotiateCredential, expiry }
+  })
+
+const innerOf = (state: NegotiateContext) =>
+  state.inner === undefined ? Effect.fail(new SecurityError.NoContext({})) : Effect.succeed(state.inner)
+
+const queryAttribute = <K extends SecurityPackage.PackageAttribute>(
+  state: NegotiateContext,
+  attribute: K
+): Effect.Effect<SecurityPackage.ContextAttributes[K], SecurityError.SspiError> =>
+  Effect.flatMap(innerOf(state), (inner) => {
+    if (attribute === "NegotiationInfo") {
+      return Effect.succeed({ packageInfo: inner.mech.pkg.info, complete: state.done } as SecurityPackage.ContextAttributes[K])
+    }
+    if (attribute === "Sizes") {
+      return Effect.map(inner.mech.pkg.queryAttribute(inner.state, "Sizes"), (sizes) =>
+        ({ ...sizes, maxToken: info.maxToken }) as SecurityPackage.ContextAttributes[K])
+    }
+    return inner.mech.pkg.queryAttribute(inner.state, attribute)
+  })
+
+/**
+ * Builds the Negotiate package over the given inner packages.
+ *
+ * @since 0.1.0
+ */
+export const make = (options: NegotiateOptions): SecurityPackage.SecurityPackage<NegotiateCredential, NegotiateContext> => {
+  const mechs = mechanismsOf(options)
+  return {
+    info,
+    acquireCredentials: acquire(mechs),
+    freeCredentials: (credential) =>
+      Effect.forEach(credential.mechs, (m) => m.mech.pkg.freeCredentials(m.credential), { discard: true }),
+    initialize,
+    accept,
+    deleteContext: (state) =>
+      Effect.suspend(() => {
+        const inner = state.inner
+        state.inner = undefined
+        return inner === undefined || inner.state === undefined ? Effect.void : inner.mech.pkg.deleteContext(inner.state)
+      }),
+    queryAttribute,
+    makeSignature: (state, qop, message, sequence) =>
+      Effect.flatMap(innerOf(state), (inner) => inner.mech.pkg.makeSignature(inner.state, qop, message, sequence)),
+    verifySignature: (state, message, sequence) =>
+      Effect.flatMap(innerOf(state), (inner) => inner.mech.pkg.verifySignature(inner.state, message, sequence)),
+    encryptMessage: (state, qop, message, sequence) =>
+      Effect.flatMap(innerOf(state), (inner) => inner.mech.pkg.encryptMessage(inner.state, qop, message, sequence)),
+    decryptMessage: (state, message, sequence) =>
+      Effect.flatMap(innerOf(state), (inner) => inner.mech.pkg.decryptMessage(inner.state, message, sequence))
+  }
+}

@@ -1,0 +1,8 @@
+/**
+ * @effect-sspi/negotiate: SPNEGO over Kerberos and NTLM.
+ *
+ * @since 0.1.0
+ */
+
+/** @since 0.1.0 */
+export * as Negotiate from "./Negotiate.ts"

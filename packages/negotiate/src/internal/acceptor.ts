@@ -1,0 +1,168 @@
+/**
+ * The SPNEGO acceptor: takes NegTokenInit (choosing the first proposed
+ * mechanism it supports, using the optimistic token when it is for that
+ * mechanism), and, as Windows servers do, bare NTLM or Kerberos tokens.
+ * A missing or wrong mechListMIC where one is required is
+ * SEC_E_DOWNGRADE_DETECTED; no common mechanism is SEC_E_ALGORITHM_MISMATCH.
+ */
+import { SecurityError, type SecurityPackage } from "@effect-sspi/core"
+import { Effect, Result } from "effect"
+import { decodeToken } from "./decode.ts"
+import { detectToken } from "./detect.ts"
+import { encodeMechTypeList } from "./encode.ts"
+import {
+  advance,
+  checkMic,
+  innerAfter,
+  innerInput,
+  KRB5,
+  makeMic,
+  matches,
+  micRequired,
+  negotiateStep,
+  type NegotiateContext,
+  type NegotiateCredential,
+  NTLMSSP,
+  output,
+  tokenOf
+} from "./mechanisms.ts"
+import { NegState, type NegotiationToken } from "./tokens.ts"
+
+type Step = SecurityPackage.HandshakeStep<NegotiateContext>
+type Request = SecurityPackage.HandshakeRequest
+
+const invalid = (detail: string) => new SecurityError.InvalidToken({ detail })
+
+const newContext = (mode: NegotiateContext["mode"]): NegotiateContext => ({
+  role: "acceptor",
+  mode,
+  mechTypes: [],
+  mechListDer: new Uint8Array(0),
+  inner: undefined,
+  peerMicChecked: false,
+  micSent: false,
+  micRequired: false,
+  done: false
+})
+
+/** A bare NTLM or Kerberos exchange, passed through to the mechanism. */
+const raw = (credential: NegotiateCredential, kind: "Ntlm" | "Kerberos", request: Request) =>
+  Effect.gen(function*() {
+    const oid = kind === "Ntlm" ? NTLMSSP : KRB5
+    const entry = credential.mechs.find((m) => matches(m.mech, oid))
+    if (entry === undefined) return yield* new SecurityError.AlgorithmMismatch({ detail: `no ${kind} credential` })
+    const innerStep = yield* entry.mech.pkg.accept(entry.credential, undefined, request)
+    const context = newContext("raw")
+    context.inner = innerAfter(entry.mech, entry.credential, innerStep)
+    context.done = context.inner.done
+    return { ...negotiateStep(context, innerStep.status, innerStep.output), status: innerStep.status }
+  })
+
+const decode = (bytes: Uint8Array): Result.Result<NegotiationToken, SecurityError.SspiError> =>
+  Result.mapError(decodeToken(bytes), (e) => invalid(`SPNEGO: ${e.reason}`))
+
+/** The last leg of the mechanism: check the initiator's MIC, answer accept-completed with ours. */
+const complete = (context: NegotiateContext, mic: Uint8Array | undefined, responseToken: Uint8Array | undefined) =>
+  Effect.gen(function*() {
+    if (mic !== undefined) yield* checkMic(context, mic)
+    if (context.micRequired && !context.peerMicChecked) {
+      if (context.micSent) return yield* new SecurityError.DowngradeDetected({ detail: "the initiator sent no mechListMIC" })
+      // the mechanism finished before the initiator could send its MIC: send ours and ask for it
+      context.micSent = true
+      const ours = yield* makeMic(context)
+      return negotiateStep(context, "SEC_I_CONTINUE_NEEDED", output({
+        _tag: "NegTokenResp",
+        negState: NegState.RequestMic,
+        ...(responseToken === undefined ? {} : { responseToken }),
+        mechListMIC: ours
+      }))
+    }
+    const mechListMIC = context.peerMicChecked && !context.micSent ? yield* makeMic(context) : undefined
+    context.micSent ||= mechListMIC !== undefined
+    context.done = true
+    return negotiateStep(context, "SEC_E_OK", output({
+      _tag: "NegTokenResp",
+      negState: NegState.AcceptCompleted,
+      ...(responseToken === undefined ? {} : { responseToken }),
+      ...(mechListMIC === undefined ? {} : { mechListMIC })
+    }))
+  })
+
+/** One inner leg on `token`; completes the negotiation when the mechanism is done. */
+const innerLeg = (context: NegotiateContext, token: Uint8Array | undefined, mic: Uint8Array | undefined, request: Request, first: boolean) =>
+  Effect.gen(function*() {
+    const inner = context.inner!
+    if (token === undefined) return yield* invalid("no mechanism token")
+    const innerStep = yield* inner.mech.pkg.accept(inner.credential, first ? undefined : inner.state, { ...request, input: innerInput(token, request.input) })
+    advance(inner, innerStep)
+    const responseToken = tokenOf(innerStep.output)
+    if (inner.done) return yield* complete(context, mic, responseToken)
+    return negotiateStep(context, "SEC_I_CONTINUE_NEEDED", output({
+      _tag: "NegTokenResp",
+      negState: NegState.AcceptIncomplete,
+      ...(first ? { supportedMech: inner.mech.oid } : {}),
+      ...(responseToken === undefined ? {} : { responseToken })
+    }))
+  })
+
+const first = (credential: NegotiateCredential, request: Request): Effect.Effect<Step, SecurityError.SspiError> =>
+  Effect.gen(function*() {
+    const bytes = tokenOf(request.input)
+    if (bytes === undefined) return yield* invalid("no input token")
+    const kind = detectToken(bytes)
+    if (kind === "Ntlm" || kind === "Kerberos") return yield* raw(credential, kind, request)
+    const token = yield* Effect.fromResult(decode(bytes))
+    if (token._tag !== "NegTokenInit") return yield* invalid("expected a NegTokenInit")
+    const chosen = token.mechTypes.map((oid) => ({ oid, entry: credential.mechs.find((m) => matches(m.mech, oid)) }))
+      .find((c) => c.entry !== undefined)
+    if (chosen === undefined) return yield* new SecurityError.AlgorithmMismatch({ detail: "no proposed mechanism is supported" })
+    const context = newContext("spnego")
+    context.mechTypes = token.mechTypes
+    context.mechListDer = encodeMechTypeList(token.mechTypes)
+    context.micRequired = micRequired(chosen.oid, token.mechTypes)
+    context.inner = {
+      mech: { oid: chosen.oid, pkg: chosen.entry!.mech.pkg },
+      credential: chosen.entry!.credential,
+      state: undefined,
+      done: false,
+      attributes: 0,
+      expiry: Infinity
+    }
+    if (chosen.oid.equals(token.mechTypes[0]!) && token.mechToken !== undefined) {
+      return yield* innerLeg(context, token.mechToken, token.mechListMIC, request, true)
+    }
+    // the optimistic token (if any) is for another mechanism: ask for one of ours
+    return negotiateStep(context, "SEC_I_CONTINUE_NEEDED", output({
+      _tag: "NegTokenResp",
+      negState: NegState.AcceptIncomplete,
+      supportedMech: chosen.oid
+    }))
+  })
+
+const next = (context: NegotiateContext, request: Request): Effect.Effect<Step, SecurityError.SspiError> =>
+  Effect.gen(function*() {
+    const inner = context.inner!
+    if (context.mode === "raw") {
+      const innerStep = yield* inner.mech.pkg.accept(inner.credential, inner.state, request)
+      advance(inner, innerStep)
+      context.done = inner.done
+      return negotiateStep(context, innerStep.status, innerStep.output)
+    }
+    const bytes = tokenOf(request.input)
+    if (bytes === undefined) return yield* invalid("no input token")
+    const token = yield* Effect.fromResult(decode(bytes))
+    if (token._tag !== "NegTokenResp") return yield* invalid("expected a NegTokenResp")
+    if (inner.done) return yield* complete(context, token.mechListMIC, undefined)
+    return yield* innerLeg(context, token.responseToken, token.mechListMIC, request, inner.state === undefined)
+  })
+
+/** AcceptSecurityContext for Negotiate. */
+export const accept = (
+  credential: NegotiateCredential,
+  context: NegotiateContext | undefined,
+  request: Request
+): Effect.Effect<Step, SecurityError.SspiError> => {
+  if (context === undefined) return first(credential, request)
+  if (context.role !== "acceptor" || context.done) return Effect.fail(new SecurityError.OutOfSequence({}))
+  return next(context, request)
+}
