@@ -200,6 +200,12 @@ export interface SecurityPackage<C = unknown, S = unknown> {
     message: ReadonlyArray<SecBuffer>,
     sequence: number | undefined
   ) => Effect.Effect<Unprotected, SspiError>
+  /**
+   * Optional: SPNEGO calls it after signing (`"outbound"`) or verifying
+   * (`"inbound"`) a mechListMIC with this package, for mechanisms whose
+   * message state must then be reset (NTLM's RC4 state, MS-SPNG 3.3.5.1).
+   */
+  readonly afterMechListMic?: (state: S, direction: "outbound" | "inbound") => Effect.Effect<void>
 }
 
 /**

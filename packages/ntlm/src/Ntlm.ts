@@ -12,7 +12,7 @@ import { accept, type ServerNames } from "./internal/acceptor.ts"
 import { initialize } from "./internal/initiator.ts"
 import { lmowfv1, ntowfv1, ntowfv2 } from "./internal/owf.ts"
 import { protection } from "./internal/protection.ts"
-import { type NtlmContext, type NtlmCredential, wipeContext } from "./internal/state.ts"
+import { type NtlmContext, type NtlmCredential, sessionOf, wipeContext } from "./internal/state.ts"
 import { UserStore } from "./UserStore.ts"
 
 /**
@@ -160,7 +160,8 @@ export const make = (options: NtlmOptions = {}): SecurityPackage.SecurityPackage
     accept: accept({ names, maxClockSkewMs: options.maxClockSkewMs ?? 30 * 60_000 }),
     deleteContext: (state) => Effect.sync(() => wipeContext(state)),
     queryAttribute,
-    ...protection
+    ...protection,
+    afterMechListMic: (state, direction) => Effect.sync(() => sessionOf(state)?.resetRc4(direction))
   }
 }
 

@@ -6,9 +6,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Redacted } from "effect"
 import { SecurityContext, SecurityStatus } from "@effect-sspi/core"
-import { Drivers, requirePeersSync } from "@effect-sspi/interop-harness"
+import { Drivers, Ours, requirePeersSync } from "@effect-sspi/interop-harness"
 import { clientCredentials, ntlmLayer, serverCredentials } from "./support/runtime.ts"
-import { exchangeMessages, ourStepper } from "./support/interop.ts"
 
 const hasNtlm = requirePeersSync("ntlm")
 const hasNtlmAuth = requirePeersSync("ntlm", "ntlmAuth")
@@ -25,31 +24,31 @@ describe("NTLM interop", () => {
         yield* clientCredentials({ user: alice.user, domain: alice.domain, password: Redacted.make(alice.password) }),
         { targetName: "HTTP/localhost" }
       )
-      const result = yield* Drivers.handshake(yield* ourStepper(ours), Drivers.stepper(peer))
+      const result = yield* Drivers.handshake(yield* Ours.ourStepper(ours), Drivers.stepper(peer))
       assert.strictEqual(result.legs, 3)
       assert.strictEqual(result.acceptor?.initiator_name, "EXAMPLE\\alice")
       const key = Buffer.from((yield* ours.query("SessionKey")).key).toString("base64")
       assert.strictEqual(result.acceptor?.session_key, key)
-      yield* exchangeMessages(ours, peer)
+      yield* Ours.exchangeMessages(ours, peer)
     }).pipe(Effect.provide(ntlmLayer()))), 60_000)
 
   it.live.skipIf(!hasNtlm)("gss-ntlmssp initiator ↔ our acceptor, then MIC and wrap both ways", () =>
     Effect.scoped(Effect.gen(function*() {
       const peer = yield* Drivers.gssPeer({ role: "initiate", mech: "ntlm", target: "HTTP@localhost", ...alice })
       const ours = yield* SecurityContext.acceptor(yield* serverCredentials())
-      const result = yield* Drivers.handshake(Drivers.stepper(peer), yield* ourStepper(ours))
+      const result = yield* Drivers.handshake(Drivers.stepper(peer), yield* Ours.ourStepper(ours))
       assert.strictEqual(result.legs, 3)
       assert.strictEqual((yield* ours.query("Names")).userName, "EXAMPLE\\alice")
       const key = Buffer.from((yield* ours.query("SessionKey")).key).toString("base64")
       assert.strictEqual(result.initiator?.session_key, key)
-      yield* exchangeMessages(ours, peer)
+      yield* Ours.exchangeMessages(ours, peer)
     }).pipe(Effect.provide(ntlmLayer()))), 60_000)
 
   it.live.skipIf(!hasNtlm)("gss-ntlmssp initiator with a wrong password: our acceptor says SEC_E_LOGON_DENIED", () =>
     Effect.scoped(Effect.gen(function*() {
       const peer = yield* Drivers.gssPeer({ role: "initiate", mech: "ntlm", target: "HTTP@localhost", ...alice, password: "wrong" })
       const ours = yield* SecurityContext.acceptor(yield* serverCredentials())
-      const exit = yield* Effect.exit(Drivers.handshake(Drivers.stepper(peer), yield* ourStepper(ours)))
+      const exit = yield* Effect.exit(Drivers.handshake(Drivers.stepper(peer), yield* Ours.ourStepper(ours)))
       assert.isTrue(Exit.isFailure(exit))
       assert.strictEqual(SecurityStatus.fromExit(exit as Exit.Exit<unknown, never>), SecurityStatus.codes.SEC_E_LOGON_DENIED)
     }).pipe(Effect.provide(ntlmLayer()))), 60_000)
@@ -58,17 +57,17 @@ describe("NTLM interop", () => {
     Effect.scoped(Effect.gen(function*() {
       const peer = yield* Drivers.ntlmAuthClient({ user: alice.user, domain: alice.domain, password: alice.password })
       const ours = yield* SecurityContext.acceptor(yield* serverCredentials())
-      const result = yield* Drivers.handshake(Drivers.stepper(peer), yield* ourStepper(ours))
+      const result = yield* Drivers.handshake(Drivers.stepper(peer), yield* Ours.ourStepper(ours))
       assert.strictEqual(result.legs, 3)
       assert.strictEqual((yield* ours.query("Names")).userName, "EXAMPLE\\alice")
-      yield* exchangeMessages(ours, peer)
+      yield* Ours.exchangeMessages(ours, peer)
     }).pipe(Effect.provide(ntlmLayer()))), 60_000)
 
   it.live.skipIf(!hasNtlmAuth)("python3-ntlm-auth with curl's minimal flags (0x00088207) ↔ our acceptor", () =>
     Effect.scoped(Effect.gen(function*() {
       const peer = yield* Drivers.ntlmAuthClient({ user: alice.user, domain: alice.domain, password: alice.password, flags: 0x00088207 })
       const ours = yield* SecurityContext.acceptor(yield* serverCredentials())
-      const result = yield* Drivers.handshake(Drivers.stepper(peer), yield* ourStepper(ours))
+      const result = yield* Drivers.handshake(Drivers.stepper(peer), yield* Ours.ourStepper(ours))
       assert.strictEqual(result.legs, 3)
       assert.strictEqual((yield* ours.query("Names")).userName, "EXAMPLE\\alice")
     }).pipe(Effect.provide(ntlmLayer()))), 60_000)

@@ -119,9 +119,9 @@ export const innerInput = (
 /** Our mechListMIC: the inner mechanism's signature over the DER mechTypes. */
 export const makeMic = (context: NegotiateContext): Effect.Effect<Uint8Array, SecurityError.SspiError> => {
   const inner = context.inner!
-  return Effect.map(
-    inner.mech.pkg.makeSignature(inner.state, 0, [SecBuffer.data(context.mechListDer), SecBuffer.token(new Uint8Array(0))], 0),
-    (buffers) => SecBuffer.find(buffers, SecBuffer.BufferType.TOKEN)!.data
+  return inner.mech.pkg.makeSignature(inner.state, 0, [SecBuffer.data(context.mechListDer), SecBuffer.token(new Uint8Array(0))], 0).pipe(
+    Effect.map((buffers) => SecBuffer.find(buffers, SecBuffer.BufferType.TOKEN)!.data),
+    Effect.tap(() => inner.mech.pkg.afterMechListMic?.(inner.state, "outbound") ?? Effect.void)
   )
 }
 
@@ -130,6 +130,7 @@ export const checkMic = (context: NegotiateContext, mic: Uint8Array): Effect.Eff
   const inner = context.inner!
   return inner.mech.pkg.verifySignature(inner.state, [SecBuffer.data(context.mechListDer), SecBuffer.token(mic)], 0).pipe(
     Effect.mapError(() => new SecurityError.DowngradeDetected({ detail: "the mechListMIC does not match" })),
+    Effect.andThen(inner.mech.pkg.afterMechListMic?.(inner.state, "inbound") ?? Effect.void),
     Effect.andThen(Effect.sync(() => {
       context.peerMicChecked = true
     }))

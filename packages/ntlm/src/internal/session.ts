@@ -31,16 +31,16 @@ export interface SessionSecurityOptions {
 
 /** The state of one direction: RC4 handle, signing key and sequence number. */
 interface Direction {
-  readonly rc4: Rc4
+  rc4: Rc4
+  /** Kept to reset the RC4 state after a SPNEGO mechListMIC (MS-SPNG 3.3.5.1); zeroed by wipe(). */
+  readonly sealKey: Uint8Array
   readonly signKey: Uint8Array | undefined
   seq: number
 }
 
 const direction = (flags: number, key: Uint8Array, side: Side): Direction => {
   const seal = sealKey(flags, key, side)
-  const rc4 = new Rc4(seal)
-  seal.fill(0)
-  return { rc4, signKey: signKey(flags, key, side), seq: 0 }
+  return { rc4: new Rc4(seal), sealKey: seal, signKey: signKey(flags, key, side), seq: 0 }
 }
 
 /**
@@ -111,10 +111,23 @@ export class NtlmSessionSecurity {
     return { outcome, data: output }
   }
 
+  /**
+   * Restarts one direction's RC4 state from its sealing key (the sequence
+   * number goes on): after a SPNEGO mechListMIC the first application
+   * message must see the RC4 state the MIC saw (MS-SPNG 3.3.5.1).
+   */
+  resetRc4(which: "outbound" | "inbound"): void {
+    this.assertUsable()
+    const d = which === "outbound" ? this.outbound : this.inbound
+    d.rc4.wipe()
+    d.rc4 = new Rc4(d.sealKey)
+  }
+
   /** Zeroes every key, RC4 state and counter. The instance is unusable afterwards. */
   wipe(): void {
     for (const d of [this.outbound, this.inbound]) {
       d.rc4.wipe()
+      d.sealKey.fill(0)
       d.signKey?.fill(0)
       d.seq = 0
     }

@@ -1,7 +1,28 @@
-/** Adapters between our scoped contexts and the peer drivers of the interop harness. */
+/**
+ * Adapters between our scoped security contexts (@effect-sspi/core) and the
+ * peer drivers: our context as a handshake `Stepper`, and signed and sealed
+ * messages exchanged with a driver both ways.
+ */
 import { Effect } from "effect"
 import { SecBuffer, type SecurityContext, SspiRuntime, type SecurityError } from "@effect-sspi/core"
-import { Drivers, type Peer, type PeerError } from "@effect-sspi/interop-harness"
+import * as Drivers from "./Drivers.ts"
+import type * as Peer from "./Peer.ts"
+
+/** How sealed buffers travel as one GSS wrap token, per mechanism. */
+export interface WrapFraming {
+  readonly join: (sealed: ReadonlyArray<SecBuffer.SecBuffer>) => Uint8Array
+  readonly split: (token: Uint8Array) => ReadonlyArray<SecBuffer.SecBuffer>
+}
+
+/** NTLM (gss-ntlmssp): the 16-byte signature, then the sealed data. */
+export const ntlmFraming: WrapFraming = {
+  join: (sealed) =>
+    new Uint8Array([
+      ...SecBuffer.find(sealed, SecBuffer.BufferType.TOKEN)!.data,
+      ...SecBuffer.find(sealed, SecBuffer.BufferType.DATA)!.data
+    ]),
+  split: (token) => [SecBuffer.token(token.subarray(0, 16)), SecBuffer.data(token.slice(16))]
+}
 
 const enc = new TextEncoder()
 
@@ -15,35 +36,22 @@ export const ourStepper = (context: SecurityContext.SecurityContext) =>
       )
   }))
 
-/**
- * Signed and sealed messages both ways between our context and a driver.
- * gss-ntlmssp's wrap token is the 16-byte signature followed by the sealed data.
- */
-export const exchangeMessages = (ours: SecurityContext.SecurityContext, peer: Peer.Peer) =>
+/** Signed and sealed messages both ways between our context and a driver. */
+export const exchangeMessages = (ours: SecurityContext.SecurityContext, peer: Peer.Peer, framing: WrapFraming = ntlmFraming) =>
   Effect.gen(function*() {
     for (let i = 0; i < 2; i++) {
       const message = enc.encode(`from us #${i}`)
       const signature = yield* ours.makeSignature(message)
       yield* Drivers.verifyMic(peer, message, signature)
-      const sealed = yield* ours.encrypt(message)
-      const token = new Uint8Array([
-        ...SecBuffer.find(sealed, SecBuffer.BufferType.TOKEN)!.data,
-        ...SecBuffer.find(sealed, SecBuffer.BufferType.DATA)!.data
-      ])
-      const opened = yield* Drivers.unwrap(peer, token)
+      const opened = yield* Drivers.unwrap(peer, framing.join(yield* ours.encrypt(message)))
       if (new TextDecoder().decode(opened.message) !== `from us #${i}`) throw new Error("peer unwrapped other bytes")
 
       const theirs = enc.encode(`from peer #${i}`)
       const mic = yield* Drivers.getMic(peer, theirs)
       yield* ours.verifySignature(theirs, mic)
       const wrapped = yield* Drivers.wrap(peer, theirs, true)
-      const plain = yield* ours.decrypt([
-        SecBuffer.token(wrapped.token.subarray(0, 16)),
-        SecBuffer.data(wrapped.token.slice(16))
-      ])
+      const plain = yield* ours.decrypt(framing.split(wrapped.token))
       const data = SecBuffer.find(plain.buffers, SecBuffer.BufferType.DATA)!.data
       if (new TextDecoder().decode(data) !== `from peer #${i}`) throw new Error("we unsealed other bytes")
     }
   })
-
-export type { PeerError }
