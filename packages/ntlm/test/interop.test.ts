@@ -5,7 +5,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Redacted } from "effect"
-import { SecurityContext, SecurityStatus } from "@effect-sspi/core"
+import { SecBuffer, SecurityContext, SecurityStatus } from "@effect-sspi/core"
 import { Drivers, Ours, requirePeersSync } from "@effect-sspi/interop-harness"
 import { clientCredentials, ntlmLayer, serverCredentials } from "./support/runtime.ts"
 
@@ -70,5 +70,28 @@ describe("NTLM interop", () => {
       const result = yield* Drivers.handshake(Drivers.stepper(peer), yield* Ours.ourStepper(ours))
       assert.strictEqual(result.legs, 3)
       assert.strictEqual((yield* ours.query("Names")).userName, "EXAMPLE\\alice")
+    }).pipe(Effect.provide(ntlmLayer()))), 60_000)
+
+  it.live.skipIf(!hasNtlm)("channel bindings: equal ones pass and different ones fail, both directions with gss-ntlmssp", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const users = yield* Drivers.ntlmUserFile([alice])
+      const cb = (s: string) => new TextEncoder().encode(`tls-server-end-point:${s}`)
+      const extraInput = (s: string) => ({ extraInput: [SecBuffer.channelBindings(cb(s))] })
+      const outbound = () => clientCredentials({ user: alice.user, domain: alice.domain, password: Redacted.make(alice.password) })
+      // ours → theirs
+      const good = yield* Drivers.gssPeer({ role: "accept", mech: "ntlm", env: { NTLM_USER_FILE: users }, channelBindings: cb("A") })
+      const ours = yield* SecurityContext.initiator(yield* outbound(), extraInput("A"))
+      yield* Drivers.handshake(yield* Ours.ourStepper(ours), Drivers.stepper(good))
+      const bad = yield* Drivers.gssPeer({ role: "accept", mech: "ntlm", env: { NTLM_USER_FILE: users }, channelBindings: cb("B") })
+      const ours2 = yield* SecurityContext.initiator(yield* outbound(), extraInput("A"))
+      assert.isTrue(Exit.isFailure(yield* Effect.exit(Drivers.handshake(yield* Ours.ourStepper(ours2), Drivers.stepper(bad)))))
+      // theirs → ours
+      const client = yield* Drivers.gssPeer({ role: "initiate", mech: "ntlm", target: "HTTP@localhost", ...alice, channelBindings: cb("A") })
+      const acceptor = yield* SecurityContext.acceptor(yield* serverCredentials(), extraInput("A"))
+      yield* Drivers.handshake(Drivers.stepper(client), yield* Ours.ourStepper(acceptor))
+      const client2 = yield* Drivers.gssPeer({ role: "initiate", mech: "ntlm", target: "HTTP@localhost", ...alice, channelBindings: cb("A") })
+      const acceptor2 = yield* SecurityContext.acceptor(yield* serverCredentials(), extraInput("B"))
+      const exit = yield* Effect.exit(Drivers.handshake(Drivers.stepper(client2), yield* Ours.ourStepper(acceptor2)))
+      assert.strictEqual(SecurityStatus.fromExit(exit as Exit.Exit<unknown, never>), SecurityStatus.codes.SEC_E_BAD_BINDINGS)
     }).pipe(Effect.provide(ntlmLayer()))), 60_000)
 })
