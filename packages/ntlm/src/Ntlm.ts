@@ -81,7 +81,7 @@ const acquire = (store: UserStore["Service"] | undefined) =>
     const password = auth.password === undefined ? undefined : Redacted.value(auth.password)
     const domain = auth.domain ?? principalDomain ?? ""
     const ntHash = !outbound ? undefined : auth.ntHash !== undefined
-      ? Redacted.value(auth.ntHash).slice()
+      ? Uint8Array.from(Redacted.value(auth.ntHash))
       : ntowfv1(password!)
     const credential: NtlmCredential = {
       user: user ?? "",

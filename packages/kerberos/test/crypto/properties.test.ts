@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Result } from "effect"
 import fc from "fast-check"
 import { encryptionProfiles } from "../../src/internal/crypto/encryptionType.ts"
+import { rc4MessageType } from "../../src/internal/crypto/rc4Hmac.ts"
 
 const usage = fc.integer({ min: 0, max: 0xffffffff })
 
@@ -53,7 +54,11 @@ for (const p of encryptionProfiles) {
           const c = p.checksum(k, u, data)
           expect(c.length).toBe(p.checksumSize)
           expect(p.verifyChecksum(k, u, data, c)).toBe(true)
-          expect(p.verifyChecksum(k, (u + 1) % 2 ** 32, data, c)).toBe(false)
+          // RC4-HMAC maps usages 3 and 9 onto 8 (RFC 4757 section 3): those collide by design
+          const next = (u + 1) % 2 ** 32
+          if (p.enctype !== 23 || rc4MessageType(u) !== rc4MessageType(next)) {
+            expect(p.verifyChecksum(k, next, data, c)).toBe(false)
+          }
         })
       )
     })

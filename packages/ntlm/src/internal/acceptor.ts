@@ -85,7 +85,7 @@ const challengeLeg = (
         role: "server" as const,
         phase: "authenticate" as const,
         flags,
-        negotiate: negotiateBytes.slice(),
+        negotiate: Uint8Array.from(negotiateBytes),
         challenge: challengeBytes,
         serverChallenge,
         userName: "",

@@ -145,8 +145,8 @@ const authenticate = (
     keyExchangeKey.fill(0)
     responses.sessionBaseKey.fill(0)
     state.flags = flags
-    state.challenge = challengeBytes.slice()
-    state.serverChallenge = challenge.serverChallenge.slice()
+    state.challenge = Uint8Array.from(challengeBytes)
+    state.serverChallenge = Uint8Array.from(challenge.serverChallenge)
     state.userName = credential.domain === "" ? credential.user : `${credential.domain}\\${credential.user}`
     state.exportedSessionKey = exportedSessionKey
     state.phase = "done"

@@ -17,6 +17,7 @@ import type { SecurityPackage } from "@effect-sspi/core"
 import { GssFlags } from "../gss/checksum.ts"
 import { makeMic, type Refusal, unwrap, verifyMic, wrap } from "../gss/perMessage.ts"
 import { type KerberosContext, protectionKey } from "./state.ts"
+import { copyBytes } from "../bytes.ts"
 
 /** QOP of a Wrap without confidentiality (KERB_WRAP_NO_ENCRYPT). */
 export const KERB_WRAP_NO_ENCRYPT = 0x80000001
@@ -97,10 +98,10 @@ export const encryptMessage = (s: KerberosContext, qop: number, message: Readonl
     const token = wrap(k, fromAcceptor(s), s.sendSeq++, conf, data.data, rrc)
     const split = token.length - data.data.length
     let dataDone = false
-    return replaceToken(message, token.slice(0, split)).map((b) => {
+    return replaceToken(message, copyBytes(token, 0, split)).map((b) => {
       if (dataDone || b.baseType !== BT.DATA) return b
       dataDone = true
-      return new SecBuffer.SecBuffer({ type: b.type, data: token.slice(split) })
+      return new SecBuffer.SecBuffer({ type: b.type, data: copyBytes(token, split) })
     })
   })
 

@@ -7,6 +7,7 @@
  */
 import type { EncryptionKey, Principal } from "../messages/common.ts"
 import { type Cursor, decodeFile, malformed, text } from "./cursor.ts"
+import { copyBytes } from "../bytes.ts"
 
 /**
  * One cached credential (times in epoch milliseconds). `key.keyvalue` is
@@ -67,7 +68,7 @@ const credential = (c: Cursor, version: number): CachedCredential => {
   const server = principal(c, version)
   const keytype = c.u16()
   if (version === 3) c.u16()
-  const keyvalue = data(c).slice()
+  const keyvalue = copyBytes(data(c))
   const authtime = c.u32() * 1000
   const starttime = c.u32() * 1000
   const endtime = c.u32() * 1000
@@ -76,7 +77,7 @@ const credential = (c: Cursor, version: number): CachedCredential => {
   const flags = c.u32()
   skipList(c)
   skipList(c)
-  const ticket = data(c).slice()
+  const ticket = copyBytes(data(c))
   data(c)
   return { client, server, key: { keytype, keyvalue }, authtime, starttime, endtime, renewTill, flags, ticket }
 }

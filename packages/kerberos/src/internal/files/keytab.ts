@@ -7,6 +7,7 @@
  */
 import type { Principal } from "../messages/common.ts"
 import { type Cursor, decodeFile, malformed, text, Writer } from "./cursor.ts"
+import { copyBytes } from "../bytes.ts"
 
 /**
  * One keytab entry. `key` is secret: zero it when done.
@@ -32,7 +33,7 @@ const entry = (c: Cursor, version: number): KeytabEntry => {
   const timestamp = c.u32()
   let kvno = c.u8()
   const enctype = c.u16()
-  const key = c.take(c.u16()).slice()
+  const key = copyBytes(c.take(c.u16()))
   if (c.remaining >= 4) {
     const kvno32 = c.u32()
     if (kvno32 !== 0) kvno = kvno32

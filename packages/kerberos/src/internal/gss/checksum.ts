@@ -7,6 +7,7 @@
  */
 import { createHash } from "node:crypto"
 import { Result } from "effect"
+import { copyBytes } from "../bytes.ts"
 
 /** The checksum type. */
 export const GSS_CHECKSUM_TYPE = 0x8003
@@ -56,7 +57,7 @@ export const decodeSecChannelBindings = (b: Uint8Array): Result.Result<ChannelBi
     const len = v.getUint32(lenAt, true)
     if (len === 0) return new Uint8Array(0)
     const off = v.getUint32(offAt, true)
-    return off >= 32 && off + len <= b.length ? b.slice(off, off + len) : undefined
+    return off >= 32 && off + len <= b.length ? copyBytes(b, off, off + len) : undefined
   }
   const initiatorAddress = part(4, 8)
   const acceptorAddress = part(16, 20)
@@ -88,5 +89,5 @@ export const decodeGssChecksum = (value: Uint8Array): Result.Result<{ readonly b
   if (value.length < 24) return Result.fail("authenticator checksum truncated")
   const v = new DataView(value.buffer, value.byteOffset, value.length)
   if (v.getUint32(0, true) !== 16) return Result.fail("authenticator checksum: bad binding length")
-  return Result.succeed({ bindings: value.slice(4, 20), flags: v.getUint32(20, true) })
+  return Result.succeed({ bindings: copyBytes(value, 4, 20), flags: v.getUint32(20, true) })
 }

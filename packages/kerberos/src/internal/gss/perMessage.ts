@@ -8,6 +8,7 @@
  */
 import { Result } from "effect"
 import { constantTimeEqual, type EncryptionProfile } from "../crypto/profile.ts"
+import { copyBytes } from "../bytes.ts"
 
 /** Token flag bits. */
 export const TokenFlag = { SENT_BY_ACCEPTOR: 0x01, SEALED: 0x02, ACCEPTOR_SUBKEY: 0x04 } as const
@@ -118,7 +119,8 @@ export const wrap = (
     return cat(header(0x0504, flags, 0, rrc, seq), rotateRight(sealed, rrc))
   }
   const size = k.profile.checksumSize
-  const mac = k.profile.checksum(k.key, usage(fromAcceptor, false), cat(plaintext, header(0x0504, flags, 0, 0, seq)))
+  // Wrap tokens use the SEAL usage with or without confidentiality (RFC 4121 section 2)
+  const mac = k.profile.checksum(k.key, usage(fromAcceptor, true), cat(plaintext, header(0x0504, flags, 0, 0, seq)))
   return cat(header(0x0504, flags, size, rrc, seq), rotateRight(cat(plaintext, mac), rrc))
 }
 
@@ -152,12 +154,12 @@ export const unwrap = (
       expected[6] = 0
       expected[7] = 0
       if (!constantTimeEqual(inner, expected)) return Result.fail("Altered")
-      return Result.succeed({ plaintext: p.slice(0, p.length - 16 - ec), seq, conf: true })
+      return Result.succeed({ plaintext: copyBytes(p, 0, p.length - 16 - ec), seq, conf: true })
     }
     if (ec !== k.profile.checksumSize || body.length < ec) return Result.fail("Invalid")
     const plaintext = body.subarray(0, body.length - ec)
     const h = Uint8Array.from(token.subarray(0, 16))
     h.fill(0, 4, 8)
-    const ok = k.profile.verifyChecksum(k.key, usage(fromAcceptor, false), cat(plaintext, h), body.subarray(body.length - ec))
-    return ok ? Result.succeed({ plaintext: plaintext.slice(), seq, conf: false }) : Result.fail("Altered")
+    const ok = k.profile.verifyChecksum(k.key, usage(fromAcceptor, true), cat(plaintext, h), body.subarray(body.length - ec))
+    return ok ? Result.succeed({ plaintext: copyBytes(plaintext), seq, conf: false }) : Result.fail("Altered")
   })

@@ -33,6 +33,7 @@ import {
 import { encodeEncryptedData } from "../messages/common.ts"
 import { decodeTicket, type Ticket } from "../messages/ticket.ts"
 import { invalidToken, krbFailure } from "../status.ts"
+import { copyBytes } from "../bytes.ts"
 
 /**
  * A ticket with its session key (a TGT or a service ticket). `key.keyvalue`
@@ -110,7 +111,7 @@ const clientKey = (
     const key = secret.keys.find((k) => k.keytype === profile.enctype)
     return key === undefined
       ? Effect.fail(krbFailure(ErrorCode.KDC_ERR_ETYPE_NOSUPP, "as", "no key of the KDC's encryption type"))
-      : Effect.succeed(key.keyvalue.slice())
+      : Effect.succeed(copyBytes(key.keyvalue))
   }
   return Effect.suspend(() => {
     const password = new TextEncoder().encode(Redacted.value(secret.password))

@@ -5,6 +5,7 @@
  * @since 0.1.0
  */
 import * as Der from "../asn1/der.ts"
+import { copyBytes } from "../bytes.ts"
 
 /** Name types (RFC 4120 section 6.2). */
 export const NameType = { UNKNOWN: 0, PRINCIPAL: 1, SRV_INST: 2, SRV_HST: 3, ENTERPRISE: 10 } as const
@@ -61,7 +62,7 @@ export const readEncryptionKey = (node: Der.Node): EncryptionKey => {
   const f = Der.fields(node, "EncryptionKey")
   return {
     keytype: Der.readInteger(Der.need(f, 0, "EncryptionKey")),
-    keyvalue: Der.readOctets(Der.need(f, 1, "EncryptionKey")).slice()
+    keyvalue: copyBytes(Der.readOctets(Der.need(f, 1, "EncryptionKey")))
   }
 }
 
@@ -88,7 +89,7 @@ export const readChecksum = (node: Der.Node): Checksum => {
   const f = Der.fields(node, "Checksum")
   return {
     cksumtype: Der.readInteger(Der.need(f, 0, "Checksum")),
-    checksum: Der.readOctets(Der.need(f, 1, "Checksum"))
+    checksum: copyBytes(Der.readOctets(Der.need(f, 1, "Checksum")))
   }
 }
 

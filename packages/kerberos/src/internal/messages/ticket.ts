@@ -16,6 +16,7 @@ import {
   readEncryptionKey,
   readPrincipalName
 } from "./common.ts"
+import { copyBytes } from "../bytes.ts"
 
 /** Ticket. */
 export interface Ticket {
@@ -44,7 +45,7 @@ export const readTicket = (node: Der.Node): Ticket => {
     realm: Der.readString(Der.need(f, 1, "Ticket")),
     sname: readPrincipalName(Der.need(f, 2, "Ticket")),
     encPart: readEncryptedData(Der.need(f, 3, "Ticket")),
-    der: node.tlv.encoded.slice()
+    der: copyBytes(node.tlv.encoded)
   }
 }
 

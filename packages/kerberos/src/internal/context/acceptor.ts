@@ -1,0 +1,178 @@
+/**
+ * AcceptSecurityContext for Kerberos: the AP-REQ check (service key from the
+ * keytab, ticket and authenticator decryption, client match, ticket times
+ * and clock skew from `Clock`, replay cache, GSS checksum with channel
+ * bindings) and the AP-REP for mutual authentication.
+ *
+ * @since 0.1.0
+ */
+import { randomBytes } from "node:crypto"
+import { Effect, Option, Result } from "effect"
+import { Flags, SecBuffer, SecurityError } from "@effect-sspi/core"
+import type { SecurityPackage } from "@effect-sspi/core"
+import { constantTimeEqual } from "../crypto/profile.ts"
+import { enctype } from "../crypto/encryptionType.ts"
+import { decodeGssChecksum, GSS_CHECKSUM_TYPE, GssFlags } from "../gss/checksum.ts"
+import { frame, TokenId, unframe } from "../gss/framing.ts"
+import { ApOptions, decodeApReq, decodeAuthenticator, encodeApRep, encodeEncApRepPart } from "../messages/ap.ts"
+import { formatPrincipal, sameName } from "../messages/common.ts"
+import { ErrorCode } from "../messages/error.ts"
+import { decodeEncTicketPart } from "../messages/ticket.ts"
+import type { Settings } from "../settings.ts"
+import { invalidToken, krbFailure } from "../status.ts"
+import { channelBindingsOf } from "./initiator.ts"
+import type { KerberosCredential } from "./credential.ts"
+import type { ReplayCache } from "./replayCache.ts"
+import type { KerberosContext } from "./state.ts"
+
+type Step = SecurityPackage.HandshakeStep<KerberosContext>
+type E = SecurityError.SspiError
+
+const ap = (code: number, detail?: string) => Effect.fail(krbFailure(code, "ap", detail))
+
+const retFlags = (gssFlags: number, mutual: boolean) =>
+  (mutual ? Flags.AscRet.MUTUAL_AUTH : 0) |
+  (gssFlags & (Flags.AscRet.REPLAY_DETECT | Flags.AscRet.SEQUENCE_DETECT)) |
+  Flags.AscRet.CONFIDENTIALITY | Flags.AscRet.INTEGRITY
+
+/**
+ * One AcceptSecurityContext leg (Kerberos needs one).
+ *
+ * @since 0.1.0
+ */
+export const accept = (
+  settings: Settings,
+  replay: ReplayCache,
+  cred: KerberosCredential,
+  state: KerberosContext | undefined,
+  request: SecurityPackage.HandshakeRequest
+): Effect.Effect<Step, E> =>
+  Effect.gen(function*() {
+    if (state !== undefined) return yield* new SecurityError.OutOfSequence({ detail: "the handshake is complete" })
+    if (cred.serviceKeys.length === 0) return yield* new SecurityError.NoCredentials({ detail: "not an inbound credential" })
+    const now = request.now
+    const skew = settings.clockSkewMs
+    const input = SecBuffer.find(request.input, SecBuffer.BufferType.TOKEN)
+    if (input === undefined) return yield* invalidToken("no AP-REQ token")
+    let message = input.data
+    if (message[0] === 0x60) {
+      const framed = unframe(message)
+      if (Result.isFailure(framed)) return yield* invalidToken(framed.failure)
+      if (framed.success.tokId !== TokenId.AP_REQ) return yield* invalidToken("expected an AP-REQ")
+      message = framed.success.message
+    }
+    const apReq = decodeApReq(message)
+    if (Result.isFailure(apReq)) return yield* invalidToken(`malformed AP-REQ: ${apReq.failure.reason}`)
+    const { authenticator: encAuth, options, ticket } = apReq.success
+
+    // the service key
+    const candidates = cred.serviceKeys.filter((e) =>
+      sameName(e.principal.name, ticket.sname) && e.principal.realm === ticket.realm
+    )
+    if (candidates.length === 0) return yield* ap(ErrorCode.KRB_AP_ERR_NOT_US)
+    if (cred.acceptAs !== undefined && !sameName(cred.acceptAs.name, ticket.sname)) return yield* ap(ErrorCode.KRB_AP_ERR_NOT_US)
+    const ofType = candidates.filter((e) => e.enctype === ticket.encPart.etype)
+    const keyEntry = ticket.encPart.kvno === undefined
+      ? ofType.sort((a, b) => b.kvno - a.kvno)[0]
+      : ofType.find((e) => e.kvno === ticket.encPart.kvno)
+    if (keyEntry === undefined) return yield* ap(ofType.length > 0 ? ErrorCode.KRB_AP_ERR_BADKEYVER : ErrorCode.KRB_AP_ERR_NOKEY)
+    const profile = Option.getOrUndefined(enctype(keyEntry.enctype))
+    if (profile === undefined) return yield* ap(ErrorCode.KDC_ERR_ETYPE_NOSUPP)
+
+    // the ticket
+    const ticketPlain = profile.decrypt(keyEntry.key, 2, ticket.encPart.cipher)
+    if (Result.isFailure(ticketPlain)) return yield* ap(ErrorCode.KRB_AP_ERR_BAD_INTEGRITY, "ticket")
+    const encTicket = decodeEncTicketPart(ticketPlain.success)
+    ticketPlain.success.fill(0)
+    if (Result.isFailure(encTicket)) return yield* invalidToken(`malformed ticket: ${encTicket.failure.reason}`)
+    const t = encTicket.success
+    const sessionKey = t.key
+    const fail = (code: number, detail?: string) => {
+      sessionKey.keyvalue.fill(0)
+      return ap(code, detail)
+    }
+    const sessionProfile = Option.getOrUndefined(enctype(sessionKey.keytype))
+    if (sessionProfile === undefined) return yield* fail(ErrorCode.KDC_ERR_ETYPE_NOSUPP)
+
+    // the authenticator
+    if (encAuth.etype !== sessionKey.keytype) return yield* fail(ErrorCode.KRB_AP_ERR_BAD_INTEGRITY)
+    const authPlain = sessionProfile.decrypt(sessionKey.keyvalue, 11, encAuth.cipher)
+    if (Result.isFailure(authPlain)) return yield* fail(ErrorCode.KRB_AP_ERR_BAD_INTEGRITY, "authenticator")
+    const decoded = decodeAuthenticator(authPlain.success)
+    authPlain.success.fill(0)
+    if (Result.isFailure(decoded)) {
+      sessionKey.keyvalue.fill(0)
+      return yield* invalidToken(`malformed authenticator: ${decoded.failure.reason}`)
+    }
+    const a = decoded.success
+    const wipeAll = () => {
+      a.subkey?.keyvalue.fill(0)
+      sessionKey.keyvalue.fill(0)
+    }
+    const failA = (code: number, detail?: string) => {
+      wipeAll()
+      return ap(code, detail)
+    }
+    if (a.crealm !== t.crealm || !sameName(a.cname, t.cname)) return yield* failA(ErrorCode.KRB_AP_ERR_BADMATCH)
+    if (Math.abs(a.ctime - now) > skew) return yield* failA(ErrorCode.KRB_AP_ERR_SKEW)
+    if ((t.starttime ?? t.authtime) - skew > now) return yield* failA(ErrorCode.KRB_AP_ERR_TKT_NYV)
+    if (t.endtime + skew < now) return yield* failA(ErrorCode.KRB_AP_ERR_TKT_EXPIRED)
+
+    // the GSS checksum
+    let gssFlags = GssFlags.CONF | GssFlags.INTEG
+    if (a.cksum !== undefined && a.cksum.cksumtype === GSS_CHECKSUM_TYPE) {
+      const cksum = decodeGssChecksum(a.cksum.checksum)
+      if (Result.isFailure(cksum)) {
+        wipeAll()
+        return yield* invalidToken(cksum.failure)
+      }
+      const ours = yield* channelBindingsOf(request.input).pipe(Effect.tapError(() => Effect.sync(wipeAll)))
+      const theirs = cksum.success.bindings
+      const theirsZero = theirs.every((b) => b === 0)
+      const haveOurs = SecBuffer.find(request.input, SecBuffer.BufferType.CHANNEL_BINDINGS) !== undefined
+      if (!theirsZero && haveOurs && !constantTimeEqual(theirs, ours)) {
+        wipeAll()
+        return yield* new SecurityError.BadBindings({ detail: "channel bindings differ" })
+      }
+      gssFlags = cksum.success.flags & (GssFlags.MUTUAL | GssFlags.REPLAY | GssFlags.SEQUENCE | GssFlags.CONF | GssFlags.INTEG)
+    }
+
+    // the replay cache (after every check, so forgeries cannot fill it)
+    const verdict = replay.check(formatPrincipal({ name: a.cname, realm: a.crealm }), encAuth.cipher, now, a.ctime + skew)
+    if (verdict === "Replay") return yield* failA(ErrorCode.KRB_AP_ERR_REPEAT)
+    if (verdict === "Full") {
+      wipeAll()
+      return yield* new SecurityError.InsufficientMemory({ detail: "replay cache full" })
+    }
+
+    const mutual = (options & ApOptions.MUTUAL_REQUIRED) !== 0
+    const initiatorSeq = a.seqNumber ?? 0
+    const context: KerberosContext = {
+      role: "acceptor",
+      stage: "established",
+      client: { name: t.cname, realm: t.crealm },
+      server: { name: ticket.sname, realm: ticket.realm },
+      sessionKey,
+      initiatorSubkey: a.subkey,
+      acceptorSubkey: undefined,
+      ctime: a.ctime,
+      cusec: a.cusec,
+      sendSeq: initiatorSeq,
+      recvSeq: initiatorSeq,
+      gssFlags: mutual ? gssFlags | GssFlags.MUTUAL : gssFlags,
+      expiry: t.endtime
+    }
+    let output: Array<SecBuffer.SecBuffer> = []
+    if (mutual) {
+      const subProfile = Option.getOrUndefined(enctype((a.subkey ?? sessionKey).keytype)) ?? sessionProfile
+      const acceptorSubkey = { keytype: subProfile.enctype, keyvalue: subProfile.randomToKey(randomBytes(subProfile.keyLength)) }
+      const seq = randomBytes(4).readUInt32BE(0) & 0x3fffffff
+      const part = encodeEncApRepPart({ ctime: a.ctime, cusec: a.cusec, subkey: acceptorSubkey, seqNumber: seq })
+      const apRep = encodeApRep({ etype: sessionProfile.enctype, cipher: sessionProfile.encrypt(sessionKey.keyvalue, 12, part) })
+      part.fill(0)
+      context.acceptorSubkey = acceptorSubkey
+      context.sendSeq = seq
+      output = [SecBuffer.token(frame(TokenId.AP_REP, apRep))]
+    }
+    return { status: "SEC_E_OK", state: context, output, attributes: retFlags(gssFlags, mutual), expiry: t.endtime }
+  })
