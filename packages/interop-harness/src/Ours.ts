@@ -36,6 +36,16 @@ export const ourStepper = (context: SecurityContext.SecurityContext) =>
       )
   }))
 
+/** Kerberos (RFC 4121): one Wrap token; ours is the header buffer then the data. */
+export const kerberosFraming: WrapFraming = {
+  join: (sealed) =>
+    Buffer.concat(
+      sealed.filter((b) => b.baseType === SecBuffer.BufferType.TOKEN || b.baseType === SecBuffer.BufferType.DATA)
+        .map((b) => b.data)
+    ),
+  split: (token) => [SecBuffer.token(token), SecBuffer.data(new Uint8Array(0))]
+}
+
 /** Signed and sealed messages both ways between our context and a driver. */
 export const exchangeMessages = (ours: SecurityContext.SecurityContext, peer: Peer.Peer, framing: WrapFraming = ntlmFraming) =>
   Effect.gen(function*() {

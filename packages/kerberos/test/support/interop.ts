@@ -4,8 +4,8 @@
  */
 import { assert } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { Credentials, Flags, SecBuffer, type SecurityContext, type SecurityError, SspiRuntime } from "@effect-sspi/core"
-import { Drivers, type Peer, type Realm } from "@effect-sspi/interop-harness"
+import { Credentials, Flags, SecBuffer, type SecurityContext, SspiRuntime } from "@effect-sspi/core"
+import { Drivers, Ours, type Peer, type Realm } from "@effect-sspi/interop-harness"
 import { Kerberos } from "../../src/index.ts"
 
 export const realmLayer = (realm: Realm.Realm) =>
@@ -16,50 +16,27 @@ export const realmLayer = (realm: Realm.Realm) =>
 export const ALL_REQ = Flags.IscReq.MUTUAL_AUTH | Flags.IscReq.REPLAY_DETECT | Flags.IscReq.SEQUENCE_DETECT |
   Flags.IscReq.CONFIDENTIALITY | Flags.IscReq.INTEGRITY
 
-/** Our context as a harness Stepper (the runtime captured from the caller). */
-export const stepper = (ctx: SecurityContext.SecurityContext) =>
-  SspiRuntime.SspiRuntime.useSync((runtime): Drivers.Stepper<SecurityError.SspiError> => ({
-    step: (token) =>
-      ctx.step(token ?? undefined).pipe(
-        Effect.map((s) => ({ token: s.token ?? null, done: s.done })),
-        Effect.provideService(SspiRuntime.SspiRuntime, runtime)
-      )
-  }))
+/** Our context as a harness Stepper. */
+export const stepper = Ours.ourStepper
 
 export const acquire = (credentialUse: Flags.CredentialUse, authData: unknown) =>
   Credentials.acquire({ packageName: "Kerberos", credentialUse, authData })
 
 const enc = new TextEncoder()
 
-const joined = (buffers: ReadonlyArray<SecBuffer.SecBuffer>) =>
-  Buffer.concat(buffers.filter((b) => b.baseType === SecBuffer.BufferType.TOKEN || b.baseType === SecBuffer.BufferType.DATA).map((b) => b.data))
-
-/** Wrap (sealed and not) and MIC both ways between our context and a gss_peer. */
+/** Wrap and MIC both ways (the harness's exchange), then unsealed wraps and a tampered MIC. */
 export const exchangeMessages = (ours: SecurityContext.SecurityContext, peer: Peer.Peer) =>
   Effect.gen(function*() {
-    // ours → peer, sealed
-    const sealed = yield* ours.encrypt(enc.encode("from us, sealed"))
-    const opened = yield* Drivers.unwrap(peer, joined(sealed))
-    assert.strictEqual(Buffer.from(opened.message).toString(), "from us, sealed")
-    assert.isTrue(opened.conf)
-    // peer → ours, sealed and unsealed
-    for (const conf of [true, false]) {
-      const w = yield* Drivers.wrap(peer, enc.encode(`from peer ${conf}`), conf)
-      const out = yield* ours.decrypt([SecBuffer.token(w.token), SecBuffer.data(new Uint8Array(0))])
-      const data = out.buffers.find((b) => b.baseType === SecBuffer.BufferType.DATA)!
-      assert.strictEqual(Buffer.from(data.data).toString(), `from peer ${conf}`)
-      assert.strictEqual(out.qop === 0, conf)
-    }
-    // MIC both ways
+    yield* Ours.exchangeMessages(ours, peer, Ours.kerberosFraming)
+    const w = yield* Drivers.wrap(peer, enc.encode("from peer, integrity only"), false)
+    const out = yield* ours.decrypt(Ours.kerberosFraming.split(w.token))
+    const data = out.buffers.find((b) => b.baseType === SecBuffer.BufferType.DATA)!
+    assert.strictEqual(Buffer.from(data.data).toString(), "from peer, integrity only")
+    assert.notStrictEqual(out.qop, 0, "no confidentiality is reported in the qop")
     const message = enc.encode("signed message")
-    const mic = yield* ours.makeSignature(message)
-    yield* Drivers.verifyMic(peer, message, mic)
-    const theirs = yield* Drivers.getMic(peer, message)
-    yield* ours.verifySignature(message, theirs)
-    // a tampered message is refused
-    const again = yield* Drivers.getMic(peer, message)
+    const mic = yield* Drivers.getMic(peer, message)
     const bad = Uint8Array.from(message)
     bad[0]! ^= 1
-    const exit = yield* Effect.flip(ours.verifySignature(bad, again))
-    assert.strictEqual(exit._tag, "MessageAltered")
+    const error = yield* Effect.flip(ours.verifySignature(bad, mic))
+    assert.strictEqual(error._tag, "MessageAltered")
   })
