@@ -39,6 +39,7 @@ export * as Drivers from "./Drivers.ts"
 /** Throwaway MIT Kerberos realm. */
 export * as Realm from "./Realm.ts"
 export * as Ours from "./Ours.ts"
+export * as SilentKdc from "./SilentKdc.ts"
 /** Peer availability and the skip/fail rule. */
 export * as Availability from "./Availability.ts"
 /** Script and interpreter paths. */

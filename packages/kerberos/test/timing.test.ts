@@ -3,25 +3,16 @@
  * an expired ticket (SEC_E_CONTEXT_EXPIRED), clock skew (SEC_E_TIME_SKEW), and a
  * context that outlives its ticket. Tickets come from the stand-in in support/standIn.ts.
  */
-import * as Net from "node:net"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Redacted } from "effect"
 import { TestClock } from "effect/testing"
 import { Credentials, Flags, SecurityContext, SspiRuntime } from "@effect-sspi/core"
+import { SilentKdc } from "@effect-sspi/interop-harness"
 import { Kerberos } from "../src/index.ts"
 import { apReq, keytab } from "./support/standIn.ts"
 
 const runtime = (options: Kerberos.KerberosOptions = {}) =>
   SspiRuntime.SspiRuntime.layer.pipe(Layer.provide(Kerberos.layer({ krb5Config: "/nonexistent", env: {}, ...options })))
-
-/** A TCP "KDC" that accepts connections and never answers. */
-const silentKdc = Effect.acquireRelease(
-  Effect.callback<Net.Server>((resume) => {
-    const server = Net.createServer(() => {})
-    server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
-  }),
-  (server) => Effect.sync(() => server.close())
-)
 
 const MINUTE = 60_000
 const HOUR = 60 * MINUTE
@@ -34,9 +25,8 @@ const acceptor = Effect.gen(function*() {
 describe("Kerberos timing (TestClock)", () => {
   it.effect("a KDC that never answers → SEC_E_NO_AUTHENTICATING_AUTHORITY after the time-out", () =>
     Effect.scoped(Effect.gen(function*() {
-      const server = yield* silentKdc
-      const port = (server.address() as Net.AddressInfo).port
-      const layer = runtime({ realm: "TEST.REALM", kdc: [`127.0.0.1:${port}`], udpPreferenceLimit: 1, kdcTimeout: "3 seconds" })
+      const kdc = yield* SilentKdc.start
+      const layer = runtime({ realm: "TEST.REALM", kdc: [kdc.address], udpPreferenceLimit: 1, kdcTimeout: "3 seconds" })
       const error = yield* Effect.gen(function*() {
         const cred = yield* Credentials.acquire({
           packageName: "Kerberos",

@@ -1,7 +1,8 @@
-/** Runtimes with Negotiate over NTLM (and a stand-in Kerberos for timing tests), and scoped contexts. */
+/** Runtimes with Negotiate over NTLM (and Kerberos when given), and scoped contexts. */
 import { Effect, Layer, Redacted } from "effect"
-import { Credentials, Flags, SecurityContext, SecurityError, SecurityPackage, SspiRuntime } from "@effect-sspi/core"
+import { Credentials, Flags, SecurityContext, SecurityPackage, SspiRuntime } from "@effect-sspi/core"
 import { Negotiate } from "@effect-sspi/negotiate"
+import { Kerberos } from "@effect-sspi/kerberos"
 import { Ntlm, UserStore } from "@effect-sspi/ntlm"
 
 export const users: ReadonlyArray<UserStore.UserEntry> = [
@@ -9,32 +10,22 @@ export const users: ReadonlyArray<UserStore.UserEntry> = [
 ]
 export const alice = { user: "alice", domain: "EXAMPLE", password: Redacted.make("Passw0rd!") }
 
-/**
- * A Kerberos stand-in whose KDC never answers: initialize waits `timeoutMs`
- * of Clock time, then fails as a KDC time-out does. Timing tests only.
- */
-export const unreachableKerberos = (timeoutMs: number): SecurityPackage.SecurityPackage<null, null> => ({
-  info: { name: "Kerberos", comment: "stand-in", capabilities: 0, version: 1, rpcId: 16, maxToken: 48000 },
-  acquireCredentials: () => Effect.succeed({ credential: null, expiry: Infinity }),
-  freeCredentials: () => Effect.void,
-  initialize: () => Effect.andThen(Effect.sleep(timeoutMs), Effect.fail(new SecurityError.NoAuthenticatingAuthority({}))),
-  accept: () => Effect.fail(new SecurityError.NoCredentials({})),
-  deleteContext: () => Effect.void,
-  queryAttribute: () => Effect.fail(new SecurityError.UnsupportedFunction({})),
-  makeSignature: () => Effect.fail(new SecurityError.UnsupportedFunction({})),
-  verifySignature: () => Effect.fail(new SecurityError.UnsupportedFunction({})),
-  encryptMessage: () => Effect.fail(new SecurityError.UnsupportedFunction({})),
-  decryptMessage: () => Effect.fail(new SecurityError.UnsupportedFunction({}))
-})
-
-export const negotiateLayer = (kerberos?: SecurityPackage.AnySecurityPackage) =>
-  SspiRuntime.SspiRuntime.layer.pipe(
-    Layer.provide(SecurityPackage.SecurityPackages.layer(
-      Effect.map(Ntlm.withUserStore(), (ntlm) => Negotiate.make({ ntlm, kerberos })),
-      Ntlm.withUserStore()
-    )),
+/** Negotiate over NTLM and, when given, a Kerberos package (or the options to build the real one). */
+export const negotiateLayer = (kerberos?: SecurityPackage.AnySecurityPackage | Kerberos.KerberosOptions) => {
+  const kerberosPackage: Effect.Effect<SecurityPackage.AnySecurityPackage | undefined> = kerberos === undefined
+    ? Effect.succeed(undefined)
+    : "info" in kerberos
+    ? Effect.succeed(kerberos as SecurityPackage.AnySecurityPackage)
+    : Kerberos.make(kerberos as Kerberos.KerberosOptions)
+  return SspiRuntime.SspiRuntime.layer.pipe(
+    Layer.provide(Layer.unwrap(Effect.gen(function*() {
+      const ntlm = yield* Ntlm.withUserStore()
+      const krb = yield* kerberosPackage
+      return SecurityPackage.SecurityPackages.layer(Negotiate.make({ ntlm, kerberos: krb }), ntlm, ...(krb ? [krb] : []))
+    }))),
     Layer.provide(UserStore.layerMemory(users))
   )
+}
 
 export const credentials = (packageName: string, use: Flags.CredentialUse, authData: unknown = {}) =>
   Credentials.acquire({ packageName, credentialUse: use, authData })
