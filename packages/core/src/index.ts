@@ -12,6 +12,8 @@
 /** @since 0.1.0 */
 export * as AsyncCallResult from "./AsyncCallResult.ts"
 /** @since 0.1.0 */
+export * as ChannelBindings from "./ChannelBindings.ts"
+/** @since 0.1.0 */
 export * as Credentials from "./Credentials.ts"
 /** @since 0.1.0 */
 export * as Flags from "./Flags.ts"

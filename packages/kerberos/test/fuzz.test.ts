@@ -11,7 +11,8 @@ import { enctype } from "../src/internal/crypto/encryptionType.ts"
 import { decodeCcache } from "../src/internal/files/ccache.ts"
 import { decodeKeytab, encodeKeytab } from "../src/internal/files/keytab.ts"
 import { parseKrb5Conf } from "../src/internal/files/krb5Conf.ts"
-import { decodeGssChecksum, decodeSecChannelBindings } from "../src/internal/gss/checksum.ts"
+import { ChannelBindings } from "@effect-sspi/core"
+import { decodeGssChecksum } from "../src/internal/gss/checksum.ts"
 import { unframe } from "../src/internal/gss/framing.ts"
 import { makeMic, unwrap, verifyMic, wrap } from "../src/internal/gss/perMessage.ts"
 import { decodeApRep, decodeApReq, decodeAuthenticator, decodeEncApRepPart } from "../src/internal/messages/ap.ts"
@@ -39,7 +40,7 @@ const decoders: ReadonlyArray<readonly [string, (b: Uint8Array) => unknown]> = [
   ["PA-ENC-TS-ENC", decodePaEncTsEnc],
   ["GSS framing", unframe],
   ["GSS checksum", decodeGssChecksum],
-  ["channel bindings", decodeSecChannelBindings]
+  ["channel bindings", ChannelBindings.decode]
 ]
 
 const seeds: ReadonlyArray<Uint8Array> = [

@@ -1,10 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Result } from "effect"
-import {
-  channelBindingsHash,
-  channelBindingsHashFromApplicationData,
-  decodeSecChannelBindings
-} from "../src/internal/channel-bindings.ts"
+import { ChannelBindings } from "@effect-sspi/core"
 import { writeU32 } from "../src/internal/bytes.ts"
 import { MIC_OFFSET } from "../src/internal/constants.ts"
 import { decodeAuthenticate } from "../src/internal/messages.ts"
@@ -13,7 +9,7 @@ import { CHALLENGE_V2, chromium, hex } from "./vectors.ts"
 
 describe("channel bindings hash", () => {
   it("tls-server-end-point example (Microsoft Open Specifications blog, via Chromium)", () => {
-    expect(channelBindingsHashFromApplicationData(chromium.channelBindingsApplicationData)).toEqual(
+    expect(ChannelBindings.hash(ChannelBindings.fromApplicationData(chromium.channelBindingsApplicationData))).toEqual(
       chromium.channelBindingsHash
     )
   })
@@ -24,8 +20,8 @@ describe("channel bindings hash", () => {
     writeU32(struct, 24, app.length)
     writeU32(struct, 28, 32)
     struct.set(app, 32)
-    const cb = Result.getOrThrow(decodeSecChannelBindings(struct))
-    expect(channelBindingsHash(cb)).toEqual(chromium.channelBindingsHash)
+    const cb = Result.getOrThrow(ChannelBindings.decode(struct))
+    expect(ChannelBindings.hash(cb)).toEqual(chromium.channelBindingsHash)
   })
 
   it("serializes addresses with their types and lengths", () => {
@@ -39,17 +35,17 @@ describe("channel bindings hash", () => {
     writeU32(struct, 20, 36)
     struct.set(addr, 32)
     struct.set(addr, 36)
-    const cb = Result.getOrThrow(decodeSecChannelBindings(struct))
+    const cb = Result.getOrThrow(ChannelBindings.decode(struct))
     expect(cb.initiatorAddress).toEqual(addr)
-    expect(hex(channelBindingsHash(cb))).not.toBe(hex(channelBindingsHashFromApplicationData(new Uint8Array(0))))
+    expect(hex(ChannelBindings.hash(cb))).not.toBe(hex(ChannelBindings.hash(ChannelBindings.fromApplicationData(new Uint8Array(0)))))
   })
 
   it("rejects truncated or out-of-bounds structs", () => {
-    expect(Result.isFailure(decodeSecChannelBindings(new Uint8Array(31)))).toBe(true)
+    expect(Result.isFailure(ChannelBindings.decode(new Uint8Array(31)))).toBe(true)
     const bad = new Uint8Array(32)
     writeU32(bad, 24, 1)
     writeU32(bad, 28, 32)
-    expect(Result.isFailure(decodeSecChannelBindings(bad))).toBe(true)
+    expect(Result.isFailure(ChannelBindings.decode(bad))).toBe(true)
   })
 })
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Result } from "effect"
 import fc from "fast-check"
 import { type AvPair, decodeAvPairs, encodeAvPairs } from "../src/internal/avpairs.ts"
-import { decodeSecChannelBindings } from "../src/internal/channel-bindings.ts"
+import { ChannelBindings } from "@effect-sspi/core"
 import { AvId, NegotiateFlags as F, SIGNATURE } from "../src/internal/constants.ts"
 import {
   type AuthenticateMessage,
@@ -25,7 +25,7 @@ const decoders: ReadonlyArray<(b: Uint8Array) => Result.Result<unknown, unknown>
   decodeAuthenticate,
   decodeAvPairs,
   decodeNtlmv2Response,
-  decodeSecChannelBindings,
+  ChannelBindings.decode,
   peekMessageType
 ]
 

@@ -2,9 +2,8 @@
  * NTLM credential and context state, and the flag policy shared by both
  * sides.
  */
-import { Flags, SecBuffer, SecurityError } from "@effect-sspi/core"
+import { ChannelBindings, Flags, SecBuffer, SecurityError } from "@effect-sspi/core"
 import { Result } from "effect"
-import { channelBindingsHash, decodeSecChannelBindings } from "./channel-bindings.ts"
 import { NegotiateFlags as F } from "./constants.ts"
 import { NtlmSessionSecurity } from "./session.ts"
 import type { UserStore } from "../UserStore.ts"
@@ -56,16 +55,7 @@ export const contextAttributes = (role: NtlmContext["role"], requested: number, 
 }
 
 /** The MD5 hash of the SECBUFFER_CHANNEL_BINDINGS input, if any. */
-export const bindingsHash = (
-  input: ReadonlyArray<SecBuffer.SecBuffer>
-): Result.Result<Uint8Array | undefined, SecurityError.InvalidToken> => {
-  const buffer = SecBuffer.find(input, SecBuffer.BufferType.CHANNEL_BINDINGS)
-  if (buffer === undefined) return Result.succeed(undefined)
-  return decodeSecChannelBindings(buffer.data).pipe(
-    Result.map(channelBindingsHash),
-    Result.mapError(() => new SecurityError.InvalidToken({ detail: "malformed channel bindings" }))
-  )
-}
+export const bindingsHash = ChannelBindings.hashOfInput
 
 /** The input SECBUFFER_TOKEN bytes, or SEC_E_INVALID_TOKEN. */
 export const inputToken = (

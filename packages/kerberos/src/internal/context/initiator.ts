@@ -8,10 +8,10 @@
  */
 import { randomBytes } from "node:crypto"
 import { Effect, Option, Result } from "effect"
-import { Flags, SecBuffer, SecurityError } from "@effect-sspi/core"
+import { ChannelBindings, Flags, SecBuffer, SecurityError } from "@effect-sspi/core"
 import type { SecurityPackage } from "@effect-sspi/core"
 import { enctype } from "../crypto/encryptionType.ts"
-import { bindingsHash, decodeSecChannelBindings, encodeGssChecksum, GSS_CHECKSUM_TYPE, GssFlags } from "../gss/checksum.ts"
+import { encodeGssChecksum, GSS_CHECKSUM_TYPE, GssFlags } from "../gss/checksum.ts"
 import { frame, TokenId, unframe } from "../gss/framing.ts"
 import { asExchange, tgsExchange, type TicketGrant } from "../kdc/client.ts"
 import { ApOptions, decodeApRep, decodeEncApRepPart, encodeApReq, encodeAuthenticator } from "../messages/ap.ts"
@@ -85,14 +85,8 @@ const retFlags = (gssFlags: number) =>
   Flags.IscRet.CONFIDENTIALITY | Flags.IscRet.INTEGRITY
 
 /** The MD5 of SECBUFFER_CHANNEL_BINDINGS, or zeros. */
-export const channelBindingsOf = (input: ReadonlyArray<SecBuffer.SecBuffer>): Effect.Effect<Uint8Array, E> => {
-  const b = SecBuffer.find(input, SecBuffer.BufferType.CHANNEL_BINDINGS)
-  if (b === undefined) return Effect.succeed(bindingsHash(undefined))
-  return Result.match(decodeSecChannelBindings(b.data), {
-    onFailure: (reason) => Effect.fail(new SecurityError.BadBindings({ detail: reason })),
-    onSuccess: (cb) => Effect.succeed(bindingsHash(cb))
-  })
-}
+export const channelBindingsOf = (input: ReadonlyArray<SecBuffer.SecBuffer>): Effect.Effect<Uint8Array, E> =>
+  Effect.fromResult(Result.map(ChannelBindings.hashOfInput(input), (hash) => hash ?? new Uint8Array(16)))
 
 const first = (
   settings: Settings,

@@ -22,58 +22,6 @@ export const GssFlags = {
   INTEG: 32
 } as const
 
-/** The content of a SEC_CHANNEL_BINDINGS / gss_channel_bindings_struct. */
-export interface ChannelBindings {
-  readonly initiatorAddrType: number
-  readonly initiatorAddress: Uint8Array
-  readonly acceptorAddrType: number
-  readonly acceptorAddress: Uint8Array
-  readonly applicationData: Uint8Array
-}
-
-const u32le = (n: number) => {
-  const b = new Uint8Array(4)
-  new DataView(b.buffer).setUint32(0, n >>> 0, true)
-  return b
-}
-
-/** MD5 over the bindings (RFC 4121 section 4.1.1.2); 16 zero bytes for none. */
-export const bindingsHash = (cb: ChannelBindings | undefined): Uint8Array => {
-  if (cb === undefined) return new Uint8Array(16)
-  return new Uint8Array(
-    createHash("md5")
-      .update(u32le(cb.initiatorAddrType)).update(u32le(cb.initiatorAddress.length)).update(cb.initiatorAddress)
-      .update(u32le(cb.acceptorAddrType)).update(u32le(cb.acceptorAddress.length)).update(cb.acceptorAddress)
-      .update(u32le(cb.applicationData.length)).update(cb.applicationData)
-      .digest()
-  )
-}
-
-/** Decodes a SEC_CHANNEL_BINDINGS structure (32-byte header of types, lengths and offsets); never throws. */
-export const decodeSecChannelBindings = (b: Uint8Array): Result.Result<ChannelBindings, string> => {
-  if (b.length < 32) return Result.fail("channel bindings truncated")
-  const v = new DataView(b.buffer, b.byteOffset, b.length)
-  const part = (lenAt: number, offAt: number): Uint8Array | undefined => {
-    const len = v.getUint32(lenAt, true)
-    if (len === 0) return new Uint8Array(0)
-    const off = v.getUint32(offAt, true)
-    return off >= 32 && off + len <= b.length ? copyBytes(b, off, off + len) : undefined
-  }
-  const initiatorAddress = part(4, 8)
-  const acceptorAddress = part(16, 20)
-  const applicationData = part(24, 28)
-  if (initiatorAddress === undefined || acceptorAddress === undefined || applicationData === undefined) {
-    return Result.fail("channel bindings out of bounds")
-  }
-  return Result.succeed({
-    initiatorAddrType: v.getUint32(0, true),
-    initiatorAddress,
-    acceptorAddrType: v.getUint32(12, true),
-    acceptorAddress,
-    applicationData
-  })
-}
-
 /** The 0x8003 checksum value (no delegation). */
 export const encodeGssChecksum = (bindingsMd5: Uint8Array, flags: number): Uint8Array => {
   const out = new Uint8Array(24)
