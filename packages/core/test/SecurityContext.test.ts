@@ -68,6 +68,24 @@ describe("security contexts through the Windows-shaped functions", () => {
       })
     ))
 
+  it.effect("requested output buffers come back in the order and types asked for", () =>
+    withToy(() =>
+      Effect.gen(function*() {
+        const client = yield* acquire(Flags.CredentialUse.OUTBOUND, clientAuth)
+        const { result } = yield* callOnce((ctx) =>
+          Sspi.initializeSecurityContextAsync(ctx, {
+            credential: client,
+            output: [SecBuffer.token(new Uint8Array(0)), new SecBuffer.SecBuffer({ type: SecBuffer.BufferType.ALERT, data: new Uint8Array(0) })]
+          })
+        )
+        const leg = yield* result
+        if (leg._tag !== "ContextStep") throw new Error()
+        assert.deepStrictEqual(leg.output.map((b) => b.baseType), [SecBuffer.BufferType.TOKEN, SecBuffer.BufferType.ALERT])
+        assert.strictEqual(new TextDecoder().decode(leg.output[0]!.data), "HELLO:alice")
+        assert.strictEqual(leg.output[1]!.data.length, 0)
+      })
+    ))
+
   it.effect("delete: SEC_E_OK, keys zeroed; twice and every later use SEC_E_INVALID_HANDLE", () =>
     Effect.gen(function*() {
       const { toy } = yield* withToy((toy) =>

@@ -5,7 +5,7 @@
 import { Clock, Effect, Fiber, FiberSet, Scope } from "effect"
 import type { AsyncCallResult, ContextStep, CredentialsAcquired, Released } from "../AsyncCallResult.ts"
 import { CredentialUse, type CredentialUse as CredentialUseValue, DataRep } from "../Flags.ts"
-import type { SecBuffer } from "../SecBuffer.ts"
+import { SecBuffer } from "../SecBuffer.ts"
 import {
   ContextExpired,
   InvalidHandle,
@@ -73,6 +73,14 @@ export interface HandshakeParams {
   readonly contextReq?: number | undefined
   readonly dataRep?: number | undefined
   readonly input?: ReadonlyArray<SecBuffer> | undefined
+  /**
+   * The output buffers the caller asks for, by type (pOutput). The result's
+   * `output` then has one buffer per entry, in this order, filled with the
+   * package's buffer of that type or left empty. Without it, the package's
+   * buffers are returned as they are. Buffers are always allocated for the
+   * caller (ISC_REQ_ALLOCATE_MEMORY semantics).
+   */
+  readonly output?: ReadonlyArray<SecBuffer> | undefined
 }
 
 /** What the runtime can report as alive; every number returns to zero when nothing leaks. */
@@ -101,6 +109,13 @@ const finalizeContext = (entry: ContextEntry): Effect.Effect<void> =>
   )
 
 const released: Released = { _tag: "Released", status: 0 }
+
+/** The package's output buffers in the order and types the caller asked for. */
+const arrangeOutput = (requested: ReadonlyArray<SecBuffer>, produced: ReadonlyArray<SecBuffer>): ReadonlyArray<SecBuffer> =>
+  requested.map((want) => {
+    const found = produced.find((buffer) => buffer.baseType === want.baseType)
+    return new SecBuffer({ type: want.type, data: found?.data ?? new Uint8Array(0) })
+  })
 
 /** The runtime: one per `SspiRuntime` layer. */
 export class Runtime {
@@ -236,7 +251,7 @@ export class Runtime {
             Effect.ensuring(Effect.sync(() => (existing.running = undefined))),
             Effect.map((step) => {
               existing.state = step.state
-              return this.#record(existing, step, params.context!)
+              return this.#record(existing, step, params.context!, params.output)
             })
           )
         )
@@ -255,7 +270,7 @@ export class Runtime {
             complete: false,
             running: undefined
           }
-          return this.#record(entry, step, this.#contexts.add(entry))
+          return this.#record(entry, step, this.#contexts.add(entry), params.output)
         })
       )
     })
@@ -266,7 +281,12 @@ export class Runtime {
     )
   }
 
-  #record(entry: ContextEntry, step: HandshakeStep<unknown>, context: CtxtHandle): ContextStep {
+  #record(
+    entry: ContextEntry,
+    step: HandshakeStep<unknown>,
+    context: CtxtHandle,
+    requested: ReadonlyArray<SecBuffer> | undefined
+  ): ContextStep {
     entry.attributes = step.attributes
     entry.expiry = step.expiry
     entry.complete = step.status === "SEC_E_OK" || step.status === "SEC_I_COMPLETE_NEEDED"
@@ -275,7 +295,7 @@ export class Runtime {
       status: codes[step.status],
       statusName: step.status,
       context,
-      output: step.output,
+      output: requested === undefined ? step.output : arrangeOutput(requested, step.output),
       attributes: step.attributes,
       expiry: step.expiry
     }
