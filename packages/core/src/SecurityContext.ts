@@ -11,7 +11,7 @@ import type { ContextStep } from "./AsyncCallResult.ts"
 import type { Credentials } from "./Credentials.ts"
 import { callAndAwait } from "./internal/call.ts"
 import type { CtxtHandle } from "./internal/handleTable.ts"
-import { BufferType, data as dataBuffer, type SecBuffer, token as tokenBuffer } from "./SecBuffer.ts"
+import { BufferType, data as dataBuffer, SecBuffer, token as tokenBuffer } from "./SecBuffer.ts"
 import { NoContext, type SspiError } from "./SecurityError.ts"
 import type { ContextAttribute, ContextAttributes, HandshakeStatus, Unprotected } from "./SecurityPackage.ts"
 import * as Sspi from "./Sspi.ts"
@@ -120,9 +120,16 @@ const make = (
       ),
     verifySignature: (message, signature) =>
       withHandle((h) => Sspi.verifySignature(h, [dataBuffer(message), tokenBuffer(signature)])),
+    // the message functions may work in place, as on Windows: this level works on copies
     encrypt: (message) =>
-      withHandle((h) => Sspi.encryptMessage(h, 0, [tokenBuffer(new Uint8Array(0)), dataBuffer(message)])),
-    decrypt: (buffers) => withHandle((h) => Sspi.decryptMessage(h, buffers))
+      withHandle((h) => Sspi.encryptMessage(h, 0, [tokenBuffer(new Uint8Array(0)), dataBuffer(Uint8Array.from(message))])),
+    decrypt: (buffers) =>
+      withHandle((h) =>
+        Sspi.decryptMessage(
+          h,
+          buffers.map((b) => b.baseType === BufferType.DATA ? new SecBuffer({ type: b.type, data: Uint8Array.from(b.data) }) : b)
+        )
+      )
   }
   return Effect.acquireRelease(
     Effect.succeed(context),

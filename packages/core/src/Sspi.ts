@@ -204,7 +204,8 @@ export const verifySignature = (
 
 /**
  * EncryptMessage: returns the message buffers with SECBUFFER_DATA encrypted
- * and SECBUFFER_TOKEN holding the trailer.
+ * and SECBUFFER_TOKEN holding the trailer. As on Windows, a package may
+ * encrypt the DATA buffers in place (NTLM does); use the returned buffers.
  *
  * @since 0.1.0
  */
@@ -217,7 +218,7 @@ export const encryptMessage = (
   SspiRuntime.use((rt) => rt.encryptMessage(context, qop, message, sequence))
 
 /**
- * DecryptMessage.
+ * DecryptMessage. As on Windows, a package may decrypt in place.
  *
  * @since 0.1.0
  */

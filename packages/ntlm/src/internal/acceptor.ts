@@ -59,44 +59,47 @@ const chooseFlags = (client: number): number => {
 const challengeLeg = (
   options: AcceptorOptions,
   request: SecurityPackage.HandshakeRequest
-): Result.Result<Step, SecurityError.SspiError> =>
-  Result.gen(function*() {
-    const negotiateBytes = yield* inputToken(request.input)
-    const negotiate = yield* Result.mapError(decodeNegotiate(negotiateBytes), invalidToken)
-    const flags = chooseFlags(negotiate.flags)
-    const serverChallenge = randomBytes(8)
-    const { names } = options
-    const challengeBytes = encodeChallenge({
-      flags,
-      serverChallenge,
-      targetName: names.netbiosDomain,
-      targetInfo: [
-        avString(AvId.MsvAvNbDomainName, names.netbiosDomain),
-        avString(AvId.MsvAvNbComputerName, names.netbiosComputer),
-        avString(AvId.MsvAvDnsDomainName, names.dnsDomain),
-        avString(AvId.MsvAvDnsComputerName, names.dnsComputer),
-        avTimestamp(fileTimeFromUnixMillis(request.now))
-      ],
-      ...((flags & F.VERSION) !== 0 ? { version: ourVersion } : {})
-    })
-    return {
-      status: "SEC_I_CONTINUE_NEEDED" as const,
-      state: {
-        role: "server" as const,
-        phase: "authenticate" as const,
-        flags,
-        negotiate: Uint8Array.from(negotiateBytes),
-        challenge: challengeBytes,
-        serverChallenge,
-        userName: "",
-        exportedSessionKey: undefined,
-        session: undefined
-      },
-      output: [SecBuffer.token(challengeBytes)],
-      attributes: 0,
-      expiry: Infinity
-    }
+): Result.Result<Step, SecurityError.SspiError> => {
+  const token = inputToken(request.input)
+  if (Result.isFailure(token)) return Result.fail(token.failure)
+  const negotiateBytes = token.success
+  const decoded = decodeNegotiate(negotiateBytes)
+  if (Result.isFailure(decoded)) return Result.fail(invalidToken(decoded.failure))
+  const negotiate = decoded.success
+  const flags = chooseFlags(negotiate.flags)
+  const serverChallenge = randomBytes(8)
+  const { names } = options
+  const challengeBytes = encodeChallenge({
+    flags,
+    serverChallenge,
+    targetName: names.netbiosDomain,
+    targetInfo: [
+      avString(AvId.MsvAvNbDomainName, names.netbiosDomain),
+      avString(AvId.MsvAvNbComputerName, names.netbiosComputer),
+      avString(AvId.MsvAvDnsDomainName, names.dnsDomain),
+      avString(AvId.MsvAvDnsComputerName, names.dnsComputer),
+      avTimestamp(fileTimeFromUnixMillis(request.now))
+    ],
+    ...((flags & F.VERSION) !== 0 ? { version: ourVersion } : {})
   })
+  return Result.succeed({
+    status: "SEC_I_CONTINUE_NEEDED" as const,
+    state: {
+      role: "server" as const,
+      phase: "authenticate" as const,
+      flags,
+      negotiate: Uint8Array.from(negotiateBytes),
+      challenge: challengeBytes,
+      serverChallenge,
+      userName: "",
+      exportedSessionKey: undefined,
+      session: undefined
+    },
+    output: [SecBuffer.token(challengeBytes)],
+    attributes: 0,
+    expiry: Infinity
+  })
+}
 
 const equal = (a: Uint8Array, b: Uint8Array) => a.length === b.length && timingSafeEqual(a, b)
 
@@ -132,31 +135,31 @@ const verifyResponse = (
       micPresent: false
     })
   }
-  return Result.gen(function*() {
-    const response = yield* Result.mapError(decodeNtlmv2Response(nt), invalidToken)
-    const skew = Math.abs(Number(response.timestamp - fileTimeFromUnixMillis(now)) / 10_000)
-    // servers SHOULD also accept clients that used an empty domain for the key (3.2.5.1.2)
-    let responseKey = ntowfv2(user.ntHash, message.user, message.domain)
-    let proof = ntProofStr(responseKey, state.serverChallenge, response.temp)
-    if (!equal(proof, response.ntProofStr) && message.domain !== "") {
-      responseKey.fill(0)
-      responseKey = ntowfv2(user.ntHash, message.user, "")
-      proof = ntProofStr(responseKey, state.serverChallenge, response.temp)
-    }
-    if (!equal(proof, response.ntProofStr)) {
-      responseKey.fill(0)
-      return yield* Result.fail(denied())
-    }
-    if (skew > options.maxClockSkewMs) return yield* Result.fail(new SecurityError.TimeSkew({}))
-    const clientBindings = findAvPair(response.avPairs, AvId.MsvAvChannelBindings)?.value
-    if (bindings !== undefined) {
-      const sent = clientBindings ?? ZERO16
-      if (!equal(sent, bindings)) return yield* Result.fail(new SecurityError.BadBindings({}))
-    }
-    const keyExchangeKey = sessionBaseKeyV2(responseKey, proof)
+  const decoded = decodeNtlmv2Response(nt)
+  if (Result.isFailure(decoded)) return Result.fail(invalidToken(decoded.failure))
+  const response = decoded.success
+  const skew = Math.abs(Number(response.timestamp - fileTimeFromUnixMillis(now)) / 10_000)
+  // servers SHOULD also accept clients that used an empty domain for the key (3.2.5.1.2)
+  let responseKey = ntowfv2(user.ntHash, message.user, message.domain)
+  let proof = ntProofStr(responseKey, state.serverChallenge, response.temp)
+  if (!equal(proof, response.ntProofStr) && message.domain !== "") {
     responseKey.fill(0)
-    return { keyExchangeKey, micPresent: (avFlagsOf(response.avPairs) & AvFlags.MIC_PRESENT) !== 0 }
-  })
+    responseKey = ntowfv2(user.ntHash, message.user, "")
+    proof = ntProofStr(responseKey, state.serverChallenge, response.temp)
+  }
+  if (!equal(proof, response.ntProofStr)) {
+    responseKey.fill(0)
+    return Result.fail(denied())
+  }
+  if (skew > options.maxClockSkewMs) return Result.fail(new SecurityError.TimeSkew({}))
+  const clientBindings = findAvPair(response.avPairs, AvId.MsvAvChannelBindings)?.value
+  if (bindings !== undefined) {
+    const sent = clientBindings ?? ZERO16
+    if (!equal(sent, bindings)) return Result.fail(new SecurityError.BadBindings({}))
+  }
+  const keyExchangeKey = sessionBaseKeyV2(responseKey, proof)
+  responseKey.fill(0)
+  return Result.succeed({ keyExchangeKey, micPresent: (avFlagsOf(response.avPairs) & AvFlags.MIC_PRESENT) !== 0 })
 }
 
 const authenticateLeg = (

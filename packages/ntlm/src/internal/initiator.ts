@@ -81,83 +81,89 @@ const authenticate = (
   credential: NtlmCredential,
   state: NtlmContext,
   request: SecurityPackage.HandshakeRequest
-): Result.Result<Step, SecurityError.SspiError> =>
-  Result.gen(function*() {
-    const challengeBytes = yield* inputToken(request.input)
-    const challenge = yield* Result.mapError(decodeChallenge(challengeBytes), invalidToken)
-    const ntHash = credential.ntHash
-    if (ntHash === undefined) return yield* Result.fail(new SecurityError.NoCredentials({}))
-    const bindings = yield* bindingsHash(request.input)
-    const flags = challenge.flags & offeredFlags | (challenge.flags & F.TARGET_INFO)
-    const serverPairs = challenge.targetInfo ?? []
-    const serverTime = avTimestampOf(serverPairs)
-    const clientChallenge = randomBytes(8)
-    let responses: Responses
-    let keyExchangeKey: Uint8Array
-    let withMic = false
-    if (credential.allowNtlmV1) {
-      responses = computeResponseV1({
-        flags,
-        ntHash,
-        lmHash: credential.lmHash ?? new Uint8Array(16),
-        serverChallenge: challenge.serverChallenge,
-        clientChallenge
-      })
-      keyExchangeKey = keyExchangeKeyV1({
-        flags,
-        sessionBaseKey: responses.sessionBaseKey,
-        lmChallengeResponse: responses.lmChallengeResponse,
-        serverChallenge: challenge.serverChallenge,
-        lmHash: credential.lmHash ?? new Uint8Array(16)
-      })
-    } else {
-      withMic = serverTime !== undefined
-      const responseKey = credential.responseKeyV2 ?? ntowfv2(ntHash, credential.user, credential.domain)
-      const v2 = computeResponseV2({
-        responseKey,
-        serverChallenge: challenge.serverChallenge,
-        clientChallenge,
-        timestamp: serverTime ?? fileTimeFromUnixMillis(request.now),
-        targetInfo: clientTargetInfo(serverPairs, withMic, request.targetName, bindings)
-      })
-      // with a server timestamp the LM response is all zeros ([MS-NLMP] 3.1.5.1.2)
-      responses = withMic ? { ...v2, lmChallengeResponse: new Uint8Array(24) } : v2
-      keyExchangeKey = v2.sessionBaseKey
-    }
-    const keyExchange = (flags & F.KEY_EXCH) !== 0 && (flags & (F.SIGN | F.SEAL)) !== 0
-    const exportedSessionKey = keyExchange ? randomBytes(16) : keyExchangeKey.slice()
-    const message = {
+): Result.Result<Step, SecurityError.SspiError> => {
+  // plain code rather than Result.gen: this is the AUTHENTICATE hot path
+  const token = inputToken(request.input)
+  if (Result.isFailure(token)) return Result.fail(token.failure)
+  const challengeBytes = token.success
+  const decoded = decodeChallenge(challengeBytes)
+  if (Result.isFailure(decoded)) return Result.fail(invalidToken(decoded.failure))
+  const challenge = decoded.success
+  const ntHash = credential.ntHash
+  if (ntHash === undefined) return Result.fail(new SecurityError.NoCredentials({}))
+  const bindingsResult = bindingsHash(request.input)
+  if (Result.isFailure(bindingsResult)) return Result.fail(bindingsResult.failure)
+  const bindings = bindingsResult.success
+  const flags = challenge.flags & offeredFlags | (challenge.flags & F.TARGET_INFO)
+  const serverPairs = challenge.targetInfo ?? []
+  const serverTime = avTimestampOf(serverPairs)
+  const clientChallenge = randomBytes(8)
+  let responses: Responses
+  let keyExchangeKey: Uint8Array
+  let withMic = false
+  if (credential.allowNtlmV1) {
+    responses = computeResponseV1({
       flags,
+      ntHash,
+      lmHash: credential.lmHash ?? new Uint8Array(16),
+      serverChallenge: challenge.serverChallenge,
+      clientChallenge
+    })
+    keyExchangeKey = keyExchangeKeyV1({
+      flags,
+      sessionBaseKey: responses.sessionBaseKey,
       lmChallengeResponse: responses.lmChallengeResponse,
-      ntChallengeResponse: responses.ntChallengeResponse,
-      domain: credential.domain,
-      user: credential.user,
-      workstation: credential.workstation,
-      ...(keyExchange ? { encryptedRandomSessionKey: encryptSessionKey(keyExchangeKey, exportedSessionKey) } : {}),
-      ...((flags & F.VERSION) !== 0 ? { version: ourVersion } : {}),
-      ...(withMic ? { mic: ZERO16 } : {})
-    }
-    const authenticateBytes = encodeAuthenticate(message)
-    if (withMic) {
-      const mic = computeMic(exportedSessionKey, state.negotiate, challengeBytes, authenticateBytes, 72)
-      authenticateBytes.set(mic, 72)
-    }
-    keyExchangeKey.fill(0)
-    responses.sessionBaseKey.fill(0)
-    state.flags = flags
-    state.challenge = Uint8Array.from(challengeBytes)
-    state.serverChallenge = Uint8Array.from(challenge.serverChallenge)
-    state.userName = credential.domain === "" ? credential.user : `${credential.domain}\\${credential.user}`
-    state.exportedSessionKey = exportedSessionKey
-    state.phase = "done"
-    return {
-      status: "SEC_E_OK" as const,
-      state,
-      output: [SecBuffer.token(authenticateBytes)],
-      attributes: contextAttributes("client", request.contextReq, flags),
-      expiry: Infinity
-    }
+      serverChallenge: challenge.serverChallenge,
+      lmHash: credential.lmHash ?? new Uint8Array(16)
+    })
+  } else {
+    withMic = serverTime !== undefined
+    const responseKey = credential.responseKeyV2 ?? ntowfv2(ntHash, credential.user, credential.domain)
+    const v2 = computeResponseV2({
+      responseKey,
+      serverChallenge: challenge.serverChallenge,
+      clientChallenge,
+      timestamp: serverTime ?? fileTimeFromUnixMillis(request.now),
+      targetInfo: clientTargetInfo(serverPairs, withMic, request.targetName, bindings)
+    })
+    // with a server timestamp the LM response is all zeros ([MS-NLMP] 3.1.5.1.2)
+    responses = withMic ? { ...v2, lmChallengeResponse: new Uint8Array(24) } : v2
+    keyExchangeKey = v2.sessionBaseKey
+  }
+  const keyExchange = (flags & F.KEY_EXCH) !== 0 && (flags & (F.SIGN | F.SEAL)) !== 0
+  const exportedSessionKey = keyExchange ? randomBytes(16) : keyExchangeKey.slice()
+  const message = {
+    flags,
+    lmChallengeResponse: responses.lmChallengeResponse,
+    ntChallengeResponse: responses.ntChallengeResponse,
+    domain: credential.domain,
+    user: credential.user,
+    workstation: credential.workstation,
+    ...(keyExchange ? { encryptedRandomSessionKey: encryptSessionKey(keyExchangeKey, exportedSessionKey) } : {}),
+    ...((flags & F.VERSION) !== 0 ? { version: ourVersion } : {}),
+    ...(withMic ? { mic: ZERO16 } : {})
+  }
+  const authenticateBytes = encodeAuthenticate(message)
+  if (withMic) {
+    const mic = computeMic(exportedSessionKey, state.negotiate, challengeBytes, authenticateBytes, 72)
+    authenticateBytes.set(mic, 72)
+  }
+  keyExchangeKey.fill(0)
+  responses.sessionBaseKey.fill(0)
+  state.flags = flags
+  state.challenge = Uint8Array.from(challengeBytes)
+  state.serverChallenge = Uint8Array.from(challenge.serverChallenge)
+  state.userName = credential.domain === "" ? credential.user : `${credential.domain}\\${credential.user}`
+  state.exportedSessionKey = exportedSessionKey
+  state.phase = "done"
+  return Result.succeed({
+    status: "SEC_E_OK" as const,
+    state,
+    output: [SecBuffer.token(authenticateBytes)],
+    attributes: contextAttributes("client", request.contextReq, flags),
+    expiry: Infinity
   })
+}
 
 /** InitializeSecurityContext for NTLM. */
 export const initialize = (

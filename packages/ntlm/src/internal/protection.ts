@@ -2,7 +2,9 @@
  * MakeSignature / VerifySignature / EncryptMessage / DecryptMessage over
  * SecBuffer lists for an established NTLM context. The SECBUFFER_TOKEN
  * buffer carries the 16-byte NTLMSSP_MESSAGE_SIGNATURE; the SECBUFFER_DATA
- * buffers are the message (sealed in order, as one RC4 stream).
+ * buffers are the message (sealed in order, as one RC4 stream). As on
+ * Windows, EncryptMessage and DecryptMessage work in place: the DATA
+ * buffers' bytes are overwritten.
  */
 import { SecBuffer, SecurityError, type SecurityPackage } from "@effect-sspi/core"
 import { Effect } from "effect"
@@ -30,17 +32,19 @@ const messageOf = (buffers: Buffers): Uint8Array => {
   return out
 }
 
-/** Replaces the DATA buffers' contents with consecutive slices of `data`, and the TOKEN with `token`. */
-const rebuild = (buffers: Buffers, data: Uint8Array | undefined, token: Uint8Array | undefined): Buffers => {
+/** Writes `data` back over the DATA buffers when it is a joined copy of them. */
+const scatter = (buffers: Buffers, data: Uint8Array): void => {
   let at = 0
-  return buffers.map((b) => {
-    if (b.baseType === BufferType.TOKEN && token !== undefined) return new SecBuffer.SecBuffer({ type: b.type, data: token })
-    if (b.baseType !== BufferType.DATA || data === undefined) return b
-    const slice = data.subarray(at, at + b.data.length)
+  for (const b of buffers) {
+    if (b.baseType !== BufferType.DATA) continue
+    if (b.data !== data) b.data.set(data.subarray(at, at + b.data.length))
     at += b.data.length
-    return new SecBuffer.SecBuffer({ type: b.type, data: slice })
-  })
+  }
 }
+
+/** The buffers with the TOKEN replaced by `token`. */
+const withToken = (buffers: Buffers, token: Uint8Array): Buffers =>
+  buffers.map((b) => b.baseType === BufferType.TOKEN ? new SecBuffer.SecBuffer({ type: b.type, data: token }) : b)
 
 const signatureOf = (buffers: Buffers): Effect.Effect<Uint8Array, SecurityError.SspiError> => {
   const token = SecBuffer.find(buffers, BufferType.TOKEN)
@@ -68,19 +72,23 @@ export const protection: Pick<
 > = {
   makeSignature: (state, _qop, message) =>
     Effect.flatMap(Effect.zip(session(state), needToken(message)), ([s]) =>
-      Effect.sync(() => rebuild(message, undefined, s.sign(messageOf(message))))),
+      Effect.sync(() => withToken(message, s.sign(messageOf(message))))),
   verifySignature: (state, message) =>
     Effect.flatMap(Effect.zip(session(state), signatureOf(message)), ([s, signature]) =>
       outcome(s.verify(messageOf(message), signature))),
   encryptMessage: (state, _qop, message) =>
     Effect.flatMap(Effect.zip(session(state), needToken(message)), ([s]) =>
       Effect.sync(() => {
-        const sealed = s.seal(messageOf(message))
-        return rebuild(message, sealed.data, sealed.signature)
+        const data = messageOf(message)
+        const sealed = s.seal(data, data)
+        scatter(message, data)
+        return withToken(message, sealed.signature)
       })),
   decryptMessage: (state, message) =>
     Effect.flatMap(Effect.zip(session(state), signatureOf(message)), ([s, signature]) => {
-      const opened = s.unseal(messageOf(message), signature)
-      return Effect.map(outcome(opened.outcome), () => ({ buffers: rebuild(message, opened.data, undefined), qop: 0 }))
+      const data = messageOf(message)
+      const opened = s.unseal(data, signature, data)
+      scatter(message, data)
+      return Effect.map(outcome(opened.outcome), () => ({ buffers: message, qop: 0 }))
     })
 }

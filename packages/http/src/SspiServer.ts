@@ -1,0 +1,343 @@
+/**
+ * Server middleware for effect's HTTP server: Negotiate / NTLM
+ * authentication (RFC 4559 and NTLM over HTTP).
+ *
+ * Each connection holds at most one unfinished handshake (keyed by its
+ * socket); it is deleted through deleteSecurityContextAsync when the
+ * connection closes, so clients that vanish mid-handshake leak nothing. A
+ * finished context is deleted when its request ends. Handlers read the
+ * client from the {@link Principal} service. Bad or unexpected tokens are
+ * answered with 401, never 500.
+ *
+ * @since 0.1.0
+ */
+import { Context, Duration, Effect, Exit, Layer, Scope } from "effect"
+import { HttpEffect, HttpServerRequest, HttpServerResponse } from "effect/http"
+import {
+  Credentials,
+  Flags,
+  SecurityContext,
+  SecurityError,
+  SecurityStatus,
+  SspiRuntime
+} from "@effect-sspi/core"
+import {
+  binding,
+  format,
+  parseAuthorization,
+  sameScheme,
+  type SchemeBinding,
+  type SchemeInput
+} from "./AuthHeader.ts"
+import * as ChannelBindings from "./ChannelBindings.ts"
+import { socketOf } from "./internal/nodeConnection.ts"
+import { type Connection, Connections, type Pending } from "./internal/serverConnections.ts"
+import { Principal, type PrincipalInfo } from "./Principal.ts"
+
+/**
+ * Server options.
+ *
+ * @since 0.1.0
+ */
+export interface ServerOptions {
+  /**
+   * The schemes offered in `WWW-Authenticate`, in order. Default:
+   * `["Negotiate", "NTLM"]`, keeping those whose package is installed.
+   */
+  readonly schemes?: ReadonlyArray<SchemeInput> | undefined
+  /** Inbound credential parameters per package (e.g. a keytab for Kerberos). */
+  readonly credentials?: ((packageName: string) => { readonly principal?: string; readonly authData?: unknown }) | undefined
+  /** ASC_REQ_* bits; default CONNECTION. */
+  readonly contextReq?: number | undefined
+  /** `"auto"` (default): tls-server-end-point bindings on TLS connections; `"none"`: never. */
+  readonly channelBindings?: "auto" | "none" | undefined
+  /** Time-out of one acceptor leg; default 30 seconds. */
+  readonly legTimeout?: Duration.Input | undefined
+  /** Called after each acceptor leg (e.g. to print it). */
+  readonly onLeg?: ((leg: ServerLeg) => Effect.Effect<void>) | undefined
+}
+
+/**
+ * One acceptor leg, for display (never a secret).
+ *
+ * @since 0.1.0
+ */
+export interface ServerLeg {
+  readonly scheme: string
+  readonly packageName: string
+  /** The status name, or the error's status name when the leg failed. */
+  readonly status: string
+  /** ASC_RET_* bits (0 when the leg failed). */
+  readonly attributes: number
+  readonly receivedTokenSize: number
+  readonly sentTokenSize: number
+}
+
+/**
+ * What the middleware reports about itself.
+ *
+ * @since 0.1.0
+ */
+export interface ServerStats {
+  /** Connections holding an unfinished handshake. */
+  readonly pendingHandshakes: number
+}
+
+/**
+ * The authenticator behind the middleware.
+ *
+ * @since 0.1.0
+ */
+export interface AuthenticatorService {
+  /** The schemes offered, in order. */
+  readonly schemes: ReadonlyArray<SchemeBinding>
+  /** Wraps an app: requests without a finished handshake get 401. */
+  readonly authenticate: <E, R>(
+    app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
+  ) => Effect.Effect<
+    HttpServerResponse.HttpServerResponse,
+    E,
+    Exclude<R, Principal> | HttpServerRequest.HttpServerRequest
+  >
+  readonly stats: Effect.Effect<ServerStats>
+}
+
+/**
+ * The authenticator service.
+ *
+ * @since 0.1.0
+ */
+export class Authenticator extends Context.Service<Authenticator, AuthenticatorService>()(
+  "@effect-sspi/http/SspiServer/Authenticator"
+) {}
+
+type Outcome =
+  | { readonly _tag: "Rejected" }
+  | { readonly _tag: "Continue"; readonly binding: SchemeBinding; readonly token: Uint8Array | undefined }
+  | {
+    readonly _tag: "Done"
+    readonly pending: Pending
+    readonly principal: PrincipalInfo
+    readonly token: Uint8Array | undefined
+  }
+
+const rejected: Outcome = { _tag: "Rejected" }
+
+/**
+ * Whether a token starts a handshake: an NTLM NEGOTIATE_MESSAGE, or a GSS
+ * InitialContextToken ([APPLICATION 0], SPNEGO NegTokenInit or Kerberos
+ * AP-REQ). Continuation tokens (NTLM CHALLENGE/AUTHENTICATE, SPNEGO
+ * NegTokenResp) are not.
+ */
+const isInitialToken = (token: Uint8Array): boolean =>
+  token[0] === 0x60 ||
+  (token.length >= 12 && Buffer.from(token.subarray(0, 8)).toString("latin1") === "NTLMSSP\0" && token[8] === 1)
+
+interface Acquired {
+  readonly binding: SchemeBinding
+  readonly credentials: Credentials.Credentials
+}
+
+/**
+ * Builds the authenticator: acquires one inbound credential per scheme for
+ * the scope's lifetime.
+ *
+ * @since 0.1.0
+ */
+export const make = (
+  options: ServerOptions = {}
+): Effect.Effect<AuthenticatorService, SecurityError.SspiError, SspiRuntime.SspiRuntime | Scope.Scope> =>
+  Effect.gen(function*() {
+    const explicit = options.schemes !== undefined
+    const acquired: Array<Acquired> = []
+    for (const input of options.schemes ?? ["Negotiate", "NTLM"]) {
+      const b = binding(input)
+      const extra = options.credentials?.(b.packageName) ?? {}
+      const credentials = yield* Credentials.acquire({
+        packageName: b.packageName,
+        credentialUse: Flags.CredentialUse.INBOUND,
+        ...(extra.principal !== undefined ? { principal: extra.principal } : {}),
+        ...(extra.authData !== undefined ? { authData: extra.authData } : {})
+      }).pipe(
+        Effect.map((c): Credentials.Credentials | undefined => c),
+        // Default schemes: skip packages that are not installed.
+        Effect.catchTag("SecpkgNotFound", (e) => explicit ? Effect.fail(e) : Effect.succeed(undefined))
+      )
+      if (credentials !== undefined) acquired.push({ binding: b, credentials })
+    }
+    if (acquired.length === 0) {
+      return yield* new SecurityError.SecpkgNotFound({ detail: "none of the HTTP authentication packages is installed" })
+    }
+    const schemes = acquired.map((a) => a.binding)
+    const offer = schemes.map((s) => s.scheme).join(", ")
+    const legTimeout = options.legTimeout ?? Duration.seconds(30)
+    const contextReq = options.contextReq ?? Flags.AscReq.CONNECTION
+    const services = yield* Effect.context<SspiRuntime.SspiRuntime>()
+    const connections = new Connections((effect) => {
+      Effect.runForkWith(services)(effect)
+    })
+    yield* Effect.addFinalizer(() => connections.dropAll)
+
+    const unauthorized = (challenge: string = offer) =>
+      HttpServerResponse.text("Unauthorized", { status: 401, headers: { "www-authenticate": challenge } })
+
+    const begin = (connection: Connection, a: Acquired): Effect.Effect<Pending, never, SspiRuntime.SspiRuntime> =>
+      Effect.gen(function*() {
+        const scope = yield* Scope.make()
+        const cert = options.channelBindings === "none" ? undefined : connection.certificate
+        const context = yield* SecurityContext.acceptor(a.credentials, {
+          contextReq,
+          ...(cert !== undefined ? { extraInput: [ChannelBindings.fromCertificate(cert)] } : {})
+        }).pipe(Scope.provide(scope))
+        return { binding: a.binding, context, scope }
+      })
+
+    /** One leg on `pending`; it is released on failure. */
+    const leg = (
+      connection: Connection,
+      pending: Pending,
+      token: Uint8Array
+    ): Effect.Effect<Outcome | undefined, never, SspiRuntime.SspiRuntime> =>
+      pending.context.step(token).pipe(
+        Effect.timeoutOrElse({
+          duration: legTimeout,
+          orElse: () => Effect.fail(new SecurityError.InternalError({ detail: "the acceptor leg timed out" }))
+        }),
+        Effect.exit,
+        Effect.tap((exit) => {
+          if (options.onLeg === undefined) return Effect.void
+          const ok = Exit.isSuccess(exit)
+          return options.onLeg({
+            scheme: pending.binding.scheme,
+            packageName: pending.binding.packageName,
+            status: ok ? exit.value.status : SecurityStatus.nameOf(SecurityStatus.fromExit(exit)) ?? "SEC_E_INTERNAL_ERROR",
+            attributes: ok ? exit.value.attributes : 0,
+            receivedTokenSize: token.length,
+            sentTokenSize: ok ? exit.value.token?.length ?? 0 : 0
+          })
+        }),
+        Effect.flatMap((exit): Effect.Effect<Outcome | undefined, never, SspiRuntime.SspiRuntime> => {
+          if (Exit.isFailure(exit)) return Effect.as(Scope.close(pending.scope, Exit.void), undefined)
+          const step = exit.value
+          if (!step.done) {
+            return Effect.as(connections.hold(connection, pending), {
+              _tag: "Continue",
+              binding: pending.binding,
+              token: step.token
+            })
+          }
+          return Effect.map(
+            Effect.orElseSucceed(pending.context.query("Names"), () => ({ userName: "" })),
+            (names): Outcome => ({
+              _tag: "Done",
+              pending,
+              token: step.token,
+              principal: {
+                name: names.userName,
+                scheme: pending.binding.scheme,
+                packageName: pending.binding.packageName,
+                attributes: step.attributes
+              }
+            })
+          )
+        })
+      )
+
+    const handshake = (
+      connection: Connection,
+      a: Acquired,
+      token: Uint8Array
+    ): Effect.Effect<Outcome, never, SspiRuntime.SspiRuntime> =>
+      Effect.gen(function*() {
+        const held = connections.take(connection)
+        // A held handshake goes on, unless the client starts over (other scheme, or an initial token).
+        if (held !== undefined && sameScheme(held.binding.scheme, a.binding.scheme) && !isInitialToken(token)) {
+          return (yield* leg(connection, held, token)) ?? rejected
+        }
+        if (held !== undefined) yield* Scope.close(held.scope, Exit.void)
+        if (connection.closed) return rejected
+        return (yield* leg(connection, yield* begin(connection, a), token)) ?? rejected
+      })
+
+    const authenticate = <E, R>(
+      app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
+    ): Effect.Effect<
+      HttpServerResponse.HttpServerResponse,
+      E,
+      Exclude<R, Principal> | HttpServerRequest.HttpServerRequest
+    > =>
+      Effect.gen(function*() {
+        const request = yield* HttpServerRequest.HttpServerRequest
+        const socket = socketOf(request)
+        const connection = socket === undefined ? undefined : connections.of(socket)
+        const credentials = parseAuthorization(request.headers["authorization"])
+        const a = credentials === undefined
+          ? undefined
+          : acquired.find((x) => sameScheme(x.binding.scheme, credentials.scheme))
+        if (credentials === undefined || a === undefined || credentials.token === undefined || connection === undefined) {
+          if (connection !== undefined && credentials !== undefined) yield* connections.drop(connection)
+          return unauthorized()
+        }
+        const token = credentials.token
+        const outcome = yield* connection.lock.withPermits(1)(handshake(connection, a, token)).pipe(
+          Effect.provideContext(services)
+        )
+        switch (outcome._tag) {
+          case "Rejected":
+            return unauthorized()
+          case "Continue":
+            return unauthorized(format(outcome.binding.scheme, outcome.token))
+          case "Done": {
+            // The app sends its own response (effect 4), so a final token
+            // (mutual authentication) goes in through a pre-response handler.
+            const token = outcome.token
+            if (token !== undefined) {
+              yield* HttpEffect.appendPreResponseHandler((_, response) =>
+                Effect.succeed(HttpServerResponse.setHeader(response, "www-authenticate", format(outcome.principal.scheme, token)))
+              )
+            }
+            return yield* app.pipe(
+              Effect.provideService(Principal, outcome.principal),
+              Effect.ensuring(Scope.close(outcome.pending.scope, Exit.void))
+            )
+          }
+        }
+      })
+
+    return {
+      schemes,
+      authenticate,
+      stats: Effect.sync(() => ({ pendingHandshakes: connections.pendingCount }))
+    }
+  })
+
+/**
+ * The {@link Authenticator} as a layer.
+ *
+ * @since 0.1.0
+ */
+export const layer = (
+  options: ServerOptions = {}
+): Layer.Layer<Authenticator, SecurityError.SspiError, SspiRuntime.SspiRuntime> =>
+  Layer.effect(Authenticator, make(options))
+
+/**
+ * The middleware, for `HttpServer.serve(app, SspiServer.middleware)`:
+ * handlers may require {@link Principal}.
+ *
+ * @since 0.1.0
+ */
+export const middleware = <E, R>(
+  app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
+): Effect.Effect<
+  HttpServerResponse.HttpServerResponse,
+  E,
+  Exclude<R, Principal> | HttpServerRequest.HttpServerRequest | Authenticator
+> => Authenticator.use((authenticator) => authenticator.authenticate(app))
+
+/**
+ * The middleware's stats.
+ *
+ * @since 0.1.0
+ */
+export const stats: Effect.Effect<ServerStats, never, Authenticator> = Authenticator.use((a) => a.stats)
