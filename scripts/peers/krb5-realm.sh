@@ -10,17 +10,21 @@
 #
 # Environment (optional): REALM (EFFECT.TEST), KRB5_TEST_USER (alice),
 # KRB5_TEST_PASSWORD (alice-Passw0rd), KDC_MAX_SECONDS (3600: the KDC exits
-# by itself after that long, so a forgotten realm never lingers).
+# by itself after that long, so a forgotten realm never lingers),
+# KDC_MAX_DGRAM_REPLY_SIZE (unset: MIT's default 4096; the KDC answers a UDP
+# request whose reply is longer with KRB_ERR_RESPONSE_TOO_BIG). The KDC
+# listens on UDP and TCP, both on 127.0.0.1:PORT.
 #
 # Principals: $KRB5_TEST_USER (password), shortlived (same password, ticket
-# max life 1 minute, for expiry tests), HTTP/localhost and host/localhost
-# (random keys, both in DIR/http.keytab).
+# max life 1 minute, for expiry tests), preauth (same password, requires
+# pre-authentication: the KDC answers KDC_ERR_PREAUTH_REQUIRED first),
+# HTTP/localhost and host/localhost (random keys, both in DIR/http.keytab).
 set -euo pipefail
 
 cmd=${1:-}
 dir=${2:-}
 if [ -z "$cmd" ] || [ -z "$dir" ]; then
-  sed -n '2,18p' "$0" >&2
+  sed -n '2,21p' "$0" >&2
   exit 2
 fi
 
@@ -82,10 +86,15 @@ write_config() {
     .localhost = $REALM
     127.0.0.1 = $REALM
 EOF
+  local dgram=""
+  if [ -n "${KDC_MAX_DGRAM_REPLY_SIZE:-}" ]; then
+    dgram="    kdc_max_dgram_reply_size = $KDC_MAX_DGRAM_REPLY_SIZE"
+  fi
   cat > "$dir/kdc.conf" <<EOF
 [kdcdefaults]
     kdc_listen = 127.0.0.1:$port
     kdc_tcp_listen = 127.0.0.1:$port
+$dgram
 
 [realms]
     $REALM = {
@@ -119,6 +128,7 @@ export KRB5_TEST_USER='$USER_NAME'
 export KRB5_TEST_PRINCIPAL='$USER_NAME@$REALM'
 export KRB5_TEST_PASSWORD='$USER_PASSWORD'
 export KRB5_TEST_SHORT_PRINCIPAL='shortlived@$REALM'
+export KRB5_TEST_PREAUTH_PRINCIPAL='preauth@$REALM'
 export KRB5_TEST_SERVICE='HTTP@localhost'
 export KRB5_TEST_SERVICE_PRINCIPAL='HTTP/localhost@$REALM'
 export KRB5_TEST_DIR='$dir'
@@ -144,6 +154,7 @@ start() {
     {
       kadmin.local -r "$REALM" -q "addprinc -pw $USER_PASSWORD $USER_NAME"
       kadmin.local -r "$REALM" -q "addprinc -pw $USER_PASSWORD -maxlife \"1 minute\" shortlived"
+      kadmin.local -r "$REALM" -q "addprinc -pw $USER_PASSWORD +requires_preauth preauth"
       kadmin.local -r "$REALM" -q "addprinc -randkey HTTP/localhost"
       kadmin.local -r "$REALM" -q "addprinc -randkey host/localhost"
       kadmin.local -r "$REALM" -q "ktadd -k $dir/http.keytab HTTP/localhost host/localhost"

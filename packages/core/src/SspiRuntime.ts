@@ -37,3 +37,12 @@ export class SspiRuntime extends Context.Service<SspiRuntime, Runtime>()("@effec
  * @since 0.1.0
  */
 export const stats: Effect.Effect<RuntimeStats, never, SspiRuntime> = SspiRuntime.use((runtime) => runtime.stats())
+
+/**
+ * Waits until no call fiber is running. A call's fiber hands its result to
+ * its awaiters just before it ends, so `stats.calls` can still count it for
+ * a moment after `awaitAsyncCall` returns; this waits that moment out.
+ *
+ * @since 0.1.0
+ */
+export const awaitIdle: Effect.Effect<void, never, SspiRuntime> = SspiRuntime.use((runtime) => runtime.calls.idle())

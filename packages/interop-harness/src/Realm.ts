@@ -23,6 +23,8 @@ export interface Realm {
   readonly password: string
   /** Same password; tickets live at most 1 minute. */
   readonly shortPrincipal: string
+  /** Same password; requires pre-authentication (KDC_ERR_PREAUTH_REQUIRED, then PA-ENC-TIMESTAMP). */
+  readonly preauthPrincipal: string
   /** `HTTP@localhost` (GSS host-based name) and `HTTP/localhost@REALM`. */
   readonly service: string
   readonly servicePrincipal: string
@@ -52,6 +54,12 @@ export interface RealmOptions {
   readonly password?: string | undefined
   /** The KDC exits by itself after this many seconds (default 900). */
   readonly maxSeconds?: number | undefined
+  /**
+   * kdc.conf `[kdcdefaults] kdc_max_dgram_reply_size`: the KDC answers a UDP
+   * request whose reply is longer with KRB_ERR_RESPONSE_TOO_BIG (default:
+   * MIT's 4096).
+   */
+  readonly maxDgramReplySize?: number | undefined
   /** Keep the directory after release (also: INTEROP_KEEP_REALM=1). */
   readonly keep?: boolean | undefined
 }
@@ -77,6 +85,7 @@ export const start = (options: RealmOptions = {}): Effect.Effect<Realm, RealmErr
     KRB5_TEST_USER: options.user,
     KRB5_TEST_PASSWORD: options.password,
     KDC_MAX_SECONDS: String(options.maxSeconds ?? 900),
+    KDC_MAX_DGRAM_REPLY_SIZE: options.maxDgramReplySize === undefined ? undefined : String(options.maxDgramReplySize),
     // never inherit another realm's settings
     KRB5_CONFIG: undefined,
     KRB5_KDC_PROFILE: undefined,
@@ -113,6 +122,7 @@ export const start = (options: RealmOptions = {}): Effect.Effect<Realm, RealmErr
       principal: get("KRB5_TEST_PRINCIPAL"),
       password: get("KRB5_TEST_PASSWORD"),
       shortPrincipal: get("KRB5_TEST_SHORT_PRINCIPAL"),
+      preauthPrincipal: get("KRB5_TEST_PREAUTH_PRINCIPAL"),
       service: get("KRB5_TEST_SERVICE"),
       servicePrincipal: get("KRB5_TEST_SERVICE_PRINCIPAL"),
       keytab: Path.join(dir, "http.keytab"),

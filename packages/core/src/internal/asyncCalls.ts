@@ -72,6 +72,11 @@ export class AsyncCalls {
     return FiberSet.size(this.#fibers)
   }
 
+  /** Waits until no call or callback fiber is running. */
+  idle(): Effect.Effect<void> {
+    return FiberSet.awaitEmpty(this.#fibers)
+  }
+
   create = Effect.sync((): AsyncContextHandle => {
     const entry: AsyncContextEntry = {
       handle: undefined as unknown as AsyncContextHandle,

@@ -61,7 +61,11 @@ export const exchangeTcp = (address: KdcAddress, request: Uint8Array): Effect.Ef
   })
 
 /**
- * One exchange over UDP.
+ * One exchange over UDP. The socket is connected to the KDC, so only a
+ * datagram from the KDC's address and port counts as the reply (a forged
+ * KRB-ERROR from elsewhere is dropped by the kernel), and a closed port
+ * (ICMP port unreachable → ECONNREFUSED) fails at once instead of waiting for
+ * the time-out.
  *
  * @since 0.1.0
  */
@@ -69,19 +73,35 @@ export const exchangeUdp = (address: KdcAddress, request: Uint8Array): Effect.Ef
   Effect.callback<Uint8Array, KdcUnreachable>((resume) => {
     const socket = Dgram.createSocket(Net.isIPv6(address.host) ? "udp6" : "udp4")
     let done = false
+    const close = () => {
+      try {
+        socket.close()
+      } catch {
+        // already closed
+      }
+    }
     const finish = (effect: Effect.Effect<Uint8Array, KdcUnreachable>) => {
       if (done) return
       done = true
-      socket.close()
+      close()
       resume(effect)
     }
+    const failed = (e: Error) =>
+      finish(Effect.fail(new KdcUnreachable({ reason: `udp ${address.host}:${address.port}: ${e.message}` })))
     socket.on("message", (msg) => finish(Effect.succeed(new Uint8Array(msg))))
-    socket.on("error", (e) => finish(Effect.fail(new KdcUnreachable({ reason: `udp ${address.host}:${address.port}: ${e.message}` }))))
-    socket.send(request, address.port, address.host)
+    socket.on("error", failed)
+    socket.on("connect", () => {
+      if (!done) {
+        socket.send(request, (e) => {
+          if (e) failed(e)
+        })
+      }
+    })
+    socket.connect(address.port, address.host)
     return Effect.sync(() => {
       if (!done) {
         done = true
-        socket.close()
+        close()
       }
     })
   })
