@@ -8,7 +8,7 @@
 set -eu
 
 PACKAGES="gss-ntlmssp python3-gssapi python3-ntlm-auth python3-requests-ntlm \
-krb5-kdc krb5-admin-server krb5-user curl apache2 libapache2-mod-auth-gssapi"
+krb5-kdc krb5-admin-server krb5-user curl apache2 libapache2-mod-auth-gssapi libkrb5-dev"
 
 here=$(cd "$(dirname "$0")" && pwd)
 

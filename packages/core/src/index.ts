@@ -20,6 +20,8 @@ export * as Flags from "./Flags.ts"
 /** @since 0.1.0 */
 export * as Handshake from "./Handshake.ts"
 /** @since 0.1.0 */
+export * as RandomBytes from "./RandomBytes.ts"
+/** @since 0.1.0 */
 export * as SecBuffer from "./SecBuffer.ts"
 /** @since 0.1.0 */
 export * as SecurityContext from "./SecurityContext.ts"

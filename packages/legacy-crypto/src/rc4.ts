@@ -8,6 +8,10 @@
  * @module
  */
 
+/** A plain Uint8Array view of the same bytes (a Buffer, say, would make the hot loop polymorphic). */
+const plain = (bytes: Uint8Array): Uint8Array =>
+  bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length)
+
 /**
  * A stateful RC4 keystream. Each call to {@link Rc4.process} continues the
  * keystream where the previous call stopped, as NTLM's "RC4(Handle, ...)"
@@ -47,10 +51,16 @@ export class Rc4 {
    */
   process(input: Uint8Array, output: Uint8Array = new Uint8Array(input.length)): Uint8Array {
     if (output.length < input.length) throw new RangeError("RC4 output is shorter than input")
+    this.run(plain(input), plain(output), input.length)
+    return output
+  }
+
+  /** The keystream loop, on plain Uint8Array views only so that it stays monomorphic. */
+  private run(input: Uint8Array, output: Uint8Array, length: number): void {
     const s = this.s
     let i = this.i
     let j = this.j
-    for (let n = 0; n < input.length; n++) {
+    for (let n = 0; n < length; n++) {
       i = (i + 1) & 0xff
       const si = s[i]!
       j = (j + si) & 0xff
@@ -61,7 +71,6 @@ export class Rc4 {
     }
     this.i = i
     this.j = j
-    return output
   }
 
   /** Zeroes the internal state. The instance must not be used afterwards. */

@@ -8,7 +8,7 @@
 import { hostname } from "node:os"
 import { Effect, Redacted } from "effect"
 import { Flags, SecurityError, type SecurityPackage } from "@effect-sspi/core"
-import { accept, type ServerNames } from "./internal/acceptor.ts"
+import { accept, namePairs, type ServerNames } from "./internal/acceptor.ts"
 import { initialize } from "./internal/initiator.ts"
 import { lmowfv1, ntowfv1, ntowfv2 } from "./internal/owf.ts"
 import { protection } from "./internal/protection.ts"
@@ -157,7 +157,7 @@ export const make = (options: NtlmOptions = {}): SecurityPackage.SecurityPackage
         credential.lmHash?.fill(0)
       }),
     initialize,
-    accept: accept({ names, maxClockSkewMs: options.maxClockSkewMs ?? 30 * 60_000 }),
+    accept: accept({ names, namePairs: namePairs(names), maxClockSkewMs: options.maxClockSkewMs ?? 30 * 60_000 }),
     deleteContext: (state) => Effect.sync(() => wipeContext(state)),
     queryAttribute,
     ...protection,

@@ -6,10 +6,10 @@
  * the same SEC_E_LOGON_DENIED, so a client learns nothing about which.
  */
 import { timingSafeEqual } from "node:crypto"
-import { randomBytes } from "./random.ts"
-import { SecBuffer, SecurityError, type SecurityPackage } from "@effect-sspi/core"
+
+import { RandomBytes, SecBuffer, SecurityError, type SecurityPackage } from "@effect-sspi/core"
 import { Effect, Option, Result } from "effect"
-import { avString, avTimestamp, fileTimeFromUnixMillis, findAvPair, avFlagsOf } from "./avpairs.ts"
+import { type AvPair, avString, avTimestamp, fileTimeFromUnixMillis, findAvPair, avFlagsOf } from "./avpairs.ts"
 import { AvFlags, AvId, NegotiateFlags as F } from "./constants.ts"
 import { encryptSessionKey, keyExchangeKeyV1 } from "./keys.ts"
 import { decodeAuthenticate, decodeNegotiate, encodeChallenge, type AuthenticateMessage } from "./messages.ts"
@@ -28,6 +28,14 @@ import {
 } from "./state.ts"
 import type { StoredUser } from "../UserStore.ts"
 
+/** The names as the AV pairs of a CHALLENGE (constant per package: encoded once). */
+export const namePairs = (names: ServerNames): ReadonlyArray<AvPair> => [
+  avString(AvId.MsvAvNbDomainName, names.netbiosDomain),
+  avString(AvId.MsvAvNbComputerName, names.netbiosComputer),
+  avString(AvId.MsvAvDnsDomainName, names.dnsDomain),
+  avString(AvId.MsvAvDnsComputerName, names.dnsComputer)
+]
+
 /** The names the server announces in its CHALLENGE. */
 export interface ServerNames {
   readonly netbiosDomain: string
@@ -39,6 +47,8 @@ export interface ServerNames {
 /** Acceptor policy. */
 export interface AcceptorOptions {
   readonly names: ServerNames
+  /** The names as AV pairs, encoded once. */
+  readonly namePairs: ReadonlyArray<AvPair>
   /** How far the client's NTLMv2 timestamp may be from now (MSV1_0_MAX_NTLM3_LIFE: 30 minutes). */
   readonly maxClockSkewMs: number
 }
@@ -67,7 +77,7 @@ const challengeLeg = (
   if (Result.isFailure(decoded)) return Result.fail(invalidToken(decoded.failure))
   const negotiate = decoded.success
   const flags = chooseFlags(negotiate.flags)
-  const serverChallenge = randomBytes(8)
+  const serverChallenge = RandomBytes.randomBytes(8)
   const { names } = options
   const challengeBytes = encodeChallenge({
     flags,
@@ -162,54 +172,85 @@ const verifyResponse = (
   return Result.succeed({ keyExchangeKey, micPresent: (avFlagsOf(response.avPairs) & AvFlags.MIC_PRESENT) !== 0 })
 }
 
+/** The AUTHENTICATE message, decoded, with the input's channel-binding hash. */
+interface Received {
+  readonly bytes: Uint8Array
+  readonly message: AuthenticateMessage
+  readonly micOffset: number | undefined
+  readonly bindings: Uint8Array | undefined
+}
+
+const receive = (request: SecurityPackage.HandshakeRequest): Result.Result<Received, SecurityError.SspiError> => {
+  const token = inputToken(request.input)
+  if (Result.isFailure(token)) return Result.fail(token.failure)
+  const decoded = decodeAuthenticate(token.success)
+  if (Result.isFailure(decoded)) return Result.fail(invalidToken(decoded.failure))
+  const bindings = bindingsHash(request.input)
+  if (Result.isFailure(bindings)) return Result.fail(bindings.failure)
+  if (decoded.success.message.ntChallengeResponse.length === 0) return Result.fail(denied()) // anonymous: not allowed
+  return Result.succeed({ bytes: token.success, ...decoded.success, bindings: bindings.success })
+}
+
+/** Checks the response of a known user, derives the session key, checks the MIC. Plain code: the hot path. */
+const finish = (
+  credential: NtlmCredential,
+  state: NtlmContext,
+  options: AcceptorOptions,
+  request: SecurityPackage.HandshakeRequest,
+  received: Received,
+  user: StoredUser
+): Result.Result<Step, SecurityError.SspiError> => {
+  const { message, micOffset, bytes } = received
+  const verified = verifyResponse(credential, state, message, user, options, request.now, received.bindings)
+  user.ntHash.fill(0)
+  if (Result.isFailure(verified)) return Result.fail(verified.failure)
+  const { keyExchangeKey, micPresent } = verified.success
+  const flags = state.flags
+  const keyExchange = (flags & F.KEY_EXCH) !== 0 && (flags & (F.SIGN | F.SEAL)) !== 0
+  const encrypted = message.encryptedRandomSessionKey
+  if (keyExchange && (encrypted === undefined || encrypted.length !== 16)) {
+    return Result.fail(new SecurityError.InvalidToken({ detail: "missing encrypted session key" }))
+  }
+  const exportedSessionKey = keyExchange ? encryptSessionKey(keyExchangeKey, encrypted!) : keyExchangeKey.slice()
+  keyExchangeKey.fill(0)
+  if (micPresent) {
+    const mic = message.mic
+    const expected = micOffset === undefined || mic === undefined
+      ? undefined
+      : computeMic(exportedSessionKey, state.negotiate, state.challenge, bytes, micOffset)
+    if (expected === undefined || !equal(expected, mic!)) {
+      exportedSessionKey.fill(0)
+      return Result.fail(denied())
+    }
+  }
+  state.userName = message.domain === "" ? message.user : `${message.domain}\\${message.user}`
+  state.exportedSessionKey = exportedSessionKey
+  state.phase = "done"
+  return Result.succeed({
+    status: "SEC_E_OK" as const,
+    state,
+    output: [],
+    attributes: contextAttributes("server", request.contextReq, flags),
+    expiry: Infinity
+  })
+}
+
 const authenticateLeg = (
   credential: NtlmCredential,
   state: NtlmContext,
   options: AcceptorOptions,
   request: SecurityPackage.HandshakeRequest
-): Effect.Effect<Step, SecurityError.SspiError> =>
-  Effect.gen(function*() {
-    const bytes = yield* Effect.fromResult(inputToken(request.input))
-    const { message, micOffset } = yield* Effect.fromResult(Result.mapError(decodeAuthenticate(bytes), invalidToken))
-    const bindings = yield* Effect.fromResult(bindingsHash(request.input))
-    if (message.ntChallengeResponse.length === 0) return yield* denied() // anonymous: not allowed
-    const store = credential.store
-    if (store === undefined) return yield* new SecurityError.NoCredentials({ detail: "no NTLM user store" })
-    const found = yield* store.lookup(message.domain, message.user)
-    if (Option.isNone(found)) return yield* denied()
-    const user = found.value
-    const verified = verifyResponse(credential, state, message, user, options, request.now, bindings)
-    user.ntHash.fill(0)
-    const { keyExchangeKey, micPresent } = yield* Effect.fromResult(verified)
-    const flags = state.flags
-    const keyExchange = (flags & F.KEY_EXCH) !== 0 && (flags & (F.SIGN | F.SEAL)) !== 0
-    const encrypted = message.encryptedRandomSessionKey
-    if (keyExchange && (encrypted === undefined || encrypted.length !== 16)) {
-      return yield* new SecurityError.InvalidToken({ detail: "missing encrypted session key" })
-    }
-    const exportedSessionKey = keyExchange ? encryptSessionKey(keyExchangeKey, encrypted!) : keyExchangeKey.slice()
-    keyExchangeKey.fill(0)
-    if (micPresent) {
-      const mic = message.mic
-      const expected = micOffset === undefined || mic === undefined
-        ? undefined
-        : computeMic(exportedSessionKey, state.negotiate, state.challenge, bytes, micOffset)
-      if (expected === undefined || !equal(expected, mic!)) {
-        exportedSessionKey.fill(0)
-        return yield* denied()
-      }
-    }
-    state.userName = message.domain === "" ? message.user : `${message.domain}\\${message.user}`
-    state.exportedSessionKey = exportedSessionKey
-    state.phase = "done"
-    return {
-      status: "SEC_E_OK" as const,
-      state,
-      output: [],
-      attributes: contextAttributes("server", request.contextReq, flags),
-      expiry: Infinity
-    }
-  })
+): Effect.Effect<Step, SecurityError.SspiError> => {
+  const received = receive(request)
+  if (Result.isFailure(received)) return Effect.fail(received.failure)
+  const store = credential.store
+  if (store === undefined) return Effect.fail(new SecurityError.NoCredentials({ detail: "no NTLM user store" }))
+  const { message } = received.success
+  return Effect.flatMap(store.lookup(message.domain, message.user), (found) =>
+    Option.isNone(found)
+      ? Effect.fail(denied())
+      : Effect.fromResult(finish(credential, state, options, request, received.success, found.value)))
+}
 
 /** AcceptSecurityContext for NTLM. */
 export const accept = (options: AcceptorOptions) =>

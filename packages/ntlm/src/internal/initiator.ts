@@ -2,8 +2,8 @@
  * The NTLM initiator ([MS-NLMP] 3.1.5): NEGOTIATE, then AUTHENTICATE in
  * answer to the server's CHALLENGE.
  */
-import { randomBytes } from "./random.ts"
-import { SecBuffer, SecurityError, type SecurityPackage } from "@effect-sspi/core"
+
+import { RandomBytes, SecBuffer, SecurityError, type SecurityPackage } from "@effect-sspi/core"
 import { Effect, Result } from "effect"
 import {
   avFlags,
@@ -97,7 +97,7 @@ const authenticate = (
   const flags = challenge.flags & offeredFlags | (challenge.flags & F.TARGET_INFO)
   const serverPairs = challenge.targetInfo ?? []
   const serverTime = avTimestampOf(serverPairs)
-  const clientChallenge = randomBytes(8)
+  const clientChallenge = RandomBytes.randomBytes(8)
   let responses: Responses
   let keyExchangeKey: Uint8Array
   let withMic = false
@@ -124,14 +124,15 @@ const authenticate = (
       serverChallenge: challenge.serverChallenge,
       clientChallenge,
       timestamp: serverTime ?? fileTimeFromUnixMillis(request.now),
-      targetInfo: clientTargetInfo(serverPairs, withMic, request.targetName, bindings)
+      targetInfo: clientTargetInfo(serverPairs, withMic, request.targetName, bindings),
+      // with a server timestamp the LM response is all zeros ([MS-NLMP] 3.1.5.1.2)
+      zeroLmResponse: withMic
     })
-    // with a server timestamp the LM response is all zeros ([MS-NLMP] 3.1.5.1.2)
-    responses = withMic ? { ...v2, lmChallengeResponse: new Uint8Array(24) } : v2
+    responses = v2
     keyExchangeKey = v2.sessionBaseKey
   }
   const keyExchange = (flags & F.KEY_EXCH) !== 0 && (flags & (F.SIGN | F.SEAL)) !== 0
-  const exportedSessionKey = keyExchange ? randomBytes(16) : keyExchangeKey.slice()
+  const exportedSessionKey = keyExchange ? RandomBytes.randomBytes(16) : keyExchangeKey.slice()
   const message = {
     flags,
     lmChallengeResponse: responses.lmChallengeResponse,

@@ -68,6 +68,11 @@ export interface ResponseV2Input {
   readonly timestamp: bigint
   /** The encoded AV pairs ("ServerName"), terminated by MsvAvEOL. */
   readonly targetInfo: Uint8Array
+  /**
+   * Send Z(24) as the LM response instead of the LMv2 response, as a client
+   * must when the server sent a timestamp ([MS-NLMP] 3.1.5.1.2); saves an HMAC.
+   */
+  readonly zeroLmResponse?: boolean
 }
 
 /**
@@ -101,7 +106,9 @@ export const computeResponseV2 = (i: ResponseV2Input): Responses => {
   const proof = ntProofStr(i.responseKey, i.serverChallenge, temp)
   return {
     ntChallengeResponse: concat(proof, temp),
-    lmChallengeResponse: lmv2Response(i.responseKey, i.serverChallenge, i.clientChallenge),
+    lmChallengeResponse: i.zeroLmResponse === true
+      ? new Uint8Array(24)
+      : lmv2Response(i.responseKey, i.serverChallenge, i.clientChallenge),
     sessionBaseKey: sessionBaseKeyV2(i.responseKey, proof)
   }
 }

@@ -22,7 +22,6 @@ export const BLOCK_SIZE = 16
  */
 export const ZERO_IV: Uint8Array = new Uint8Array(BLOCK_SIZE)
 
-const EMPTY = new Uint8Array(0)
 
 const algorithm = (key: Uint8Array, mode: "cbc" | "ecb"): string => {
   if (key.length === 16) return mode === "cbc" ? "aes-128-cbc" : "aes-128-ecb"
@@ -40,41 +39,41 @@ export const aesEcbEncryptor = (key: Uint8Array): Cipher =>
   createCipheriv(algorithm(key, "ecb"), key, null).setAutoPadding(false)
 
 /**
- * Encrypts `head || body` with AES-CTS and writes the `head.length +
- * body.length` ciphertext bytes to `out` at `offset`, without first joining
- * the two parts. `head.length` must be a multiple of the block size (a
- * confounder, or empty) and the total at least one block.
+ * Encrypts the concatenation of `parts` with AES-CTS and writes the
+ * ciphertext (as long as the parts together, at least one block) to `out`
+ * at `offset`, without first joining the parts.
  *
  * @since 0.1.0
  */
 export const ctsEncryptInto = (
   key: Uint8Array,
-  head: Uint8Array,
-  body: Uint8Array,
+  parts: ReadonlyArray<Uint8Array>,
   out: Uint8Array,
   offset: number,
   iv: Uint8Array = ZERO_IV
 ): void => {
-  const length = head.length + body.length
-  if (length < BLOCK_SIZE || head.length % BLOCK_SIZE !== 0) {
-    throw new RangeError("AES-CTS needs at least one block and a block-aligned head")
-  }
+  let length = 0
+  for (const part of parts) length += part.length
+  if (length < BLOCK_SIZE) throw new RangeError("AES-CTS needs at least one block")
   const cipher = createCipheriv(algorithm(key, "cbc"), key, iv).setAutoPadding(false)
   const blocks = Math.ceil(length / BLOCK_SIZE)
   const lastStart = (blocks - 1) * BLOCK_SIZE
   const lastLength = length - lastStart
   // The final plaintext block, zero padded: with zero padding, plain CBC of
-  // the last block gives exactly the stolen-ciphertext block of CS3.
+  // the last block gives exactly the stolen-ciphertext block of CS3. Everything
+  // before it streams through the cipher (which holds partial blocks back).
   const last = new Uint8Array(BLOCK_SIZE)
-  if (lastStart < head.length) {
-    last.set(head.subarray(lastStart))
-    out.set(cipher.update(head.subarray(0, lastStart)), offset)
-  } else {
-    const bodyEnd = lastStart - head.length
-    last.set(body.subarray(bodyEnd))
-    const first = cipher.update(head)
-    out.set(first, offset)
-    out.set(cipher.update(body.subarray(0, bodyEnd)), offset + first.length)
+  let at = offset
+  let position = 0
+  for (const part of parts) {
+    const before = Math.max(0, Math.min(part.length, lastStart - position))
+    if (before > 0) {
+      const chunk = cipher.update(part.subarray(0, before))
+      out.set(chunk, at)
+      at += chunk.length
+    }
+    if (before < part.length) last.set(part.subarray(before), position + before - lastStart)
+    position += part.length
   }
   const final = cipher.update(last)
   if (blocks === 1) {
@@ -94,7 +93,7 @@ export const ctsEncryptInto = (
  */
 export const ctsEncrypt = (key: Uint8Array, plaintext: Uint8Array, iv: Uint8Array = ZERO_IV): Uint8Array => {
   const out = Buffer.allocUnsafe(plaintext.length)
-  ctsEncryptInto(key, EMPTY, plaintext, out, 0, iv)
+  ctsEncryptInto(key, [plaintext], out, 0, iv)
   return out
 }
 

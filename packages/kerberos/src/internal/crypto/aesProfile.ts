@@ -6,11 +6,12 @@
  *
  * @since 0.1.0
  */
-import { createHmac, pbkdf2Sync, randomBytes } from "node:crypto"
+import { createHmac, pbkdf2Sync } from "node:crypto"
 import { Result } from "effect"
 import { BLOCK_SIZE, ctsDecrypt, ctsEncryptInto, ZERO_IV } from "./aesCts.ts"
 import { IntegrityError } from "./errors.ts"
 import { deriveRandomAes, kdfHmacSha2, KERBEROS_LABEL, KeyPurpose, usageLabel } from "./keyDerivation.ts"
+import { RandomBytes } from "@effect-sspi/core"
 import {
   assertKeyLength,
   constantTimeEqual,
@@ -73,6 +74,30 @@ export const aesProfile = (spec: AesSpec): EncryptionProfile => {
     return createHmac(hash, checksumKey(key, usage)).update(data).digest().subarray(0, macLength)
   }
 
+  const encryptInto = (
+    key: Uint8Array,
+    usage: number,
+    parts: ReadonlyArray<Uint8Array>,
+    out: Uint8Array,
+    offset: number,
+    confounder?: Uint8Array
+  ): void => {
+    assertKeyLength(name, key, keyLength)
+    const conf = confounder ?? RandomBytes.randomBytes(BLOCK_SIZE)
+    if (conf.length !== BLOCK_SIZE) throw new RangeError(`confounder must be ${BLOCK_SIZE} bytes`)
+    const { ke, ki } = encryptionKeys(key, usage)
+    let length = BLOCK_SIZE
+    for (const part of parts) length += part.length
+    ctsEncryptInto(ke, [conf, ...parts], out, offset)
+    const mac = createHmac(hash, ki)
+    if (etm) mac.update(ZERO_IV).update(out.subarray(offset, offset + length))
+    else {
+      mac.update(conf)
+      for (const part of parts) mac.update(part)
+    }
+    out.set(mac.digest().subarray(0, macLength), offset + length)
+  }
+
   return {
     enctype,
     name,
@@ -92,19 +117,11 @@ export const aesProfile = (spec: AesSpec): EncryptionProfile => {
       return random.slice()
     },
     encrypt: (key, usage, plaintext, confounder) => {
-      assertKeyLength(name, key, keyLength)
-      const conf = confounder ?? randomBytes(BLOCK_SIZE)
-      if (conf.length !== BLOCK_SIZE) throw new RangeError(`confounder must be ${BLOCK_SIZE} bytes`)
-      const { ke, ki } = encryptionKeys(key, usage)
-      const length = BLOCK_SIZE + plaintext.length
-      const out = Buffer.allocUnsafe(length + macLength)
-      ctsEncryptInto(ke, conf, plaintext, out, 0)
-      const mac = createHmac(hash, ki)
-      if (etm) mac.update(ZERO_IV).update(out.subarray(0, length))
-      else mac.update(conf).update(plaintext)
-      out.set(mac.digest().subarray(0, macLength), length)
+      const out = Buffer.allocUnsafe(BLOCK_SIZE + plaintext.length + macLength)
+      encryptInto(key, usage, [plaintext], out, 0, confounder)
       return out
     },
+    encryptInto,
     decrypt: (key, usage, ciphertext) => {
       assertKeyLength(name, key, keyLength)
       if (ciphertext.length < BLOCK_SIZE + macLength) return tooShort

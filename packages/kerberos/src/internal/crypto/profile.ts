@@ -50,6 +50,19 @@ export interface EncryptionProfile {
    * (tests); it must then be `confounderSize` bytes.
    */
   readonly encrypt: (key: Uint8Array, usage: number, plaintext: Uint8Array, confounder?: Uint8Array) => Uint8Array
+  /**
+   * Encrypts the concatenation of `parts` for `usage` and writes the
+   * `ciphertextLength(total)` bytes to `out` at `offset`, without joining
+   * the parts first (the per-message hot path).
+   */
+  readonly encryptInto: (
+    key: Uint8Array,
+    usage: number,
+    parts: ReadonlyArray<Uint8Array>,
+    out: Uint8Array,
+    offset: number,
+    confounder?: Uint8Array
+  ) => void
   /** Decrypts and verifies; never throws on any `ciphertext`. */
   readonly decrypt: (key: Uint8Array, usage: number, ciphertext: Uint8Array) => Result.Result<Uint8Array, IntegrityError>
   /** The keyed checksum of `data` for `usage`. */

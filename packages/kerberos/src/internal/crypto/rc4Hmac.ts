@@ -5,11 +5,12 @@
  *
  * @since 0.1.0
  */
-import { createHash, createHmac, randomBytes } from "node:crypto"
+import { createHash, createHmac } from "node:crypto"
 import { md4, Rc4 } from "@effect-sspi/legacy-crypto"
 import { Result } from "effect"
 import { IntegrityError } from "./errors.ts"
 import { assertKeyLength, constantTimeEqual, type EncryptionProfile } from "./profile.ts"
+import { RandomBytes } from "@effect-sspi/core"
 
 const ENCTYPE = 23
 const NAME = "rc4-hmac"
@@ -51,6 +52,30 @@ const checksum = (key: Uint8Array, usage: number, data: Uint8Array): Uint8Array 
   return hmacMd5(ksign, digest)
 }
 
+/** RFC 4757 encryption of the joined `parts` into `out` at `offset`: HMAC-MD5 checksum, then RC4 of confounder and parts. */
+const encryptInto = (
+  key: Uint8Array,
+  usage: number,
+  parts: ReadonlyArray<Uint8Array>,
+  out: Uint8Array,
+  offset: number,
+  confounder?: Uint8Array
+): void => {
+  assertKeyLength(NAME, key, KEY_LENGTH)
+  const conf = confounder ?? RandomBytes.randomBytes(CONFOUNDER_LENGTH)
+  if (conf.length !== CONFOUNDER_LENGTH) throw new RangeError(`confounder must be ${CONFOUNDER_LENGTH} bytes`)
+  const k1 = hmacMd5(key, messageTypeBytes(usage))
+  const mac = hmacMd5(k1, conf, ...parts)
+  const rc4 = new Rc4(hmacMd5(k1, mac))
+  out.set(mac, offset)
+  let at = offset + MAC_LENGTH
+  for (const part of [conf, ...parts]) {
+    rc4.process(part, out.subarray(at, at + part.length))
+    at += part.length
+  }
+  rc4.wipe()
+}
+
 /**
  * The rc4-hmac profile. Encryption (RFC 4757 section 5): K1 = HMAC-MD5(K, T),
  * checksum = HMAC-MD5(K1, confounder || plaintext), K3 = HMAC-MD5(K1,
@@ -74,19 +99,11 @@ export const rc4HmacProfile: EncryptionProfile = {
     return random.slice()
   },
   encrypt: (key, usage, plaintext, confounder) => {
-    assertKeyLength(NAME, key, KEY_LENGTH)
-    const conf = confounder ?? randomBytes(CONFOUNDER_LENGTH)
-    if (conf.length !== CONFOUNDER_LENGTH) throw new RangeError(`confounder must be ${CONFOUNDER_LENGTH} bytes`)
-    const k1 = hmacMd5(key, messageTypeBytes(usage))
-    const mac = hmacMd5(k1, conf, plaintext)
-    const rc4 = new Rc4(hmacMd5(k1, mac))
     const out = Buffer.allocUnsafe(MAC_LENGTH + CONFOUNDER_LENGTH + plaintext.length)
-    out.set(mac, 0)
-    rc4.process(conf, out.subarray(MAC_LENGTH))
-    rc4.process(plaintext, out.subarray(MAC_LENGTH + CONFOUNDER_LENGTH))
-    rc4.wipe()
+    encryptInto(key, usage, [plaintext], out, 0, confounder)
     return out
   },
+  encryptInto,
   decrypt: (key, usage, ciphertext) => {
     assertKeyLength(NAME, key, KEY_LENGTH)
     if (ciphertext.length < MAC_LENGTH + CONFOUNDER_LENGTH) return tooShort

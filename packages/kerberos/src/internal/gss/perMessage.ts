@@ -47,7 +47,8 @@ const flagsOf = (k: ProtectionKey, fromAcceptor: boolean, sealed: boolean) =>
   (k.acceptorSubkey ? TokenFlag.ACCEPTOR_SUBKEY : 0)
 
 const cat = (...parts: ReadonlyArray<Uint8Array>): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+  // every byte is written below: no zero fill needed
+  const out = Buffer.allocUnsafe(parts.reduce((n, p) => n + p.length, 0))
   let at = 0
   for (const p of parts) {
     out.set(p, at)
@@ -63,6 +64,21 @@ const rotateRight = (b: Uint8Array, n: number): Uint8Array => {
 }
 
 const rotateLeft = (b: Uint8Array, n: number): Uint8Array => rotateRight(b, b.length - (n % Math.max(b.length, 1)))
+
+/**
+ * `header || rotateRight(body, rrc)` written straight into one new array
+ * (one copy of the body instead of three: the hot path of a large Wrap).
+ * Every byte is written, so the array needs no zero fill.
+ */
+const withRotatedBody = (header: Uint8Array, body: Uint8Array, rrc: number): Uint8Array => {
+  const out = Buffer.allocUnsafe(header.length + body.length)
+  out.set(header, 0)
+  const k = body.length === 0 ? 0 : rrc % body.length
+  const at = header.length
+  out.set(body.subarray(body.length - k), at)
+  out.set(body.subarray(0, body.length - k), at + k)
+  return out
+}
 
 const seqOf = (h: Uint8Array): number => {
   const v = new DataView(h.buffer, h.byteOffset, 16)
@@ -114,14 +130,21 @@ export const wrap = (
 ): Uint8Array => {
   const flags = flagsOf(k, fromAcceptor, conf)
   if (conf) {
-    const h = header(0x0504, flags, 0, 0, seq)
-    const sealed = k.profile.encrypt(k.key, usage(fromAcceptor, true), cat(plaintext, h))
-    return cat(header(0x0504, flags, 0, rrc, seq), rotateRight(sealed, rrc))
+    // encrypt straight into the token, `shift` bytes further on, then move the
+    // body's last `shift` bytes to the front: the RRC rotation costs no copy
+    // of the body (RFC 4121 4.2.5)
+    const bodyLength = k.profile.ciphertextLength(plaintext.length + 16)
+    const shift = rrc % bodyLength
+    const out = Buffer.allocUnsafe(16 + shift + bodyLength)
+    out.set(header(0x0504, flags, 0, rrc, seq), 0)
+    k.profile.encryptInto(k.key, usage(fromAcceptor, true), [plaintext, header(0x0504, flags, 0, 0, seq)], out, 16 + shift)
+    out.copyWithin(16, 16 + bodyLength, 16 + shift + bodyLength)
+    return out.subarray(0, 16 + bodyLength)
   }
   const size = k.profile.checksumSize
   // Wrap tokens use the SEAL usage with or without confidentiality (RFC 4121 section 2)
   const mac = k.profile.checksum(k.key, usage(fromAcceptor, true), cat(plaintext, header(0x0504, flags, 0, 0, seq)))
-  return cat(header(0x0504, flags, size, rrc, seq), rotateRight(cat(plaintext, mac), rrc))
+  return withRotatedBody(header(0x0504, flags, size, rrc, seq), cat(plaintext, mac), rrc)
 }
 
 /** What GSS_Unwrap gives. */
