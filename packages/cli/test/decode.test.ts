@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Redacted, Result } from "effect"
 import { Credentials, Flags, Handshake, SecurityContext, SecurityPackage, SspiRuntime } from "@effect-sspi/core"
@@ -46,4 +47,26 @@ describe("decode", () => {
       const nt = Buffer.from(legs[2]!.token!).toString("hex")
       assert.notInclude(a, nt.slice(nt.length - 64), "no response bytes")
     }).pipe(Effect.provide(layer))))
+
+  it("SPNEGO with Kerberos (a captured MIT exchange): mechanisms by name, the AP-REQ / AP-REP outlined, no ciphertext", () => {
+    const capture = JSON.parse(
+      readFileSync(new URL("../../negotiate/test/fixtures/spnego-krb5.json", import.meta.url), "utf8")
+    ) as { readonly tokens: ReadonlyArray<{ readonly hex: string }> }
+    const text = (h: string) => {
+      const r = decode(`Authorization: Negotiate ${Buffer.from(h, "hex").toString("base64")}`)
+      assert.isTrue(Result.isSuccess(r), Result.isFailure(r) ? r.failure : "")
+      return Result.isSuccess(r) ? render(r.success) : ""
+    }
+    const init = text(capture.tokens[0]!.hex)
+    assert.include(init, "SPNEGO NegTokenInit")
+    assert.include(init, "OID 1.2.840.113554.1.2.2 (Kerberos V5) — preferred")
+    assert.include(init, "TOK_ID 0100 (KRB_AP_REQ)")
+    assert.include(init, "[APPLICATION 14] AP-REQ")
+    assert.include(init, "GeneralString \"localhost\"")
+    const cipher = capture.tokens[0]!.hex
+    assert.notInclude(init, cipher.slice(cipher.length - 64), "no ciphertext bytes")
+    const resp = text(capture.tokens[1]!.hex)
+    assert.include(resp, "negState: accept-completed")
+    assert.include(resp, "TOK_ID 0200 (KRB_AP_REP)")
+  })
 })

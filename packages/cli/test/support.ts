@@ -33,11 +33,11 @@ export const sspi = (args: ReadonlyArray<string>, env: Record<string, string> = 
   })
 
 /** Starts `sspi serve` and waits for its address; killed with the scope. */
-export const startServer = (args: ReadonlyArray<string>) =>
+export const startServer = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
   Effect.acquireRelease(
     Effect.callback<{ readonly url: string; readonly stderr: () => string; readonly kill: () => void }, Error>((resume) => {
       const child = spawn(process.execPath, [launcher, "serve", "--port", "0", ...args], {
-        env: { ...process.env, NO_COLOR: "1" },
+        env: { ...process.env, ...env, NO_COLOR: "1" },
         stdio: ["ignore", "pipe", "pipe"]
       })
       let out = ""

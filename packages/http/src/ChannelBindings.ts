@@ -7,7 +7,7 @@
  */
 import { createHash } from "node:crypto"
 import { SecBuffer } from "@effect-sspi/core"
-import { signatureAlgorithmOid } from "./internal/der.ts"
+import { signatureAlgorithmOid } from "./internal/certificate.ts"
 
 const byOid: Readonly<Record<string, string>> = {
   "1.2.840.113549.1.1.12": "sha384", // sha384WithRSAEncryption

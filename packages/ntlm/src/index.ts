@@ -8,3 +8,5 @@
 export * as Ntlm from "./Ntlm.ts"
 /** @since 0.1.0 */
 export * as UserStore from "./UserStore.ts"
+/** @since 0.1.0 */
+export * as NtlmMessage from "./NtlmMessage.ts"

@@ -1,16 +1,19 @@
 /**
  * `sspi serve`: a Negotiate/NTLM-protected HTTP server on loopback that
- * answers `hello DOMAIN\user`.
+ * answers `hello <principal>`. `--users` gives NTLM its user file,
+ * `--keytab` gives Negotiate's Kerberos mechanism its service keys; at least
+ * one of them is needed.
  */
 import { createServer } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Console, Effect, Layer, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { HttpServer, HttpServerResponse } from "effect/http"
+import { Credentials, Flags } from "@effect-sspi/core"
 import { UserStore } from "@effect-sspi/ntlm"
 import { Principal, SspiServer } from "@effect-sspi/http"
 import { CliFailure, explained } from "../internal/failure.ts"
-import { loadOptional, runtimeLayer } from "../internal/packages.ts"
+import { negotiateMechanisms, type Packages, runtimeLayer } from "../internal/packages.ts"
 import { serverLeg } from "../internal/print.ts"
 
 /** The app behind the middleware. */
@@ -19,37 +22,55 @@ export const whoami = Effect.gen(function*() {
   return HttpServerResponse.text(`hello ${principal.name} (${principal.scheme})\n`)
 })
 
+/** Reads the keytab once through the Kerberos package, so that a bad one stops the server at start-up. */
+const checkKeytab = (keytab: string) =>
+  explained(
+    Effect.scoped(Credentials.acquire({ packageName: "Kerberos", credentialUse: Flags.CredentialUse.INBOUND, authData: { keytab } })),
+    `--keytab ${keytab}`
+  )
+
 /** The `serve` command. */
 export const serve = Command.make(
   "serve",
   {
     users: Flag.String("users").pipe(Flag.withDescription("NTLM_USER_FILE: DOMAIN:USER:PASSWORD per line"), Flag.optional),
-    keytab: Flag.String("keytab").pipe(Flag.withDescription("Kerberos keytab (needs the Kerberos package)"), Flag.optional),
+    keytab: Flag.String("keytab").pipe(
+      Flag.withDescription("Kerberos keytab with the HTTP/<host> service keys (Kerberos through Negotiate)"),
+      Flag.optional
+    ),
     port: Flag.Int("port").pipe(Flag.withDescription("TCP port (0: any)"), Flag.withDefault(8080)),
     host: Flag.String("host").pipe(Flag.withDescription("listen address"), Flag.withDefault("127.0.0.1")),
     verbose: Flag.Boolean("verbose").pipe(Flag.withAlias("v"), Flag.withDescription("print each handshake leg"), Flag.withDefault(false))
   },
   (args) =>
     Effect.gen(function*() {
-      const negotiate = yield* loadOptional("Negotiate")
-      const kerberos = yield* loadOptional("Kerberos")
-      if (Option.isSome(args.keytab) && kerberos === undefined) {
-        yield* Console.error("--keytab: Kerberos is not supported yet by sspi serve (no Kerberos package it can install); the keytab is ignored")
-      }
-      if (Option.isNone(args.users)) {
-        return yield* new CliFailure({ message: "--users FILE is required (NTLM_USER_FILE format: DOMAIN:USER:PASSWORD)" })
-      }
-      const extra = [negotiate, Option.isSome(args.keytab) ? kerberos : undefined].filter((p) => p !== undefined)
-      const schemes = [
-        ...(negotiate !== undefined ? ["Negotiate"] : extra.length > 0 ? ["Kerberos"] : []),
-        "NTLM"
-      ]
+      const users = Option.getOrUndefined(args.users)
       const keytab = Option.getOrUndefined(args.keytab)
+      if (users === undefined && keytab === undefined) {
+        return yield* new CliFailure({
+          message: "--users FILE (NTLM_USER_FILE format: DOMAIN:USER:PASSWORD) or --keytab FILE (Kerberos) is required"
+        })
+      }
+      const packages: Packages = {
+        negotiate: true,
+        // krb5.conf, KRB5_CONFIG: read for the clock skew; an acceptor with a keytab needs no KDC.
+        kerberos: keytab === undefined ? undefined : {},
+        negotiateWithoutNtlm: users === undefined
+      }
+      const schemes = users === undefined ? ["Negotiate"] : ["Negotiate", "NTLM"]
+      const offer = schemes.map((s) => s === "Negotiate" ? `Negotiate (${negotiateMechanisms(packages).join(", ")})` : s)
       let address = ""
       const server = HttpServer.serve(whoami, SspiServer.middleware).pipe(
         Layer.provideMerge(SspiServer.layer({
           schemes,
-          credentials: (name) => name.toLowerCase() === "kerberos" && keytab !== undefined ? { authData: { keytab } } : {},
+          credentials: (name) =>
+            keytab === undefined
+              ? {}
+              : name === "Negotiate"
+              ? { authData: { kerberos: { keytab }, ntlm: undefined } }
+              : name === "Kerberos"
+              ? { authData: { keytab } }
+              : {},
           onLeg: (leg) => args.verbose ? Console.log(serverLeg(leg)) : Effect.void
         })),
         Layer.provideMerge(NodeHttpServer.layer(() => {
@@ -59,13 +80,16 @@ export const serve = Command.make(
             address = typeof a === "object" && a !== null ? `http://${args.host}:${a.port}` : String(a)
           })
           return s
-        }, { port: args.port, host: args.host })),
-        Layer.provide(runtimeLayer(extra, UserStore.layerFile(args.users.value)))
+        }, { port: args.port, host: args.host }))
       )
       yield* Effect.scoped(Effect.gen(function*() {
+        if (keytab !== undefined) yield* checkKeytab(keytab)
         yield* Layer.build(server)
-        yield* Console.log(`listening on ${address} (${schemes.join(", ")}); Ctrl-C stops`)
+        yield* Console.log(`listening on ${address} (${offer.join(", ")}); Ctrl-C stops`)
         return yield* Effect.never
-      })).pipe(explained)
+      })).pipe(
+        Effect.provide(runtimeLayer(packages, users === undefined ? UserStore.layerMemory([]) : UserStore.layerFile(users))),
+        explained
+      )
     })
-).pipe(Command.withDescription("Serve a Negotiate/NTLM-protected page on loopback"))
+).pipe(Command.withDescription("Serve a Negotiate (Kerberos, NTLM) / NTLM-protected page on loopback"))

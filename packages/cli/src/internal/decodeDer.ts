@@ -1,125 +1,222 @@
 /**
- * A generic DER outline for SPNEGO / Kerberos tokens, until the negotiate
- * and kerberos packages export decoders: tags, lengths, OIDs by name, and
- * NTLM messages found inside (raw NTLM in SPNEGO's mechToken).
+ * SPNEGO and Kerberos tokens as trees. SPNEGO goes through the Negotiate
+ * package's decoder (`SpnegoToken.decode`): mechanisms by name, negState,
+ * and the inner mechanism token decoded (NTLM through `NtlmMessage`,
+ * Kerberos as a GSS token with its TOK_ID and a DER outline). Anything
+ * else in DER, and SPNEGO the strict decoder refuses, gets a generic
+ * outline read with @effect-sspi/asn1's `Reader`: tags, lengths, OIDs by
+ * name, small integers and strings. Ciphertexts, checksums and keys are
+ * shown by size only.
  */
+import { type Asn1Error, decode, type Oid, type Reader, TagClass, type Tlv, UniversalTag } from "@effect-sspi/asn1"
+import { SpnegoToken } from "@effect-sspi/negotiate"
 import { Result } from "effect"
 import { isNtlm, ntlmTree } from "./decodeNtlm.ts"
 import { hex, node, type Tree } from "./tree.ts"
 
-const oidNames: Readonly<Record<string, string>> = {
-  "1.3.6.1.5.5.2": "SPNEGO",
-  "1.2.840.113554.1.2.2": "Kerberos V5",
-  "1.2.840.48018.1.2.2": "Kerberos V5 (Microsoft)",
-  "1.2.840.113554.1.2.2.3": "Kerberos V5 user-to-user",
-  "1.3.6.1.4.1.311.2.2.10": "NTLMSSP",
-  "1.3.6.1.4.1.311.2.2.30": "NEGOEX"
+const oidName = (oid: Oid): string => {
+  const name = SpnegoToken.mechanismName(oid) ?? (oid.toString() === "1.2.840.113554.1.2.2.3" ? "Kerberos V5 user-to-user" : undefined)
+  return `OID ${oid.toString()}${name !== undefined ? ` (${name})` : ""}`
 }
 
 const universal: Readonly<Record<number, string>> = {
-  1: "BOOLEAN", 2: "INTEGER", 3: "BIT STRING", 4: "OCTET STRING", 5: "NULL", 6: "OBJECT IDENTIFIER",
-  10: "ENUMERATED", 12: "UTF8String", 16: "SEQUENCE", 17: "SET", 19: "PrintableString", 22: "IA5String",
-  24: "GeneralizedTime", 27: "GeneralString"
+  [UniversalTag.Boolean]: "BOOLEAN",
+  [UniversalTag.Integer]: "INTEGER",
+  [UniversalTag.BitString]: "BIT STRING",
+  [UniversalTag.OctetString]: "OCTET STRING",
+  [UniversalTag.Null]: "NULL",
+  [UniversalTag.ObjectIdentifier]: "OBJECT IDENTIFIER",
+  [UniversalTag.Enumerated]: "ENUMERATED",
+  [UniversalTag.Utf8String]: "UTF8String",
+  [UniversalTag.Sequence]: "SEQUENCE",
+  [UniversalTag.Set]: "SET",
+  19: "PrintableString",
+  [UniversalTag.Ia5String]: "IA5String",
+  [UniversalTag.GeneralizedTime]: "GeneralizedTime",
+  [UniversalTag.GeneralString]: "GeneralString"
 }
 
-interface Element {
-  readonly cls: number
-  readonly constructed: boolean
-  readonly tag: number
-  readonly content: Uint8Array
-  readonly size: number
+/** RFC 4120 application tags, for the outline of Kerberos messages. */
+const kerberosApplication: Readonly<Record<number, string>> = {
+  1: "Ticket",
+  2: "Authenticator",
+  3: "EncTicketPart",
+  10: "AS-REQ",
+  11: "AS-REP",
+  12: "TGS-REQ",
+  13: "TGS-REP",
+  14: "AP-REQ",
+  15: "AP-REP",
+  20: "KRB-SAFE",
+  21: "KRB-PRIV",
+  22: "KRB-CRED",
+  25: "EncASRepPart",
+  26: "EncTGSRepPart",
+  27: "EncAPRepPart",
+  30: "KRB-ERROR"
 }
 
-const readElement = (b: Uint8Array, at: number): Element | undefined => {
-  if (at + 2 > b.length) return undefined
-  const first = b[at]!
-  let tag = first & 0x1f
-  let i = at + 1
-  if (tag === 0x1f) {
-    tag = 0
-    do {
-      if (i >= b.length) return undefined
-      tag = tag * 128 + (b[i]! & 0x7f)
-    } while (b[i++]! & 0x80)
+const tagName = (t: Tlv): string => {
+  switch (t.tagClass) {
+    case TagClass.Universal:
+      return universal[t.tagNumber] ?? `UNIVERSAL ${t.tagNumber}`
+    case TagClass.Application: {
+      const name = kerberosApplication[t.tagNumber]
+      return `[APPLICATION ${t.tagNumber}]${name !== undefined ? ` ${name}` : ""}`
+    }
+    case TagClass.Context:
+      return `[${t.tagNumber}]`
+    default:
+      return `[PRIVATE ${t.tagNumber}]`
   }
-  if (i >= b.length) return undefined
-  let length = b[i++]!
-  if (length & 0x80) {
-    const count = length & 0x7f
-    if (count === 0 || count > 4 || i + count > b.length) return undefined
-    length = 0
-    for (let k = 0; k < count; k++) length = length * 256 + b[i++]!
-  }
-  if (i + length > b.length) return undefined
-  return { cls: first >> 6, constructed: (first & 0x20) !== 0, tag, content: b.subarray(i, i + length), size: i + length - at }
 }
 
-const oid = (b: Uint8Array): string => {
-  const parts: Array<number> = []
-  let value = 0
-  for (const byte of b) {
-    value = value * 128 + (byte & 0x7f)
-    if ((byte & 0x80) === 0) {
-      if (parts.length === 0) parts.push(value < 80 ? Math.floor(value / 40) : 2, value < 80 ? value % 40 : value - 80)
-      else parts.push(value)
-      value = 0
+const strings: ReadonlySet<number> = new Set([UniversalTag.Utf8String, 19, UniversalTag.Ia5String, UniversalTag.GeneralizedTime, UniversalTag.GeneralString])
+
+/** The elements of `bytes`, read as one whole run of DER elements, or the asn1 reason. */
+const elements = (bytes: Uint8Array): Result.Result<Array<Tlv>, string> =>
+  Result.mapError(
+    decode(bytes, (r): Result.Result<Array<Tlv>, Asn1Error> => {
+      const out: Array<Tlv> = []
+      while (!r.done) {
+        const t = r.next()
+        if (Result.isFailure(t)) return Result.fail(t.failure)
+        out.push(t.success)
+      }
+      return Result.succeed(out)
+    }),
+    (e) => `${e.reason} at offset ${e.offset}`
+  )
+
+/** A primitive value through the asn1 reader (INTEGER, ENUMERATED, OID), or `undefined`. */
+const primitive = <A>(t: Tlv, f: (r: Reader) => Result.Result<A, unknown>): A | undefined => {
+  const r = decode(t.encoded, f)
+  return Result.isSuccess(r) ? r.success : undefined
+}
+
+const MAX_DEPTH = 24
+
+/** The generic outline of one element. */
+const elementTree = (t: Tlv, depth: number): Tree => {
+  const title = `${tagName(t)} (${t.value.length} bytes)`
+  if (depth > MAX_DEPTH) return node(title)
+  if (t.constructed) {
+    const inner = elements(t.value)
+    return Result.isFailure(inner)
+      ? node(`${title}: malformed (${inner.failure})`)
+      : node(title, inner.success.map((x) => elementTree(x, depth + 1)))
+  }
+  if (t.tagClass === TagClass.Universal) {
+    if (t.tagNumber === UniversalTag.ObjectIdentifier) {
+      const oid = primitive(t, (r) => r.oid())
+      return node(oid !== undefined ? oidName(oid) : `${title}: malformed`)
+    }
+    if ((t.tagNumber === UniversalTag.Integer || t.tagNumber === UniversalTag.Enumerated) && t.value.length <= 6) {
+      const n = primitive<bigint | number>(t, (r) => t.tagNumber === UniversalTag.Integer ? r.integer() : r.enumerated())
+      return node(`${tagName(t)} ${n !== undefined ? String(n) : "malformed"}`)
+    }
+    if (strings.has(t.tagNumber)) return node(`${tagName(t)} ${JSON.stringify(Buffer.from(t.value).toString("utf8"))}`)
+    if (t.tagNumber === UniversalTag.BitString && t.value.length <= 16) return node(`${title}: ${hex(t.value)}`)
+    if (t.tagNumber === UniversalTag.OctetString) {
+      const inner = innerToken(t.value, depth)
+      if (inner !== undefined) return node(title, [inner])
     }
   }
-  return parts.join(".")
-}
-
-/** All elements of `b`, or `undefined` if `b` is not exactly a run of DER elements. */
-const elements = (b: Uint8Array): Array<Element> | undefined => {
-  const out: Array<Element> = []
-  for (let at = 0; at < b.length;) {
-    const e = readElement(b, at)
-    if (e === undefined) return undefined
-    out.push(e)
-    at += e.size
-  }
-  return out
-}
-
-const tagName = (e: Element): string =>
-  e.cls === 0 ? universal[e.tag] ?? `UNIVERSAL ${e.tag}` : e.cls === 1 ? `[APPLICATION ${e.tag}]` : e.cls === 2 ? `[${e.tag}]` : `[PRIVATE ${e.tag}]`
-
-const elementTree = (e: Element, depth: number): Tree => {
-  const title = `${tagName(e)} (${e.content.length} bytes)`
-  if (depth > 24) return node(title)
-  if (e.constructed) {
-    const inner = elements(e.content)
-    return inner === undefined ? node(`${title}: malformed`) : node(title, inner.map((x) => elementTree(x, depth + 1)))
-  }
-  if (e.cls === 0 && e.tag === 6) {
-    const text = oid(e.content)
-    return node(`OID ${text}${oidNames[text] !== undefined ? ` (${oidNames[text]})` : ""}`)
-  }
-  if (e.cls === 0 && (e.tag === 2 || e.tag === 10) && e.content.length <= 6) {
-    return node(`${tagName(e)} ${e.content.reduce((n, x) => n * 256 + x, 0)}`)
-  }
-  if (e.cls === 0 && [12, 19, 22, 24, 27].includes(e.tag)) {
-    return node(`${tagName(e)} ${JSON.stringify(Buffer.from(e.content).toString("utf8"))}`)
-  }
-  if (isNtlm(e.content)) {
-    const inner = ntlmTree(e.content)
-    return node(title, [Result.isSuccess(inner) ? inner.success : node(`NTLM, malformed: ${inner.failure}`)])
-  }
-  if (e.content.length > 0 && e.cls === 0 && e.tag === 4) {
-    const inner = elements(e.content)
-    if (inner !== undefined && inner.length === 1) return node(title, inner.map((x) => elementTree(x, depth + 1)))
-  }
   // Ciphertext, checksums and keys: sizes only.
-  return node(e.content.length <= 16 && e.cls === 0 && e.tag === 3 ? `${title}: ${hex(e.content)}` : title)
+  return node(title)
+}
+
+/** An NTLM message, or exactly one nested DER element, inside an OCTET STRING; else `undefined`. */
+const innerToken = (bytes: Uint8Array, depth: number): Tree | undefined => {
+  if (isNtlm(bytes)) return ntlmOrMalformed(bytes)
+  const inner = elements(bytes)
+  return Result.isSuccess(inner) && inner.success.length === 1 ? elementTree(inner.success[0]!, depth + 1) : undefined
+}
+
+const ntlmOrMalformed = (bytes: Uint8Array): Tree => {
+  const tree = ntlmTree(bytes)
+  return Result.isSuccess(tree) ? tree.success : node(`NTLM, malformed: ${tree.failure}`)
+}
+
+const KRB5_TOK_ID: Readonly<Record<string, string>> = {
+  "0100": "KRB_AP_REQ",
+  "0200": "KRB_AP_REP",
+  "0300": "KRB_ERROR"
+}
+
+/** A Kerberos GSS token (RFC 4121 4.1): [APPLICATION 0] { OID, TOK_ID, message }. */
+const kerberosTree = (bytes: Uint8Array): Tree | undefined => {
+  const parsed = decode(bytes, (r) =>
+    Result.map(r.gssInitialContextToken(), ({ inner, mech }) => ({ mech, rest: inner.rest() })))
+  if (Result.isFailure(parsed)) return undefined
+  const { mech, rest } = parsed.success
+  if (SpnegoToken.detect(bytes) !== "Kerberos" || rest.length < 2) return undefined
+  const tokId = hex(rest.subarray(0, 2))
+  const message = elements(rest.subarray(2))
+  return node(`Kerberos GSS token (${bytes.length} bytes)`, [
+    node(`mech: ${oidName(mech)}`),
+    node(`TOK_ID ${tokId}${KRB5_TOK_ID[tokId] !== undefined ? ` (${KRB5_TOK_ID[tokId]})` : ""}`),
+    ...(Result.isSuccess(message)
+      ? message.success.map((t) => elementTree(t, 1))
+      : [node(`message: malformed (${message.failure})`)])
+  ])
+}
+
+/** A mechanism token inside SPNEGO: NTLM, Kerberos, or an outline. */
+const mechTokenTree = (label: string, bytes: Uint8Array): Tree => {
+  if (isNtlm(bytes)) return node(`${label} (${bytes.length} bytes)`, [ntlmOrMalformed(bytes)])
+  const krb = kerberosTree(bytes)
+  if (krb !== undefined) return node(`${label} (${bytes.length} bytes)`, [krb])
+  const outline = elements(bytes)
+  return Result.isSuccess(outline) && outline.success.length > 0
+    ? node(`${label} (${bytes.length} bytes)`, outline.success.map((t) => elementTree(t, 1)))
+    : node(`${label}: ${bytes.length} bytes`)
+}
+
+const mechList = (mechTypes: ReadonlyArray<Oid>): Tree =>
+  node("mechTypes", mechTypes.map((m, i) => node(`${oidName(m)}${i === 0 ? " — preferred" : ""}`)))
+
+/** The tree of a decoded SPNEGO token. */
+const spnegoTree = (bytes: Uint8Array, token: SpnegoToken.NegotiationToken): Tree => {
+  const mic = (m: Uint8Array | undefined) => m === undefined ? [] : [node(`mechListMIC: ${m.length} bytes (not shown)`)]
+  const flags = (f: number | undefined) =>
+    f === undefined ? [] : [node(`reqFlags: ${SpnegoToken.contextFlagNames(f).join(", ") || "none"}`)]
+  switch (token._tag) {
+    case "NegTokenInit":
+    case "NegTokenInit2":
+      return node(`SPNEGO ${token._tag} (${bytes.length} bytes)`, [
+        node(`mech: ${oidName(SpnegoToken.Mechanisms.SPNEGO)}`),
+        ...(token.mechTypes !== undefined ? [mechList(token.mechTypes)] : []),
+        ...flags(token.reqFlags),
+        ...(token.mechToken !== undefined ? [mechTokenTree("mechToken", token.mechToken)] : []),
+        ...(token._tag === "NegTokenInit2" && token.negHints?.hintName !== undefined
+          ? [node(`negHints: ${JSON.stringify(token.negHints.hintName)}`)]
+          : []),
+        ...mic(token.mechListMIC)
+      ])
+    case "NegTokenResp":
+      return node(`SPNEGO NegTokenResp (${bytes.length} bytes)`, [
+        ...(token.negState !== undefined ? [node(`negState: ${SpnegoToken.negStateName(token.negState)}`)] : []),
+        ...(token.supportedMech !== undefined ? [node(`supportedMech: ${oidName(token.supportedMech)}`)] : []),
+        ...(token.responseToken !== undefined ? [mechTokenTree("responseToken", token.responseToken)] : []),
+        ...mic(token.mechListMIC)
+      ])
+  }
 }
 
 /** Whether `bytes` looks like a GSS / SPNEGO token (DER, [APPLICATION 0] or NegTokenInit/Resp). */
 export const isDerToken = (bytes: Uint8Array): boolean =>
-  bytes.length > 2 && (bytes[0] === 0x60 || bytes[0] === 0xa0 || bytes[0] === 0xa1) && elements(bytes) !== undefined
+  bytes.length > 2 && (bytes[0] === 0x60 || bytes[0] === 0xa0 || bytes[0] === 0xa1) && Result.isSuccess(elements(bytes))
 
-/** The outline of a DER token. */
+/** The tree of a SPNEGO or Kerberos token, else a generic DER outline. */
 export const derTree = (bytes: Uint8Array): Result.Result<Tree, string> => {
+  const spnego = SpnegoToken.detect(bytes) === "Spnego" ? SpnegoToken.decode(bytes) : undefined
+  if (spnego !== undefined && Result.isSuccess(spnego)) return Result.succeed(spnegoTree(bytes, spnego.success))
+  const krb = kerberosTree(bytes)
+  if (krb !== undefined) return Result.succeed(krb)
   const all = elements(bytes)
-  if (all === undefined || all.length !== 1) return Result.fail("not a single DER element")
+  if (Result.isFailure(all) || all.success.length !== 1) return Result.fail("not a single DER element")
   const kind = bytes[0] === 0x60 ? "GSS-API InitialContextToken" : bytes[0] === 0xa0 ? "SPNEGO NegTokenInit" : "SPNEGO NegTokenResp"
-  return Result.succeed(node(`${kind} (${bytes.length} bytes, generic DER outline)`, [elementTree(all[0]!, 0)]))
+  const why = spnego !== undefined && Result.isFailure(spnego) ? `, ${spnego.failure.detail ?? "not SPNEGO"}` : ""
+  return Result.succeed(node(`${kind} (${bytes.length} bytes, generic DER outline${why})`, [elementTree(all.success[0]!, 0)]))
 }

@@ -1,0 +1,176 @@
+/**
+ * Kerberos over HTTP (Negotiate, RFC 4559) against a throwaway MIT realm:
+ * `curl --negotiate -u :` (MIT GSS-API from a kinit ccache) against our
+ * server with the realm's keytab, and our client middleware against Apache
+ * httpd + mod_auth_gssapi configured for Kerberos. Missing peers: loud skip,
+ * or a failure under CI=true.
+ */
+import { spawn } from "node:child_process"
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { connect } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { assert, describe, it } from "@effect/vitest"
+import { Duration, Effect, Layer, Redacted, Schedule } from "effect"
+import { SecurityPackage, SspiRuntime } from "@effect-sspi/core"
+import { Kerberos } from "@effect-sspi/kerberos"
+import { Negotiate } from "@effect-sspi/negotiate"
+import { Ntlm, UserStore } from "@effect-sspi/ntlm"
+import { Command, Realm, requirePeersSync } from "@effect-sspi/interop-harness"
+import type { SspiClient } from "@effect-sspi/http"
+import { client, clientLayer, ConnectionLog, serve, users } from "./support/server.ts"
+
+const curlAvailable = requirePeersSync("krb5", "curl")
+const apacheAvailable = requirePeersSync("krb5", "apache")
+const modules = "/usr/lib/apache2/modules"
+
+/** NTLM, Kerberos (on the realm's krb5.conf) and Negotiate over both, as an application would install them. */
+const runtimeFor = (realm: Realm.Realm) =>
+  SspiRuntime.SspiRuntime.layer.pipe(
+    Layer.provide(Layer.unwrap(Effect.gen(function*() {
+      const ntlm = yield* Ntlm.withUserStore()
+      const kerberos = yield* Kerberos.make({ krb5Config: realm.env["KRB5_CONFIG"], env: realm.env })
+      return SecurityPackage.SecurityPackages.layer(ntlm, kerberos, Negotiate.make({ ntlm, kerberos }))
+    }))),
+    Layer.provide(UserStore.layerMemory(users))
+  )
+
+/** Runs `body` with a fresh realm and a runtime on it. */
+const withRealm = <A, E>(body: (realm: Realm.Realm) => Effect.Effect<A, E, any>) =>
+  Effect.scoped(Effect.gen(function*() {
+    const realm = yield* Realm.start()
+    return yield* body(realm).pipe(Effect.provide(Layer.mergeAll(runtimeFor(realm), clientLayer)))
+  }))
+
+/** The acceptor's keytab for Negotiate's Kerberos mechanism (NTLM keeps its user store). */
+const keytabCredentials = (realm: Realm.Realm) => (packageName: string) =>
+  packageName === "Negotiate"
+    ? { authData: { kerberos: { keytab: realm.keytab }, ntlm: undefined } }
+    : packageName === "Kerberos"
+    ? { authData: { keytab: realm.keytab } }
+    : {}
+
+const portOf = (origin: string) => new URL(origin).port
+
+describe("curl --negotiate (MIT Kerberos) against our server", () => {
+  it.live.skipIf(!curlAvailable)("a kinit ccache gets in as alice@EFFECT.TEST over one connection", () =>
+    withRealm((realm) =>
+      Effect.gen(function*() {
+        yield* Realm.kinit(realm)
+        const log = new ConnectionLog()
+        const { origin } = yield* serve(log, { schemes: ["Negotiate", "NTLM"], credentials: keytabCredentials(realm) })
+        // "localhost" in the URL: curl asks for HTTP@localhost, whose key is in the realm's keytab.
+        const result = yield* Command.run(
+          "/usr/bin/curl",
+          ["-sS", "-v", "--negotiate", "-u", ":", "-w", "\n%{http_code}", "--max-time", "20", `http://localhost:${portOf(origin)}/`],
+          { env: realm.env, timeout: "30 seconds" }
+        )
+        assert.strictEqual(result.code, 0, result.stderr)
+        const [body, code] = result.stdout.split("\n")
+        assert.strictEqual(code, "200", result.stderr)
+        assert.strictEqual(body, `hello ${realm.principal} via Negotiate`)
+        assert.match(result.stderr, /Authorization: Negotiate YI/, "curl sent a GSS InitialContextToken")
+        assert.strictEqual(new Set(log.authorized).size, 1)
+      })
+    ), 60_000)
+
+  it.live.skipIf(!curlAvailable)("without a ticket curl gets 401 (no fallback to anything weaker)", () =>
+    withRealm((realm) =>
+      Effect.gen(function*() {
+        const { origin } = yield* serve(new ConnectionLog(), { schemes: ["Negotiate"], credentials: keytabCredentials(realm) })
+        const result = yield* Command.run(
+          "/usr/bin/curl",
+          ["-sS", "--negotiate", "-u", ":", "-w", "\n%{http_code}", "--max-time", "20", `http://localhost:${portOf(origin)}/`],
+          { env: realm.env, timeout: "30 seconds" }
+        )
+        assert.strictEqual(result.stdout.split("\n").pop(), "401")
+      })
+    ), 60_000)
+})
+
+/** Apache httpd -X with mod_auth_gssapi for Kerberos only, on a private config; killed with the scope. */
+const apache = (realm: Realm.Realm, port: number) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const dir = mkdtempSync(join(tmpdir(), "sspi-apache-krb5-"))
+      mkdirSync(join(dir, "htdocs"))
+      writeFileSync(join(dir, "htdocs", "index.html"), "hello from apache\n")
+      // Apache drops to nobody: its own readable copies of the keytab and krb5.conf.
+      copyFileSync(realm.keytab, join(dir, "http.keytab"))
+      copyFileSync(realm.env["KRB5_CONFIG"]!, join(dir, "krb5.conf"))
+      chmodSync(join(dir, "http.keytab"), 0o644)
+      writeFileSync(join(dir, "httpd.conf"), [
+        `ServerRoot ${dir}`, "ServerName localhost", `Listen 127.0.0.1:${port}`,
+        ...["mpm_prefork", "authn_core", "authz_core", "authz_user", "auth_gssapi"].map((m) =>
+          `LoadModule ${m}_module ${modules}/mod_${m}.so`
+        ),
+        "User nobody", "Group nogroup", `PidFile ${dir}/httpd.pid`, `ErrorLog ${dir}/error.log`, "LogLevel info",
+        `DocumentRoot ${dir}/htdocs`, "KeepAlive On",
+        "<Location />", "AuthType GSSAPI", "AuthName sspi", "GssapiAllowedMech krb5",
+        `GssapiCredStore keytab:${dir}/http.keytab`, "Require valid-user", "</Location>", ""
+      ].join("\n"))
+      chmodSync(dir, 0o755)
+      const child = spawn("/usr/sbin/apache2", ["-X", "-f", join(dir, "httpd.conf")], {
+        env: { ...process.env, KRB5_CONFIG: join(dir, "krb5.conf"), KRB5_KTNAME: `FILE:${dir}/http.keytab`, KRB5RCACHETYPE: "none" },
+        stdio: "ignore"
+      })
+      return { dir, child }
+    }),
+    ({ child, dir }) =>
+      Effect.sync(() => {
+        child.kill("SIGKILL")
+        rmSync(dir, { recursive: true, force: true })
+      })
+  ).pipe(Effect.tap(() =>
+    Effect.callback<void, Error>((resume) => {
+      const socket = connect(port, "127.0.0.1")
+      socket.once("connect", () => {
+        socket.destroy()
+        resume(Effect.void)
+      })
+      socket.once("error", (e) => resume(Effect.fail(e)))
+    }).pipe(Effect.retry({ schedule: Schedule.spaced(Duration.millis(100)), times: 50 }))
+  ))
+
+const apachePort = 20_000 + ((process.pid + 7) % 20_000)
+const page = `http://localhost:${apachePort}/index.html`
+
+describe("our client against Apache mod_auth_gssapi (Kerberos)", () => {
+  it.live.skipIf(!apacheAvailable)("Negotiate with Kerberos from a kinit ccache, then from a password; a wrong password is LogonDenied", () =>
+    withRealm((realm) =>
+      Effect.gen(function*() {
+        yield* apache(realm, apachePort)
+        yield* Realm.kinit(realm)
+        const legs: Array<SspiClient.ClientLeg> = []
+        const onLeg = (leg: SspiClient.ClientLeg) => Effect.sync(() => legs.push(leg))
+        const fromCcache = yield* client({
+          schemes: ["Negotiate"],
+          credentials: { authData: { kerberos: { ccache: realm.env["KRB5CCNAME"] } } },
+          onLeg
+        })
+        const response = yield* fromCcache.get(page)
+        assert.strictEqual(response.status, 200)
+        assert.strictEqual(yield* response.text, "hello from apache\n")
+        assert.strictEqual(legs[0]?.httpStatus, 200, "one leg: the optimistic AP-REQ")
+
+        const fromPassword = yield* client({
+          schemes: ["Negotiate"],
+          credentials: { authData: { kerberos: { principal: realm.principal, password: Redacted.make(realm.password) } } }
+        })
+        const again = yield* fromPassword.get(page)
+        assert.strictEqual(again.status, 200)
+
+        const wrongLegs: Array<SspiClient.ClientLeg> = []
+        const wrong = yield* client({
+          schemes: ["Negotiate"],
+          credentials: { authData: { kerberos: { principal: realm.principal, password: Redacted.make("wrong-password") } } },
+          onLeg: (leg) => Effect.sync(() => wrongLegs.push(leg))
+        })
+        const error = yield* Effect.flip(wrong.get(page))
+        // The KDC refuses the AS exchange (KDC_ERR_PREAUTH_FAILED): nothing reaches Apache.
+        assert.strictEqual(error._tag, "LogonDenied", String(error))
+        assert.strictEqual(wrongLegs.length, 0)
+        assert.notInclude(String(error), "wrong-password")
+      })
+    ).pipe(Effect.timeout("90 seconds")), 120_000)
+})
