@@ -79,22 +79,9 @@ export const effectOps = <E>(name: string, op: Effect.Effect<unknown, E>, ms = 3
     return { name, opsPerSec: best }
   }))
 
-/** Awaits the Promise-returning `op` repeatedly, one at a time, after a warm-up; best of `rounds` rounds. */
-export const asyncOps = async (name: string, op: () => Promise<unknown>, ms = 300, rounds = 5, warmUp = 50): Promise<Figure> => {
-  for (let i = 0; i < warmUp; i++) await op()
-  let best = 0
-  for (let r = 0; r < rounds; r++) {
-    let n = 0
-    const start = now()
-    let elapsed = 0
-    while ((elapsed = now() - start) < ms) {
-      for (let i = 0; i < 10; i++) await op()
-      n += 10
-    }
-    best = Math.max(best, (n * 1000) / elapsed)
-  }
-  return { name, opsPerSec: best }
-}
+/** Awaits the Promise-returning `op` repeatedly, one at a time (as an Effect), best of `rounds` rounds. */
+export const asyncOps = (name: string, op: () => Promise<unknown>, ms = 300, rounds = 5): Promise<Figure> =>
+  effectOps(name, Effect.promise(op), ms, rounds)
 
 /** Throughput in MiB/s of an operation over `bytes` bytes. */
 export const mibPerSec = (figure: Figure, bytes: number): number => (figure.opsPerSec * bytes) / (1024 * 1024)

@@ -5,24 +5,20 @@
  * httpd + mod_auth_gssapi configured for Kerberos. Missing peers: loud skip,
  * or a failure under CI=true.
  */
-import { spawn } from "node:child_process"
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
-import { connect } from "node:net"
-import { tmpdir } from "node:os"
+import { chmodSync, copyFileSync } from "node:fs"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Layer, Redacted, Schedule } from "effect"
+import { Effect, Layer, Redacted } from "effect"
 import { SecurityPackage, SspiRuntime } from "@effect-sspi/core"
 import { Kerberos } from "@effect-sspi/kerberos"
 import { Negotiate } from "@effect-sspi/negotiate"
 import { Ntlm, UserStore } from "@effect-sspi/ntlm"
-import { Command, Realm, requirePeersSync } from "@effect-sspi/interop-harness"
+import { Apache, Command, Realm, requirePeersSync } from "@effect-sspi/interop-harness"
 import type { SspiClient } from "@effect-sspi/http"
 import { client, clientLayer, ConnectionLog, serve, users } from "./support/server.ts"
 
 const curlAvailable = requirePeersSync("krb5", "curl")
 const apacheAvailable = requirePeersSync("krb5", "apache")
-const modules = "/usr/lib/apache2/modules"
 
 /** NTLM, Kerberos (on the realm's krb5.conf) and Negotiate over both, as an application would install them. */
 const runtimeFor = (realm: Realm.Realm) =>
@@ -88,49 +84,20 @@ describe("curl --negotiate (MIT Kerberos) against our server", () => {
     ), 60_000)
 })
 
-/** Apache httpd -X with mod_auth_gssapi for Kerberos only, on a private config; killed with the scope. */
+/** Apache httpd with mod_auth_gssapi for Kerberos only. */
 const apache = (realm: Realm.Realm, port: number) =>
-  Effect.acquireRelease(
-    Effect.sync(() => {
-      const dir = mkdtempSync(join(tmpdir(), "sspi-apache-krb5-"))
-      mkdirSync(join(dir, "htdocs"))
-      writeFileSync(join(dir, "htdocs", "index.html"), "hello from apache\n")
-      // Apache drops to nobody: its own readable copies of the keytab and krb5.conf.
+  Apache.start({
+    port,
+    serverName: "localhost",
+    gssapi: (dir) => ["GssapiAllowedMech krb5", `GssapiCredStore keytab:${dir}/http.keytab`],
+    // httpd drops to nobody: its own readable copies of the keytab and krb5.conf
+    files: (dir) => {
       copyFileSync(realm.keytab, join(dir, "http.keytab"))
       copyFileSync(realm.env["KRB5_CONFIG"]!, join(dir, "krb5.conf"))
       chmodSync(join(dir, "http.keytab"), 0o644)
-      writeFileSync(join(dir, "httpd.conf"), [
-        `ServerRoot ${dir}`, "ServerName localhost", `Listen 127.0.0.1:${port}`,
-        ...["mpm_prefork", "authn_core", "authz_core", "authz_user", "auth_gssapi"].map((m) =>
-          `LoadModule ${m}_module ${modules}/mod_${m}.so`
-        ),
-        "User nobody", "Group nogroup", `PidFile ${dir}/httpd.pid`, `ErrorLog ${dir}/error.log`, "LogLevel info",
-        `DocumentRoot ${dir}/htdocs`, "KeepAlive On",
-        "<Location />", "AuthType GSSAPI", "AuthName sspi", "GssapiAllowedMech krb5",
-        `GssapiCredStore keytab:${dir}/http.keytab`, "Require valid-user", "</Location>", ""
-      ].join("\n"))
-      chmodSync(dir, 0o755)
-      const child = spawn("/usr/sbin/apache2", ["-X", "-f", join(dir, "httpd.conf")], {
-        env: { ...process.env, KRB5_CONFIG: join(dir, "krb5.conf"), KRB5_KTNAME: `FILE:${dir}/http.keytab`, KRB5RCACHETYPE: "none" },
-        stdio: "ignore"
-      })
-      return { dir, child }
-    }),
-    ({ child, dir }) =>
-      Effect.sync(() => {
-        child.kill("SIGKILL")
-        rmSync(dir, { recursive: true, force: true })
-      })
-  ).pipe(Effect.tap(() =>
-    Effect.callback<void, Error>((resume) => {
-      const socket = connect(port, "127.0.0.1")
-      socket.once("connect", () => {
-        socket.destroy()
-        resume(Effect.void)
-      })
-      socket.once("error", (e) => resume(Effect.fail(e)))
-    }).pipe(Effect.retry({ schedule: Schedule.spaced(Duration.millis(100)), times: 50 }))
-  ))
+    },
+    env: (dir) => ({ KRB5_CONFIG: join(dir, "krb5.conf"), KRB5_KTNAME: `FILE:${dir}/http.keytab`, KRB5RCACHETYPE: "none" })
+  })
 
 const apachePort = 20_000 + ((process.pid + 7) % 20_000)
 const page = `http://localhost:${apachePort}/index.html`

@@ -38,6 +38,7 @@ export * as Peer from "./Peer.ts"
 export * as Drivers from "./Drivers.ts"
 /** Throwaway MIT Kerberos realm. */
 export * as Realm from "./Realm.ts"
+export * as Apache from "./Apache.ts"
 export * as Ours from "./Ours.ts"
 export * as SilentKdc from "./SilentKdc.ts"
 /** Peer availability and the skip/fail rule. */

@@ -20,7 +20,7 @@ import { ourVersion } from "./initiator.ts"
 import {
   bindingsHash,
   contextAttributes,
-  inputToken,
+  decodeInput,
   invalidToken,
   type NtlmContext,
   type NtlmCredential,
@@ -70,12 +70,9 @@ const challengeLeg = (
   options: AcceptorOptions,
   request: SecurityPackage.HandshakeRequest
 ): Result.Result<Step, SecurityError.SspiError> => {
-  const token = inputToken(request.input)
-  if (Result.isFailure(token)) return Result.fail(token.failure)
-  const negotiateBytes = token.success
-  const decoded = decodeNegotiate(negotiateBytes)
-  if (Result.isFailure(decoded)) return Result.fail(invalidToken(decoded.failure))
-  const negotiate = decoded.success
+  const decoded = decodeInput(request.input, decodeNegotiate)
+  if (Result.isFailure(decoded)) return Result.fail(decoded.failure)
+  const { bytes: negotiateBytes, message: negotiate } = decoded.success
   const flags = chooseFlags(negotiate.flags)
   const serverChallenge = RandomBytes.randomBytes(8)
   const { names } = options
@@ -181,14 +178,13 @@ interface Received {
 }
 
 const receive = (request: SecurityPackage.HandshakeRequest): Result.Result<Received, SecurityError.SspiError> => {
-  const token = inputToken(request.input)
-  if (Result.isFailure(token)) return Result.fail(token.failure)
-  const decoded = decodeAuthenticate(token.success)
-  if (Result.isFailure(decoded)) return Result.fail(invalidToken(decoded.failure))
+  const decoded = decodeInput(request.input, decodeAuthenticate)
+  if (Result.isFailure(decoded)) return Result.fail(decoded.failure)
   const bindings = bindingsHash(request.input)
   if (Result.isFailure(bindings)) return Result.fail(bindings.failure)
-  if (decoded.success.message.ntChallengeResponse.length === 0) return Result.fail(denied()) // anonymous: not allowed
-  return Result.succeed({ bytes: token.success, ...decoded.success, bindings: bindings.success })
+  const { bytes, message: { message, micOffset } } = decoded.success
+  if (message.ntChallengeResponse.length === 0) return Result.fail(denied()) // anonymous: not allowed
+  return Result.succeed({ bytes, message, micOffset, bindings: bindings.success })
 }
 
 /** Checks the response of a known user, derives the session key, checks the MIC. Plain code: the hot path. */

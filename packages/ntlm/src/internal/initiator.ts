@@ -23,8 +23,7 @@ import { computeResponseV1, computeResponseV2, type Responses } from "./response
 import {
   bindingsHash,
   contextAttributes,
-  inputToken,
-  invalidToken,
+  decodeInput,
   type NtlmContext,
   type NtlmCredential,
   offeredFlags
@@ -83,12 +82,9 @@ const authenticate = (
   request: SecurityPackage.HandshakeRequest
 ): Result.Result<Step, SecurityError.SspiError> => {
   // plain code rather than Result.gen: this is the AUTHENTICATE hot path
-  const token = inputToken(request.input)
-  if (Result.isFailure(token)) return Result.fail(token.failure)
-  const challengeBytes = token.success
-  const decoded = decodeChallenge(challengeBytes)
-  if (Result.isFailure(decoded)) return Result.fail(invalidToken(decoded.failure))
-  const challenge = decoded.success
+  const decoded = decodeInput(request.input, decodeChallenge)
+  if (Result.isFailure(decoded)) return Result.fail(decoded.failure)
+  const { bytes: challengeBytes, message: challenge } = decoded.success
   const ntHash = credential.ntHash
   if (ntHash === undefined) return Result.fail(new SecurityError.NoCredentials({}))
   const bindingsResult = bindingsHash(request.input)

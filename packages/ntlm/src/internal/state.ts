@@ -70,6 +70,19 @@ export const inputToken = (
 /** Maps a codec failure to SEC_E_INVALID_TOKEN, keeping the (non-secret) reason. */
 export const invalidToken = (e: { readonly reason: string }) => new SecurityError.InvalidToken({ detail: e.reason })
 
+/** The input token and its decoding, or SEC_E_INVALID_TOKEN. Plain code: the handshake hot path. */
+export const decodeInput = <A>(
+  input: ReadonlyArray<SecBuffer.SecBuffer>,
+  decode: (bytes: Uint8Array) => Result.Result<A, { readonly reason: string }>
+): Result.Result<{ readonly bytes: Uint8Array; readonly message: A }, SecurityError.InvalidToken> => {
+  const token = inputToken(input)
+  if (Result.isFailure(token)) return Result.fail(token.failure)
+  const decoded = decode(token.success)
+  return Result.isFailure(decoded)
+    ? Result.fail(invalidToken(decoded.failure))
+    : Result.succeed({ bytes: token.success, message: decoded.success })
+}
+
 /** Zeroes every secret a context holds. */
 export const wipeContext = (context: NtlmContext): void => {
   context.exportedSessionKey?.fill(0)

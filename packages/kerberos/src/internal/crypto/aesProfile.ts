@@ -11,9 +11,9 @@ import { Result } from "effect"
 import { BLOCK_SIZE, ctsDecrypt, ctsEncryptInto, ZERO_IV } from "./aesCts.ts"
 import { IntegrityError } from "./errors.ts"
 import { deriveRandomAes, kdfHmacSha2, KERBEROS_LABEL, KeyPurpose, usageLabel } from "./keyDerivation.ts"
-import { RandomBytes } from "@effect-sspi/core"
 import {
   assertKeyLength,
+  confounderOf,
   constantTimeEqual,
   derivedKeyCache,
   type EncryptionProfile,
@@ -74,17 +74,9 @@ export const aesProfile = (spec: AesSpec): EncryptionProfile => {
     return createHmac(hash, checksumKey(key, usage)).update(data).digest().subarray(0, macLength)
   }
 
-  const encryptInto = (
-    key: Uint8Array,
-    usage: number,
-    parts: ReadonlyArray<Uint8Array>,
-    out: Uint8Array,
-    offset: number,
-    confounder?: Uint8Array
-  ): void => {
+  const encryptInto: EncryptionProfile["encryptInto"] = (key, usage, parts, out, offset, confounder) => {
     assertKeyLength(name, key, keyLength)
-    const conf = confounder ?? RandomBytes.randomBytes(BLOCK_SIZE)
-    if (conf.length !== BLOCK_SIZE) throw new RangeError(`confounder must be ${BLOCK_SIZE} bytes`)
+    const conf = confounderOf(confounder, BLOCK_SIZE)
     const { ke, ki } = encryptionKeys(key, usage)
     let length = BLOCK_SIZE
     for (const part of parts) length += part.length

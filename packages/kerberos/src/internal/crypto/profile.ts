@@ -7,6 +7,7 @@
 import { timingSafeEqual } from "node:crypto"
 import type { Result } from "effect"
 import type { IntegrityError } from "./errors.ts"
+import { RandomBytes } from "@effect-sspi/core"
 
 /**
  * String-to-key parameters: the opaque `s2kparams` octets of ETYPE-INFO2
@@ -161,4 +162,11 @@ export const derivedKeyCache = <A>(derive: (key: Uint8Array, usage: number) => A
     }
     return derived
   }
+}
+
+/** The given confounder (tests) or fresh random bytes; a wrong length is a programming error. */
+export const confounderOf = (confounder: Uint8Array | undefined, size: number): Uint8Array => {
+  if (confounder === undefined) return RandomBytes.randomBytes(size)
+  if (confounder.length !== size) throw new RangeError(`confounder must be ${size} bytes`)
+  return confounder
 }

@@ -9,8 +9,7 @@ import { createHash, createHmac } from "node:crypto"
 import { md4, Rc4 } from "@effect-sspi/legacy-crypto"
 import { Result } from "effect"
 import { IntegrityError } from "./errors.ts"
-import { assertKeyLength, constantTimeEqual, type EncryptionProfile } from "./profile.ts"
-import { RandomBytes } from "@effect-sspi/core"
+import { assertKeyLength, confounderOf, constantTimeEqual, type EncryptionProfile } from "./profile.ts"
 
 const ENCTYPE = 23
 const NAME = "rc4-hmac"
@@ -53,17 +52,9 @@ const checksum = (key: Uint8Array, usage: number, data: Uint8Array): Uint8Array 
 }
 
 /** RFC 4757 encryption of the joined `parts` into `out` at `offset`: HMAC-MD5 checksum, then RC4 of confounder and parts. */
-const encryptInto = (
-  key: Uint8Array,
-  usage: number,
-  parts: ReadonlyArray<Uint8Array>,
-  out: Uint8Array,
-  offset: number,
-  confounder?: Uint8Array
-): void => {
+const encryptInto: EncryptionProfile["encryptInto"] = (key, usage, parts, out, offset, confounder) => {
   assertKeyLength(NAME, key, KEY_LENGTH)
-  const conf = confounder ?? RandomBytes.randomBytes(CONFOUNDER_LENGTH)
-  if (conf.length !== CONFOUNDER_LENGTH) throw new RangeError(`confounder must be ${CONFOUNDER_LENGTH} bytes`)
+  const conf = confounderOf(confounder, CONFOUNDER_LENGTH)
   const k1 = hmacMd5(key, messageTypeBytes(usage))
   const mac = hmacMd5(k1, conf, ...parts)
   const rc4 = new Rc4(hmacMd5(k1, mac))

@@ -1,0 +1,68 @@
+/**
+ * Apache httpd 2.4 with mod_auth_gssapi, run in the foreground (`-X`) from a
+ * private configuration in a temporary directory, listening on 127.0.0.1
+ * only; killed and removed when the scope closes.
+ */
+import { spawn } from "node:child_process"
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { connect } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { Duration, Effect, Schedule, type Scope } from "effect"
+
+const modules = "/usr/lib/apache2/modules"
+
+/** What differs between runs. */
+export interface ApacheOptions {
+  readonly port: number
+  readonly serverName: string
+  /** Directives inside `<Location />` after `AuthType GSSAPI` (e.g. `GssapiAllowedMech krb5`), given the server directory. */
+  readonly gssapi: (dir: string) => ReadonlyArray<string>
+  /** Writes files into the server directory first (e.g. a keytab copy, readable by nobody: httpd drops to it). */
+  readonly files?: (dir: string) => void
+  /** Environment of httpd, given the server directory. */
+  readonly env?: (dir: string) => Readonly<Record<string, string>>
+}
+
+/** Starts httpd and waits until it accepts connections. Its directory is returned. */
+export const start = (options: ApacheOptions): Effect.Effect<{ readonly dir: string }, Error, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const dir = mkdtempSync(join(tmpdir(), "sspi-apache-"))
+      mkdirSync(join(dir, "htdocs"))
+      writeFileSync(join(dir, "htdocs", "index.html"), "hello from apache\n")
+      options.files?.(dir)
+      writeFileSync(join(dir, "httpd.conf"), [
+        `ServerRoot ${dir}`, `ServerName ${options.serverName}`, `Listen 127.0.0.1:${options.port}`,
+        ...["mpm_prefork", "authn_core", "authz_core", "authz_user", "auth_gssapi"].map((m) =>
+          `LoadModule ${m}_module ${modules}/mod_${m}.so`
+        ),
+        "User nobody", "Group nogroup", `PidFile ${dir}/httpd.pid`, `ErrorLog ${dir}/error.log`, "LogLevel info",
+        `DocumentRoot ${dir}/htdocs`, "KeepAlive On",
+        "<Location />", "AuthType GSSAPI", "AuthName sspi", ...options.gssapi(dir), "Require valid-user", "</Location>", ""
+      ].join("\n"))
+      chmodSync(dir, 0o755)
+      const child = spawn("/usr/sbin/apache2", ["-X", "-f", join(dir, "httpd.conf")], {
+        env: { ...process.env, ...options.env?.(dir) },
+        stdio: "ignore"
+      })
+      return { dir, child }
+    }),
+    ({ child, dir }) =>
+      Effect.sync(() => {
+        child.kill("SIGKILL")
+        rmSync(dir, { recursive: true, force: true })
+      })
+  ).pipe(
+    Effect.tap(() =>
+      Effect.callback<void, Error>((resume) => {
+        const socket = connect(options.port, "127.0.0.1")
+        socket.once("connect", () => {
+          socket.destroy()
+          resume(Effect.void)
+        })
+        socket.once("error", (e) => resume(Effect.fail(e)))
+      }).pipe(Effect.retry({ schedule: Schedule.spaced(Duration.millis(100)), times: 50 }))
+    ),
+    Effect.map(({ dir }) => ({ dir }))
+  )
