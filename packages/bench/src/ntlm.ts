@@ -76,6 +76,24 @@ const theirAuthenticate = () => {
 
 export const runNtlm = async (): Promise<void> => {
   console.log("ntlm:")
+  // sealing first: a fresh process's JIT state, as an application that only seals would see
+  const c1 = run(pkg.initialize(clientCred, undefined, request([])))
+  const s1 = run(server.accept(serverCred, undefined, request(c1.output)))
+  const c2 = run(pkg.initialize(clientCred, c1.state, request(s1.output)))
+  run(server.accept(serverCred, s1.state, request(c2.output)))
+  const message = randomBytes(64 * 1024)
+  const sigBuffer = SecBuffer.token(new Uint8Array(16))
+  const buffers = [sigBuffer, SecBuffer.data(message)]
+  const sealOp = () => run(pkg.encryptMessage(c2.state, 0, buffers, undefined))
+  // the same work as EncryptMessage: HMAC-MD5 over the message, RC4 in place
+  const rc4 = new Rc4(key16)
+  const [seal, raw] = paired(["EncryptMessage 64 KiB (in place)", sealOp], ["raw HMAC-MD5 + RC4 in place over 64 KiB", () => {
+    createHmac("md5", key16).update(message).digest()
+    rc4.process(message, message)
+  }])
+  print(seal, `${mibPerSec(seal, message.length).toFixed(0)} MiB/s`)
+  print(raw, `${mibPerSec(raw, message.length).toFixed(0)} MiB/s`)
+  console.log(`  → seal / raw = ${((seal.opsPerSec / raw.opsPerSec) * 100).toFixed(0)}% (target ≥ 80%)`)
   const [hs, floor] = paired(
     ["NTLMv2 handshake (both sides, MIC, KEY_EXCH, delete)", handshake],
     ["crypto floor of one handshake (the primitives alone)", cryptoFloor]
@@ -91,21 +109,4 @@ export const runNtlm = async (): Promise<void> => {
   print(theirs)
   console.log(`  → ours / httpntlm = ${(ours.opsPerSec / theirs.opsPerSec).toFixed(2)}× (target ≥ 2×)`)
 
-  const c1 = run(pkg.initialize(clientCred, undefined, request([])))
-  const s1 = run(server.accept(serverCred, undefined, request(c1.output)))
-  const c2 = run(pkg.initialize(clientCred, c1.state, request(s1.output)))
-  run(server.accept(serverCred, s1.state, request(c2.output)))
-  const message = randomBytes(64 * 1024)
-  const sigBuffer = SecBuffer.token(new Uint8Array(16))
-  const buffers = [sigBuffer, SecBuffer.data(message)]
-  const sealOp = () => run(pkg.encryptMessage(c2.state, 0, buffers, undefined))
-  const rc4 = new Rc4(key16)
-  const out = new Uint8Array(message.length)
-  const [seal, raw] = paired(["EncryptMessage 64 KiB (in place)", sealOp], ["raw RC4 + HMAC-MD5 over 64 KiB", () => {
-    createHmac("md5", key16).update(message).digest()
-    rc4.process(message, out)
-  }])
-  print(seal, `${mibPerSec(seal, message.length).toFixed(0)} MiB/s`)
-  print(raw, `${mibPerSec(raw, message.length).toFixed(0)} MiB/s`)
-  console.log(`  → seal / raw = ${((seal.opsPerSec / raw.opsPerSec) * 100).toFixed(0)}% (target ≥ 80%)`)
 }
