@@ -71,6 +71,20 @@ describe("Negotiate with Kerberos", () => {
       })
     ), 60_000)
 
+  it.live.skipIf(!hasKrb5)("our Negotiate acceptor takes a bare Kerberos token (MIT krb5 initiator, no SPNEGO), as Windows servers do", () =>
+    withRealm((realm) =>
+      Effect.gen(function*() {
+        yield* Realm.kinit(realm)
+        const peer = yield* Drivers.gssPeer({ role: "initiate", mech: "krb5", target: realm.service, env: realm.env })
+        const ours = yield* SecurityContext.acceptor(yield* credentials("Negotiate", Flags.CredentialUse.INBOUND, { kerberos: { keytab: realm.keytab } }))
+        const result = yield* Drivers.handshake(Drivers.stepper(peer), yield* Ours.ourStepper(ours))
+        assert.strictEqual(result.legs, 2)
+        assert.strictEqual((yield* ours.query("Names")).userName, realm.principal)
+        assert.strictEqual((yield* ours.query("NegotiationInfo")).packageInfo.name, "Kerberos")
+        yield* Ours.exchangeMessages(ours, peer, Ours.kerberosFraming)
+      })
+    ), 60_000)
+
   it.effect("falls back to NTLM when the real Kerberos package's KDC never answers (TestClock)", () =>
     Effect.scoped(Effect.gen(function*() {
       const kdc = yield* SilentKdc.start
