@@ -1,14 +1,27 @@
 /**
  * Talking to a KDC: one request, one reply, over TCP (4-byte length prefix,
- * RFC 4120 section 7.2.2) or UDP, each wait bounded by an Effect time-out
- * (so `TestClock` drives it). Sockets are closed when the effect ends,
+ * RFC 4120 section 7.2.2) or UDP, on effect's socket abstractions:
+ *
+ * - TCP: an `effect/socket` `Socket` from `NodeSocket.makeNet`
+ *   (@effect/platform-node). Acquiring its reader dials the KDC; the request
+ *   goes out through its writer and the reply is pulled until the length
+ *   prefix is satisfied.
+ * - UDP: an `effect/socket` `DatagramSocket` from `NodeDatagramSocket.make`
+ *   with `connect`, so the native socket is connected to the KDC: the kernel
+ *   drops datagrams from any other address or port, and an ICMP port
+ *   unreachable comes back as ECONNREFUSED (reported through the adapter's
+ *   `onError`, which fails the attempt at once instead of waiting for the
+ *   time-out).
+ *
+ * Each wait is bounded by an Effect time-out (so `TestClock` drives it). Every
+ * exchange runs in its own scope, which closes the socket when the exchange
  * succeeds, fails or is interrupted.
  *
  * @since 0.1.0
  */
-import * as Dgram from "node:dgram"
-import * as Net from "node:net"
-import { Data, Duration, Effect, Result } from "effect"
+import { NodeDatagramSocket, NodeSocket } from "@effect/platform-node"
+import { Data, Deferred, Duration, Effect, Result } from "effect"
+import { DatagramSocket, Socket } from "effect/socket"
 import type { KdcAddress } from "../files/krb5Conf.ts"
 import { decodeKrbError, ErrorCode } from "../messages/error.ts"
 
@@ -21,44 +34,73 @@ export class KdcUnreachable extends Data.TaggedError("KdcUnreachable")<{ readonl
 
 const MAX_REPLY = 1 << 20
 
+/** A socket failure as KdcUnreachable, with the native error's message when there is one. */
+const unreachable = (
+  transport: "tcp" | "udp",
+  address: KdcAddress,
+  error: Socket.SocketError | DatagramSocket.DatagramSocketError
+): KdcUnreachable => {
+  const reason = error.reason
+  if (reason._tag === "SocketCloseError") return new KdcUnreachable({ reason: "connection closed before a reply" })
+  const cause = "cause" in reason ? reason.cause : undefined
+  const message = cause instanceof Error ? cause.message : reason.message
+  return new KdcUnreachable({ reason: `${transport} ${address.host}:${address.port}: ${message}` })
+}
+
+/**
+ * Collects one length-prefixed TCP reply from the chunks fed to it: `feed`
+ * returns the reply once complete (trailing bytes ignored), `undefined` while
+ * more is needed, and fails when the announced length exceeds MAX_REPLY.
+ */
+const lengthPrefixed = () => {
+  const header = new Uint8Array(4)
+  let headerFill = 0
+  let body: Uint8Array | undefined
+  let bodyFill = 0
+  return (chunk: Uint8Array): Result.Result<Uint8Array | undefined, KdcUnreachable> => {
+    let offset = 0
+    if (body === undefined) {
+      const n = Math.min(4 - headerFill, chunk.length)
+      header.set(chunk.subarray(0, n), headerFill)
+      headerFill += n
+      offset = n
+      if (headerFill < 4) return Result.succeed(undefined)
+      const length = new DataView(header.buffer).getUint32(0)
+      if (length > MAX_REPLY) return Result.fail(new KdcUnreachable({ reason: "reply too long" }))
+      body = new Uint8Array(length)
+    }
+    const n = Math.min(body.length - bodyFill, chunk.length - offset)
+    body.set(chunk.subarray(offset, offset + n), bodyFill)
+    bodyFill += n
+    return Result.succeed(bodyFill === body.length ? body : undefined)
+  }
+}
+
 /**
  * One exchange over TCP.
  *
  * @since 0.1.0
  */
 export const exchangeTcp = (address: KdcAddress, request: Uint8Array): Effect.Effect<Uint8Array, KdcUnreachable> =>
-  Effect.callback<Uint8Array, KdcUnreachable>((resume) => {
-    const socket = Net.createConnection({ host: address.host, port: address.port })
-    const chunks: Array<Buffer> = []
-    let received = 0
-    let done = false
-    const finish = (effect: Effect.Effect<Uint8Array, KdcUnreachable>) => {
-      if (done) return
-      done = true
-      socket.destroy()
-      resume(effect)
+  Effect.gen(function*() {
+    const socket = yield* NodeSocket.makeNet({ host: address.host, port: address.port })
+    const pull = yield* Socket.readerBytes(socket)
+    const writer = yield* socket.writer
+    const framed = new Uint8Array(4 + request.length)
+    new DataView(framed.buffer).setUint32(0, request.length)
+    framed.set(request, 4)
+    yield* writer.write(framed)
+    const feed = lengthPrefixed()
+    while (true) {
+      for (const chunk of yield* pull) {
+        const reply = yield* Effect.fromResult(feed(chunk))
+        if (reply !== undefined) return reply
+      }
     }
-    socket.on("connect", () => {
-      const header = Buffer.alloc(4)
-      header.writeUInt32BE(request.length)
-      socket.write(Buffer.concat([header, request]))
-    })
-    socket.on("data", (chunk: Buffer) => {
-      chunks.push(chunk)
-      received += chunk.length
-      if (received < 4) return
-      const all = Buffer.concat(chunks)
-      const length = all.readUInt32BE(0)
-      if (length > MAX_REPLY) return finish(Effect.fail(new KdcUnreachable({ reason: "reply too long" })))
-      if (all.length >= 4 + length) finish(Effect.succeed(new Uint8Array(all.subarray(4, 4 + length))))
-    })
-    socket.on("error", (e) => finish(Effect.fail(new KdcUnreachable({ reason: `tcp ${address.host}:${address.port}: ${e.message}` }))))
-    socket.on("close", () => finish(Effect.fail(new KdcUnreachable({ reason: "connection closed before a reply" }))))
-    return Effect.sync(() => {
-      done = true
-      socket.destroy()
-    })
-  })
+  }).pipe(
+    Effect.catchTag("SocketError", (error) => Effect.fail(unreachable("tcp", address, error))),
+    Effect.scoped
+  )
 
 /**
  * One exchange over UDP. The socket is connected to the KDC, so only a
@@ -70,41 +112,26 @@ export const exchangeTcp = (address: KdcAddress, request: Uint8Array): Effect.Ef
  * @since 0.1.0
  */
 export const exchangeUdp = (address: KdcAddress, request: Uint8Array): Effect.Effect<Uint8Array, KdcUnreachable> =>
-  Effect.callback<Uint8Array, KdcUnreachable>((resume) => {
-    const socket = Dgram.createSocket(Net.isIPv6(address.host) ? "udp6" : "udp4")
-    let done = false
-    const close = () => {
-      try {
-        socket.close()
-      } catch {
-        // already closed
-      }
-    }
-    const finish = (effect: Effect.Effect<Uint8Array, KdcUnreachable>) => {
-      if (done) return
-      done = true
-      close()
-      resume(effect)
-    }
-    const failed = (e: Error) =>
-      finish(Effect.fail(new KdcUnreachable({ reason: `udp ${address.host}:${address.port}: ${e.message}` })))
-    socket.on("message", (msg) => finish(Effect.succeed(new Uint8Array(msg))))
-    socket.on("error", failed)
-    socket.on("connect", () => {
-      if (!done) {
-        socket.send(request, (e) => {
-          if (e) failed(e)
-        })
+  Effect.gen(function*() {
+    // ICMP errors on a connected socket have no write left to fail: the
+    // adapter reports them through `onError`, which ends the wait here
+    const reported = Deferred.makeUnsafe<never, DatagramSocket.DatagramSocketError>()
+    const socket = yield* NodeDatagramSocket.make({
+      connect: { address: address.host, port: address.port },
+      receiveBuffer: { capacity: 8 },
+      onError: (error) => {
+        Deferred.doneUnsafe(reported, Effect.fail(error))
       }
     })
-    socket.connect(address.port, address.host)
-    return Effect.sync(() => {
-      if (!done) {
-        done = true
-        close()
-      }
-    })
-  })
+    const reader = yield* socket.reader
+    const writer = yield* socket.writer
+    yield* writer.write({ payload: request })
+    const [reply] = yield* Effect.raceFirst(reader.pull, Deferred.await(reported))
+    return reply.payload
+  }).pipe(
+    Effect.catchTag("DatagramSocketError", (error) => Effect.fail(unreachable("udp", address, error))),
+    Effect.scoped
+  )
 
 /**
  * How to reach the KDCs of a realm.
