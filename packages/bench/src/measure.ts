@@ -40,7 +40,7 @@ export const paired = (
   a: readonly [name: string, op: () => void],
   b: readonly [name: string, op: () => void],
   ms = 300,
-  rounds = 6
+  rounds = 10
 ): readonly [Figure, Figure] => {
   for (let i = 0; i < 200; i++) {
     a[1]()
