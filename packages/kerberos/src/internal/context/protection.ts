@@ -15,7 +15,7 @@ import { Effect, Result } from "effect"
 import { SecBuffer, SecurityError } from "@effect-sspi/core"
 import type { SecurityPackage } from "@effect-sspi/core"
 import { GssFlags } from "../gss/checksum.ts"
-import { makeMic, type Refusal, unwrap, verifyMic, wrap } from "../gss/perMessage.ts"
+import { makeMic, type Refusal, unwrap, verifyMic, wrapDetached } from "../gss/perMessage.ts"
 import { type KerberosContext, protectionKey } from "./state.ts"
 
 /** QOP of a Wrap without confidentiality (KERB_WRAP_NO_ENCRYPT). */
@@ -94,14 +94,14 @@ export const encryptMessage = (s: KerberosContext, qop: number, message: Readonl
     }
     const conf = qop !== KERB_WRAP_NO_ENCRYPT
     const rrc = conf ? 16 + k.profile.checksumSize : k.profile.checksumSize
-    const token = wrap(k, fromAcceptor(s), s.sendSeq++, conf, data.data, rrc)
-    // the token is ours alone: hand out views of it rather than copies (64 KiB on the hot path)
-    const split = token.length - data.data.length
+    // TOKEN and DATA are ours alone, handed out as they are: no copy of the
+    // message (64 KiB on the hot path), and when sealed DATA is the cipher's own output
+    const wrapped = wrapDetached(k, fromAcceptor(s), s.sendSeq++, conf, data.data, rrc)
     let dataDone = false
-    return replaceToken(message, token.subarray(0, split)).map((b) => {
+    return replaceToken(message, wrapped.token).map((b) => {
       if (dataDone || b.baseType !== BT.DATA) return b
       dataDone = true
-      return new SecBuffer.SecBuffer({ type: b.type, data: token.subarray(split) })
+      return new SecBuffer.SecBuffer({ type: b.type, data: wrapped.data })
     })
   })
 

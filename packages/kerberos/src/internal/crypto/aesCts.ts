@@ -87,6 +87,47 @@ export const ctsEncryptInto = (
 }
 
 /**
+ * AES-CTS of `first ‖ middle ‖ last` when the lengths are whole blocks:
+ * `first` and `last` one block each, `middle` at least one block. Then CS3 is
+ * plain CBC with the last two blocks swapped, so the ciphertext is
+ * `C(first) ‖ C(middle) minus its last block ‖ C(last) ‖ last block of C(middle)`.
+ *
+ * Returns the cipher's own output for `middle` (a new array, not a copy) with
+ * its last block replaced in place by `C(last)`; writes `C(first)` to `out`
+ * at `firstAt` and the displaced block (the ciphertext's final block) at
+ * `finalAt`. The ciphertext is therefore
+ * `out[firstAt, +16) ‖ returned ‖ out[finalAt, +16)`.
+ *
+ * @since 0.1.0
+ */
+export const ctsEncryptBlocks = (
+  key: Uint8Array,
+  first: Uint8Array,
+  middle: Uint8Array,
+  last: Uint8Array,
+  out: Uint8Array,
+  firstAt: number,
+  finalAt: number,
+  iv: Uint8Array = ZERO_IV
+): Uint8Array => {
+  if (
+    first.length !== BLOCK_SIZE || last.length !== BLOCK_SIZE || middle.length < BLOCK_SIZE ||
+    middle.length % BLOCK_SIZE !== 0
+  ) throw new RangeError("ctsEncryptBlocks needs one block, whole blocks, one block")
+  const cipher = createCipheriv(algorithm(key, "cbc"), key, iv).setAutoPadding(false)
+  const head = cipher.update(first)
+  const body = cipher.update(middle)
+  // unpadded CBC encryption releases every whole block at once
+  if (head.length !== BLOCK_SIZE || body.length !== middle.length) throw new Error("AES-CBC held back whole blocks")
+  out.set(head, firstAt)
+  const stolenAt = body.length - BLOCK_SIZE
+  out.set(body.subarray(stolenAt), finalAt)
+  // chaining from the block just saved; the swap writes C(last) in its place
+  body.set(cipher.update(last), stolenAt)
+  return body
+}
+
+/**
  * Encrypts `plaintext` (at least one block) with AES-CTS into a new array.
  *
  * @since 0.1.0

@@ -8,7 +8,7 @@
  */
 import { createHmac, pbkdf2Sync } from "node:crypto"
 import { Result } from "effect"
-import { BLOCK_SIZE, ctsDecrypt, ctsEncryptInto, ZERO_IV } from "./aesCts.ts"
+import { BLOCK_SIZE, ctsDecrypt, ctsEncryptBlocks, ctsEncryptInto, ZERO_IV } from "./aesCts.ts"
 import { IntegrityError } from "./errors.ts"
 import { deriveRandomAes, kdfHmacSha2, KERBEROS_LABEL, KeyPurpose, usageLabel } from "./keyDerivation.ts"
 import {
@@ -90,6 +90,39 @@ export const aesProfile = (spec: AesSpec): EncryptionProfile => {
     out.set(mac.digest().subarray(0, macLength), offset + length)
   }
 
+  // With whole blocks the CS3 swap leaves the plaintext's ciphertext in place
+  // but for its last block, so the cipher's output for the plaintext is the
+  // bulk of the rotated ciphertext: confounder block ‖ plaintext blocks ‖
+  // suffix block encrypt to C1 ‖ X ‖ Cs ‖ Cp (Cp the plaintext's last block,
+  // Cs the suffix's), rotated right by 16 + mac: Cp ‖ MAC ‖ C1 ‖ X ‖ Cs.
+  const encryptRotatedInto: NonNullable<EncryptionProfile["encryptRotatedInto"]> = (
+    key,
+    usage,
+    plaintext,
+    suffix,
+    out,
+    offset,
+    confounder
+  ) => {
+    assertKeyLength(name, key, keyLength)
+    if (plaintext.length < BLOCK_SIZE || plaintext.length % BLOCK_SIZE !== 0 || suffix.length !== BLOCK_SIZE) {
+      return undefined
+    }
+    const conf = confounderOf(confounder, BLOCK_SIZE)
+    const { ke, ki } = encryptionKeys(key, usage)
+    const finalAt = offset
+    const macAt = offset + BLOCK_SIZE
+    const firstAt = macAt + macLength
+    const body = ctsEncryptBlocks(ke, conf, plaintext, suffix, out, firstAt, finalAt)
+    const mac = createHmac(hash, ki)
+    if (etm) {
+      mac.update(ZERO_IV).update(out.subarray(firstAt, firstAt + BLOCK_SIZE)).update(body)
+        .update(out.subarray(finalAt, finalAt + BLOCK_SIZE))
+    } else mac.update(conf).update(plaintext).update(suffix)
+    out.set(mac.digest().subarray(0, macLength), macAt)
+    return body
+  }
+
   return {
     enctype,
     name,
@@ -114,6 +147,7 @@ export const aesProfile = (spec: AesSpec): EncryptionProfile => {
       return out
     },
     encryptInto,
+    encryptRotatedInto,
     decrypt: (key, usage, ciphertext) => {
       assertKeyLength(name, key, keyLength)
       if (ciphertext.length < BLOCK_SIZE + macLength) return tooShort

@@ -64,6 +64,25 @@ export interface EncryptionProfile {
     offset: number,
     confounder?: Uint8Array
   ) => void
+  /**
+   * The large-message fast path, where the enctype has one: encrypts
+   * `plaintext ‖ suffix` for `usage` (as `encryptInto` does) and gives its
+   * ciphertext rotated right by `confounderSize + checksumSize` octets, in two
+   * pieces: the first `2 * confounderSize + checksumSize` octets are written
+   * to `out` at `offset` and the other `plaintext.length` are returned, as an
+   * array of their own that is not a copy of anything (RFC 4121 Wrap with the
+   * RRC Windows uses). `undefined`, with nothing written, when the lengths do
+   * not suit it: then use `encryptInto`.
+   */
+  readonly encryptRotatedInto?: (
+    key: Uint8Array,
+    usage: number,
+    plaintext: Uint8Array,
+    suffix: Uint8Array,
+    out: Uint8Array,
+    offset: number,
+    confounder?: Uint8Array
+  ) => Uint8Array | undefined
   /** Decrypts and verifies; never throws on any `ciphertext`. */
   readonly decrypt: (key: Uint8Array, usage: number, ciphertext: Uint8Array) => Result.Result<Uint8Array, IntegrityError>
   /** The keyed checksum of `data` for `usage`. */

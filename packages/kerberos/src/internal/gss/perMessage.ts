@@ -126,7 +126,8 @@ export const wrap = (
   seq: number,
   conf: boolean,
   plaintext: Uint8Array,
-  rrc = 0
+  rrc = 0,
+  confounder?: Uint8Array
 ): Uint8Array => {
   const flags = flagsOf(k, fromAcceptor, conf)
   if (conf) {
@@ -137,7 +138,14 @@ export const wrap = (
     const shift = rrc % bodyLength
     const out = Buffer.allocUnsafe(16 + shift + bodyLength)
     out.set(header(0x0504, flags, 0, rrc, seq), 0)
-    k.profile.encryptInto(k.key, usage(fromAcceptor, true), [plaintext, header(0x0504, flags, 0, 0, seq)], out, 16 + shift)
+    k.profile.encryptInto(
+      k.key,
+      usage(fromAcceptor, true),
+      [plaintext, header(0x0504, flags, 0, 0, seq)],
+      out,
+      16 + shift,
+      confounder
+    )
     out.copyWithin(16, 16 + bodyLength, 16 + shift + bodyLength)
     return out.subarray(0, 16 + bodyLength)
   }
@@ -145,6 +153,46 @@ export const wrap = (
   // Wrap tokens use the SEAL usage with or without confidentiality (RFC 4121 section 2)
   const mac = k.profile.checksum(k.key, usage(fromAcceptor, true), cat(plaintext, header(0x0504, flags, 0, 0, seq)))
   return withRotatedBody(header(0x0504, flags, size, rrc, seq), cat(plaintext, mac), rrc)
+}
+
+/** A Wrap token in two pieces: `token ‖ data` is the whole token and `data` is as long as the plaintext. */
+export interface DetachedWrap {
+  readonly token: Uint8Array
+  readonly data: Uint8Array
+}
+
+/**
+ * GSS_Wrap for EncryptMessage: the token's last `plaintext.length` octets
+ * (the DATA buffer) apart from the rest (the TOKEN buffer), byte for byte
+ * what {@link wrap} gives. Sealed with RRC = confounder + checksum sizes (as
+ * Windows sends) and an enctype that allows it, `data` is the cipher's own
+ * output and `token` a small new array: the message is encrypted once and
+ * never copied. Otherwise both are views of one {@link wrap} token.
+ */
+export const wrapDetached = (
+  k: ProtectionKey,
+  fromAcceptor: boolean,
+  seq: number,
+  conf: boolean,
+  plaintext: Uint8Array,
+  rrc = 0,
+  confounder?: Uint8Array
+): DetachedWrap => {
+  const profile = k.profile
+  const rotated = profile.encryptRotatedInto
+  if (conf && rotated !== undefined && rrc === profile.confounderSize + profile.checksumSize) {
+    const flags = flagsOf(k, fromAcceptor, true)
+    // header ‖ the rotated ciphertext's first octets (all but the plaintext's share)
+    const token = Buffer.allocUnsafe(16 + rrc + profile.confounderSize)
+    const data = rotated(k.key, usage(fromAcceptor, true), plaintext, header(0x0504, flags, 0, 0, seq), token, 16, confounder)
+    if (data !== undefined) {
+      token.set(header(0x0504, flags, 0, rrc, seq), 0)
+      return { token, data }
+    }
+  }
+  const whole = wrap(k, fromAcceptor, seq, conf, plaintext, rrc, confounder)
+  const split = whole.length - plaintext.length
+  return { token: whole.subarray(0, split), data: whole.subarray(split) }
 }
 
 /** What GSS_Unwrap gives. */
