@@ -180,4 +180,49 @@ describe("NTLM through the async API", () => {
       }
       assert.deepStrictEqual(yield* SspiRuntime.stats, { credentials: 0, contexts: 0, asyncContexts: 0, calls: 0 })
     }).pipe(Effect.provide(ntlmLayer())))
+
+  it.effect("a failed AUTHENTICATE ends the context: the untouched message cannot be retried on it", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const { initiator, acceptor } = yield* pair(alice)
+      const challenge = yield* acceptor.step((yield* initiator.step()).token)
+      const authenticate = (yield* initiator.step(challenge.token)).token!
+      const tampered = authenticate.slice()
+      tampered[72] = tampered[72]! ^ 1
+      assert.strictEqual((yield* Effect.flip(acceptor.step(tampered)))._tag, "LogonDenied")
+      assert.strictEqual((yield* Effect.flip(acceptor.step(authenticate)))._tag, "OutOfSequence")
+    }).pipe(Effect.provide(ntlmLayer()))))
+
+  it.effect("the status never depends on whether the user exists: a malformed NTLMv2 response is SEC_E_INVALID_TOKEN for both", () =>
+    Effect.gen(function*() {
+      const malformed = (client: Ntlm.NtlmAuthData) =>
+        Effect.scoped(Effect.gen(function*() {
+          const { initiator, acceptor } = yield* pair(client)
+          const challenge = yield* acceptor.step((yield* initiator.step()).token)
+          const bytes = (yield* initiator.step(challenge.token)).token!.slice()
+          const decoded = decodeAuthenticate(bytes)
+          if (decoded._tag !== "Success") throw new Error("undecodable")
+          // the NTLMv2 blob's version byte (after the 16-byte NTProofStr)
+          const ntOffset = new DataView(bytes.buffer, bytes.byteOffset).getUint32(24, true)
+          bytes[ntOffset + 16] = 9
+          return (yield* Effect.flip(acceptor.step(bytes)))._tag
+        }))
+      assert.strictEqual(yield* malformed(alice), "InvalidToken")
+      assert.strictEqual(yield* malformed({ user: "mallory", domain: "EXAMPLE", password: Redacted.make("x") }), "InvalidToken")
+    }).pipe(Effect.provide(ntlmLayer())))
+
+  it.effect("the principal is the stored name, not the case the client typed", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const { initiator, acceptor } = yield* pair({ user: "ALICE", domain: "example", password: Redacted.make("Passw0rd!") })
+      yield* Handshake.run(initiator, acceptor)
+      assert.strictEqual((yield* acceptor.query("Names")).userName, "EXAMPLE\\alice")
+    }).pipe(Effect.provide(ntlmLayer()))))
+
+  it.effect("NTLMv1 is refused where channel bindings are required (it cannot carry them)", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const cb = [SecBuffer.channelBindings(enc.encode("tls-server-end-point:X"))]
+      const initiator = yield* SecurityContext.initiator(yield* clientCredentials({ ...alice, allowNtlmV1: true }), { extraInput: cb })
+      const acceptor = yield* SecurityContext.acceptor(yield* serverCredentials({ allowNtlmV1: true }), { extraInput: cb })
+      const exit = yield* Effect.exit(Handshake.run(initiator, acceptor))
+      assert.strictEqual(statusOf(exit), "SEC_E_BAD_BINDINGS")
+    }).pipe(Effect.provide(ntlmLayer()))))
 })

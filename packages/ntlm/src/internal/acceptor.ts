@@ -22,6 +22,7 @@ import {
   contextAttributes,
   decodeInput,
   invalidToken,
+  wipeContext,
   type NtlmContext,
   type NtlmCredential,
   offeredFlags
@@ -79,7 +80,7 @@ const challengeLeg = (
   const challengeBytes = encodeChallenge({
     flags,
     serverChallenge,
-    targetName: names.netbiosDomain,
+    targetName: names.netbiosComputer,
     targetInfo: [
       avString(AvId.MsvAvNbDomainName, names.netbiosDomain),
       avString(AvId.MsvAvNbComputerName, names.netbiosComputer),
@@ -123,6 +124,8 @@ const verifyResponse = (
   const nt = message.ntChallengeResponse
   if (nt.length === 24) {
     if (!credential.allowNtlmV1) return Result.fail(denied())
+    // NTLMv1 carries no channel bindings: refuse it where bindings are required
+    if (bindings !== undefined) return Result.fail(new SecurityError.BadBindings({}))
     const expected = computeResponseV1({
       flags: state.flags,
       ntHash: user.ntHash,
@@ -130,17 +133,18 @@ const verifyResponse = (
       serverChallenge: state.serverChallenge,
       clientChallenge: message.lmChallengeResponse.subarray(0, 8)
     })
-    if (!equal(expected.ntChallengeResponse, nt)) return Result.fail(denied())
-    return Result.succeed({
-      keyExchangeKey: keyExchangeKeyV1({
+    const ok = equal(expected.ntChallengeResponse, nt)
+    const keyExchangeKey = ok
+      ? keyExchangeKeyV1({
         flags: state.flags,
         sessionBaseKey: expected.sessionBaseKey,
         lmChallengeResponse: message.lmChallengeResponse,
         serverChallenge: state.serverChallenge,
         lmHash: new Uint8Array(16)
-      }),
-      micPresent: false
-    })
+      })
+      : undefined
+    expected.sessionBaseKey.fill(0)
+    return keyExchangeKey === undefined ? Result.fail(denied()) : Result.succeed({ keyExchangeKey, micPresent: false })
   }
   const decoded = decodeNtlmv2Response(nt)
   if (Result.isFailure(decoded)) return Result.fail(invalidToken(decoded.failure))
@@ -158,14 +162,17 @@ const verifyResponse = (
     responseKey.fill(0)
     return Result.fail(denied())
   }
-  if (skew > options.maxClockSkewMs) return Result.fail(new SecurityError.TimeSkew({}))
-  const clientBindings = findAvPair(response.avPairs, AvId.MsvAvChannelBindings)?.value
-  if (bindings !== undefined) {
-    const sent = clientBindings ?? ZERO16
-    if (!equal(sent, bindings)) return Result.fail(new SecurityError.BadBindings({}))
-  }
   const keyExchangeKey = sessionBaseKeyV2(responseKey, proof)
   responseKey.fill(0)
+  const refusal = skew > options.maxClockSkewMs
+    ? new SecurityError.TimeSkew({})
+    : bindings !== undefined && !equal(findAvPair(response.avPairs, AvId.MsvAvChannelBindings)?.value ?? ZERO16, bindings)
+    ? new SecurityError.BadBindings({})
+    : undefined
+  if (refusal !== undefined) {
+    keyExchangeKey.fill(0)
+    return Result.fail(refusal)
+  }
   return Result.succeed({ keyExchangeKey, micPresent: (avFlagsOf(response.avPairs) & AvFlags.MIC_PRESENT) !== 0 })
 }
 
@@ -183,7 +190,14 @@ const receive = (request: SecurityPackage.HandshakeRequest): Result.Result<Recei
   const bindings = bindingsHash(request.input)
   if (Result.isFailure(bindings)) return Result.fail(bindings.failure)
   const { bytes, message: { message, micOffset } } = decoded.success
-  if (message.ntChallengeResponse.length === 0) return Result.fail(denied()) // anonymous: not allowed
+  const nt = message.ntChallengeResponse
+  if (nt.length === 0) return Result.fail(denied()) // anonymous: not allowed
+  // malformed responses are refused before the user is looked up, so that the
+  // status never depends on whether the user exists
+  if (nt.length !== 24) {
+    const response = decodeNtlmv2Response(nt)
+    if (Result.isFailure(response)) return Result.fail(invalidToken(response.failure))
+  }
   return Result.succeed({ bytes, message, micOffset, bindings: bindings.success })
 }
 
@@ -202,11 +216,8 @@ const finish = (
   if (Result.isFailure(verified)) return Result.fail(verified.failure)
   const { keyExchangeKey, micPresent } = verified.success
   const flags = state.flags
-  const keyExchange = (flags & F.KEY_EXCH) !== 0 && (flags & (F.SIGN | F.SEAL)) !== 0
+  const keyExchange = usesKeyExchange(flags)
   const encrypted = message.encryptedRandomSessionKey
-  if (keyExchange && (encrypted === undefined || encrypted.length !== 16)) {
-    return Result.fail(new SecurityError.InvalidToken({ detail: "missing encrypted session key" }))
-  }
   const exportedSessionKey = keyExchange ? encryptSessionKey(keyExchangeKey, encrypted!) : keyExchangeKey.slice()
   keyExchangeKey.fill(0)
   if (micPresent) {
@@ -219,7 +230,8 @@ const finish = (
       return Result.fail(denied())
     }
   }
-  state.userName = message.domain === "" ? message.user : `${message.domain}\\${message.user}`
+  // the name as stored, not as the client typed it
+  state.userName = user.domain === "" ? user.user : `${user.domain}\\${user.user}`
   state.exportedSessionKey = exportedSessionKey
   state.phase = "done"
   return Result.succeed({
@@ -231,6 +243,8 @@ const finish = (
   })
 }
 
+const usesKeyExchange = (flags: number) => (flags & F.KEY_EXCH) !== 0 && (flags & (F.SIGN | F.SEAL)) !== 0
+
 const authenticateLeg = (
   credential: NtlmCredential,
   state: NtlmContext,
@@ -239,13 +253,23 @@ const authenticateLeg = (
 ): Effect.Effect<Step, SecurityError.SspiError> => {
   const received = receive(request)
   if (Result.isFailure(received)) return Effect.fail(received.failure)
+  const encrypted = received.success.message.encryptedRandomSessionKey
+  if (usesKeyExchange(state.flags) && (encrypted === undefined || encrypted.length !== 16)) {
+    return Effect.fail(new SecurityError.InvalidToken({ detail: "missing encrypted session key" }))
+  }
   const store = credential.store
   if (store === undefined) return Effect.fail(new SecurityError.NoCredentials({ detail: "no NTLM user store" }))
   const { message } = received.success
-  return Effect.flatMap(store.lookup(message.domain, message.user), (found) =>
-    Option.isNone(found)
-      ? Effect.fail(denied())
-      : Effect.fromResult(finish(credential, state, options, request, received.success, found.value)))
+  return Effect.flatMap(store.lookup(message.domain, message.user), (found) => {
+    if (Option.isSome(found)) return Effect.fromResult(finish(credential, state, options, request, received.success, found.value))
+    // an unknown user costs the same work as a wrong password, and fails the same way
+    const stand = { domain: message.domain, user: message.user, ntHash: RandomBytes.randomBytes(16) }
+    finish(credential, state, options, request, received.success, stand)
+    return Effect.fail(denied())
+  }).pipe(
+    // a failed AUTHENTICATE ends the context: no second guess against the same challenge
+    Effect.tapError(() => Effect.sync(() => wipeContext(state)))
+  )
 }
 
 /** AcceptSecurityContext for NTLM. */
