@@ -84,14 +84,21 @@ const make = (
   const step = (input?: Uint8Array): Effect.Effect<Step, SspiError, SspiRuntime> =>
     Effect.suspend(() => {
       const buffers = input === undefined ? [] : [tokenBuffer(input)]
-      return callAndAwait("ContextStep", (ctx) =>
-        call(ctx, {
-          credential: credentials.handle,
-          context: handle,
-          targetName: options.targetName,
-          contextReq: options.contextReq,
-          input: options.extraInput === undefined ? buffers : [...buffers, ...options.extraInput]
-        }))
+      return callAndAwait(
+        "ContextStep",
+        (ctx) =>
+          call(ctx, {
+            credential: credentials.handle,
+            context: handle,
+            targetName: options.targetName,
+            contextReq: options.contextReq,
+            input: options.extraInput === undefined ? buffers : [...buffers, ...options.extraInput]
+          }),
+        // the new context is ours from the moment its result is taken: the scope deletes it even if interrupted next
+        (result) => {
+          handle = result.context
+        }
+      )
     }).pipe(Effect.map((result: ContextStep): Step => {
       handle = result.context
       established = result.statusName === "SEC_E_OK" || result.statusName === "SEC_I_COMPLETE_NEEDED"

@@ -201,6 +201,28 @@ describe("security contexts through the Windows-shaped functions", () => {
       })
     ))
 
+  it.effect("a credential freed while a first leg runs stays alive for the new context, and is freed once", () =>
+    withToy((toy) =>
+      Effect.gen(function*() {
+        const client = yield* acquire(Flags.CredentialUse.OUTBOUND, { ...clientAuth, delayMs: 1000 })
+        const [state] = Array.from(toy.creds)
+        const leg = yield* Sspi.createAsyncContext
+        yield* Sspi.initializeSecurityContextAsync(leg, { credential: client })
+        yield* Effect.yieldNow
+        const freed = yield* callOnce((ctx) => Sspi.freeCredentialsHandleAsync(ctx, client))
+        assert.strictEqual(freed.status, codes.SEC_E_OK)
+        assert.isFalse(state!.freed, "not under the running leg")
+        yield* TestClock.adjust(1000)
+        const result = yield* Sspi.awaitAsyncCall(leg)
+        if (result._tag !== "ContextStep") throw new Error()
+        assert.isFalse(state!.freed, "the new context holds it")
+        yield* deleteNow(result.context)
+        assert.isTrue(state!.freed)
+        assert.strictEqual(toy.creds.size, 0)
+        yield* Sspi.freeAsyncContext(leg)
+      })
+    ))
+
   it.effect("wrong handle kinds and roles are SEC_E_INVALID_HANDLE; messages on an unfinished context SEC_E_NO_CONTEXT", () =>
     withToy(() =>
       Effect.gen(function*() {

@@ -144,13 +144,19 @@ export class AsyncCalls {
     return Effect.map(this.#entry(handle), (entry) => entry.call?.status ?? codes.SEC_E_OK)
   }
 
-  await(handle: AsyncContextHandle): Effect.Effect<AsyncCallResult, SspiError> {
+  /**
+   * Waits for the call's result. Taking it clears the orphan release, in the
+   * same synchronous step as `claim` (which records it), so that an
+   * interruption can never drop a result nobody then releases.
+   */
+  await(handle: AsyncContextHandle, claim?: (result: AsyncCallResult) => void): Effect.Effect<AsyncCallResult, SspiError> {
     return Effect.flatMap(this.#entry(handle), (entry) =>
       entry.call === undefined
         ? Effect.fail(new InvalidParameter({ detail: "no call was made on this async context" }))
-        : Deferred.await(entry.call.deferred).pipe(Effect.tap(() =>
+        : Deferred.await(entry.call.deferred).pipe(Effect.tap((result) =>
           Effect.sync(() => {
             if (entry.call !== undefined) entry.call.release = undefined
+            claim?.(result)
           })
         )))
   }
@@ -213,7 +219,8 @@ export class AsyncCalls {
       const callback = entry.callback
       if (callback === undefined || slot.notified) return Effect.void
       slot.notified = true
-      return runCallback(entry.handle, callback.fn, callback.data)
+      // the completion runs uninterruptibly; the caller's callback must not block shutdown or delete
+      return Effect.interruptible(runCallback(entry.handle, callback.fn, callback.data))
     })
   }
 

@@ -7,17 +7,22 @@
 import { Effect } from "effect"
 import type { AsyncCallResult } from "../AsyncCallResult.ts"
 import type { SspiError } from "../SecurityError.ts"
-import { awaitAsyncCall, createAsyncContext, freeAsyncContext, type SspiAsyncContext } from "../Sspi.ts"
-import type { SspiRuntime } from "../SspiRuntime.ts"
+import { createAsyncContext, freeAsyncContext, type SspiAsyncContext } from "../Sspi.ts"
+import { SspiRuntime } from "../SspiRuntime.ts"
 
 export const callAndAwait = <Tag extends AsyncCallResult["_tag"]>(
   tag: Tag,
-  queue: (asyncContext: SspiAsyncContext) => Effect.Effect<void, SspiError, SspiRuntime>
+  queue: (asyncContext: SspiAsyncContext) => Effect.Effect<void, SspiError, SspiRuntime>,
+  /** Records the result in the same step that takes it from the async context (see AsyncCalls.await). */
+  claim?: (result: Extract<AsyncCallResult, { readonly _tag: Tag }>) => void
 ): Effect.Effect<Extract<AsyncCallResult, { readonly _tag: Tag }>, SspiError, SspiRuntime> =>
   Effect.acquireUseRelease(
     createAsyncContext,
     (asyncContext) =>
-      Effect.andThen(queue(asyncContext), awaitAsyncCall(asyncContext)) as Effect.Effect<
+      Effect.andThen(
+        queue(asyncContext),
+        SspiRuntime.use((runtime) => runtime.await(asyncContext, claim as ((result: AsyncCallResult) => void) | undefined))
+      ) as Effect.Effect<
         Extract<AsyncCallResult, { readonly _tag: Tag }>,
         SspiError,
         SspiRuntime

@@ -2,7 +2,7 @@
  * The runtime behind the Windows-shaped functions: credential and context
  * handle tables, the path of one call, deletion and shutdown.
  */
-import { Clock, Effect, Fiber, FiberSet, Scope } from "effect"
+import { Clock, Effect, Exit, Fiber, FiberSet, Scope } from "effect"
 import type { AsyncCallResult, ContextStep, CredentialsAcquired, Released } from "../AsyncCallResult.ts"
 import { CredentialUse, type CredentialUse as CredentialUseValue, DataRep } from "../Flags.ts"
 import { SecBuffer } from "../SecBuffer.ts"
@@ -225,6 +225,8 @@ export class Runtime {
     }
     if (entry.complete) return Effect.fail(new OutOfSequence({ detail: "the handshake is already complete" }))
     if (now >= entry.expiry) return Effect.fail(new ContextExpired({}))
+    // claimed in the same synchronous step as the check: no second call can slip in
+    entry.running = Fiber.getCurrent()
     return Effect.succeed(entry)
   }
 
@@ -245,7 +247,6 @@ export class Runtime {
       const pkg = credential.pkg
       const leg = (role === "initiator" ? pkg.initialize : pkg.accept)(credential.state, existing?.state, request)
       if (existing !== undefined) {
-        existing.running = Fiber.getCurrent()
         return yield* Effect.uninterruptibleMask((restore) =>
           restore(leg).pipe(
             Effect.ensuring(Effect.sync(() => (existing.running = undefined))),
@@ -256,23 +257,27 @@ export class Runtime {
           )
         )
       }
-      return yield* Effect.uninterruptibleMask((restore) =>
-        Effect.map(restore(leg), (step) => {
-          credential.refs++
-          const entry: ContextEntry = {
-            pkg,
-            credential,
-            role,
-            start: now,
-            state: step.state,
-            attributes: 0,
-            expiry: Infinity,
-            complete: false,
-            running: undefined
-          }
-          return this.#record(entry, step, this.#contexts.add(entry), params.output)
-        })
-      )
+      return yield* Effect.uninterruptibleMask((restore) => {
+        // the leg uses the credential's state: hold a reference for it from the start
+        credential.refs++
+        return restore(leg).pipe(
+          Effect.onExit((exit) => Exit.isSuccess(exit) ? Effect.void : releaseCredential(credential)),
+          Effect.map((step) => {
+            const entry: ContextEntry = {
+              pkg,
+              credential,
+              role,
+              start: now,
+              state: step.state,
+              attributes: 0,
+              expiry: Infinity,
+              complete: false,
+              running: undefined
+            }
+            return this.#record(entry, step, this.#contexts.add(entry), params.output)
+          })
+        )
+      })
     })
     return this.calls.queue(
       asyncContext,
@@ -384,8 +389,8 @@ export class Runtime {
     return this.calls.setCallback(handle, callback, data)
   }
 
-  await(handle: AsyncContextHandle): Effect.Effect<AsyncCallResult, SspiError> {
-    return this.calls.await(handle)
+  await(handle: AsyncContextHandle, claim?: (result: AsyncCallResult) => void): Effect.Effect<AsyncCallResult, SspiError> {
+    return this.calls.await(handle, claim)
   }
 
   /** Runtime shutdown, after the call fibers were interrupted: releases everything left. */
