@@ -129,7 +129,13 @@ const first = (credential: NegotiateCredential, request: Request): Effect.Effect
       expiry: Infinity
     }
     if (chosen.oid.equals(token.mechTypes[0]!) && token.mechToken !== undefined) {
-      return yield* innerLeg(context, token.mechToken, token.mechListMIC, request, true)
+      // a first leg that fails after the mechanism accepted leaves no context: release its state here
+      return yield* innerLeg(context, token.mechToken, token.mechListMIC, request, true).pipe(
+        Effect.onError(() => {
+          const state = context.inner?.state
+          return state === undefined ? Effect.void : context.inner!.mech.pkg.deleteContext(state)
+        })
+      )
     }
     // the optimistic token (if any) is for another mechanism: ask for one of ours
     return negotiateStep(context, "SEC_I_CONTINUE_NEEDED", output({

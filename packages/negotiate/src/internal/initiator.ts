@@ -87,12 +87,14 @@ const next = (
   Effect.gen(function*() {
     const resp = yield* Effect.fromResult(decodeResp(request))
     if (resp.negState === NegState.Reject) return yield* new SecurityError.LogonDenied({ detail: "the acceptor rejected the negotiation" })
-    let inner = context.inner!
+    if (context.inner === undefined) return yield* new SecurityError.OutOfSequence({ detail: "no mechanism" })
+    let inner = context.inner
     if (resp.supportedMech !== undefined && !matches(inner.mech, resp.supportedMech)) {
       // the acceptor chose another of our mechanisms: restart with it
       const chosen = credential.mechs.find((m) => matches(m.mech, resp.supportedMech!) && context.mechTypes.some((o) => m.mech.oid.equals(o)))
       if (chosen === undefined) return yield* new SecurityError.InvalidToken({ detail: "the acceptor chose a mechanism we did not offer" })
       yield* inner.mech.pkg.deleteContext(inner.state)
+      context.inner = undefined
       const innerStep = yield* chosen.mech.pkg.initialize(chosen.credential, undefined, { ...request, input: innerInput(undefined, request.input) })
       context.inner = inner = innerAfter(chosen.mech, chosen.credential, innerStep)
       context.micRequired = true
