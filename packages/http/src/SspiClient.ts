@@ -235,6 +235,10 @@ export const authenticateRequest = (
           httpStatus: undefined
         }) ?? Effect.void
       }
+      // mutual authentication asked for and not completed: the server has not proven itself
+      if (((options.contextReq ?? 0) & Flags.IscReq.MUTUAL_AUTH) !== 0 && !context.established()) {
+        return yield* new SecurityError.MutualAuthFailed({ detail: "the server did not complete mutual authentication" })
+      }
       return yield* buffered(request, response)
     }
     return yield* new HttpAuthError({ reason: "TooManyLegs", detail: `no answer after ${maxLegs} legs` })

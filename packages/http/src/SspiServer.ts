@@ -111,6 +111,8 @@ export class Authenticator extends Context.Service<Authenticator, AuthenticatorS
   "@effect-sspi/http/SspiServer/Authenticator"
 ) {}
 
+type Restore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+
 type Outcome =
   | { readonly _tag: "Rejected" }
   | { readonly _tag: "Continue"; readonly binding: SchemeBinding; readonly token: Uint8Array | undefined }
@@ -192,13 +194,19 @@ export const make = (
         return { binding: a.binding, context, scope }
       })
 
-    /** One leg on `pending`; it is released on failure. */
+    /**
+     * One leg on `pending`; it is released on failure. It runs
+     * uninterruptibly but for the step itself (`restore`): an interrupted
+     * step (the client went away) is a failure like any other, so the
+     * context is always either held, handed on, or released.
+     */
     const leg = (
       connection: Connection,
       pending: Pending,
-      token: Uint8Array
+      token: Uint8Array,
+      restore: Restore
     ): Effect.Effect<Outcome | undefined, never, SspiRuntime.SspiRuntime> =>
-      pending.context.step(token).pipe(
+      restore(pending.context.step(token)).pipe(
         Effect.timeoutOrElse({
           duration: legTimeout,
           orElse: () => Effect.fail(new SecurityError.InternalError({ detail: "the acceptor leg timed out" }))
@@ -243,20 +251,22 @@ export const make = (
         })
       )
 
+    /** Runs uninterruptibly (see `leg`); `restore` makes the step interruptible. */
     const handshake = (
       connection: Connection,
       a: Acquired,
-      token: Uint8Array
+      token: Uint8Array,
+      restore: Restore
     ): Effect.Effect<Outcome, never, SspiRuntime.SspiRuntime> =>
       Effect.gen(function*() {
         const held = connections.take(connection)
         // A held handshake goes on, unless the client starts over (other scheme, or an initial token).
         if (held !== undefined && sameScheme(held.binding.scheme, a.binding.scheme) && !isInitialToken(token)) {
-          return (yield* leg(connection, held, token)) ?? rejected
+          return (yield* leg(connection, held, token, restore)) ?? rejected
         }
         if (held !== undefined) yield* Scope.close(held.scope, Exit.void)
         if (connection.closed) return rejected
-        return (yield* leg(connection, yield* begin(connection, a), token)) ?? rejected
+        return (yield* leg(connection, yield* begin(connection, a), token, restore)) ?? rejected
       })
 
     const authenticate = <E, R>(
@@ -279,29 +289,34 @@ export const make = (
           return unauthorized()
         }
         const token = credentials.token
-        const outcome = yield* connection.lock.withPermits(1)(handshake(connection, a, token)).pipe(
-          Effect.provideContext(services)
+        // From the leg's end until a finished context's release is in place
+        // nothing may be interrupted, or a client that disconnects at the
+        // wrong moment would leave a context nobody deletes.
+        return yield* Effect.uninterruptibleMask((restore) =>
+          connection.lock.withPermits(1)(handshake(connection, a, token, restore)).pipe(
+            Effect.provideContext(services),
+            Effect.flatMap((outcome) => {
+              switch (outcome._tag) {
+                case "Rejected":
+                  return Effect.succeed(unauthorized())
+                case "Continue":
+                  return Effect.succeed(unauthorized(format(outcome.binding.scheme, outcome.token)))
+                case "Done":
+                  return restore(Effect.gen(function*() {
+                    // The app sends its own response (effect 4), so a final token
+                    // (mutual authentication) goes in through a pre-response handler.
+                    const final = outcome.token
+                    if (final !== undefined) {
+                      yield* HttpEffect.appendPreResponseHandler((_, response) =>
+                        Effect.succeed(HttpServerResponse.setHeader(response, "www-authenticate", format(outcome.principal.scheme, final)))
+                      )
+                    }
+                    return yield* app.pipe(Effect.provideService(Principal, outcome.principal))
+                  })).pipe(Effect.ensuring(Scope.close(outcome.pending.scope, Exit.void)))
+              }
+            })
+          )
         )
-        switch (outcome._tag) {
-          case "Rejected":
-            return unauthorized()
-          case "Continue":
-            return unauthorized(format(outcome.binding.scheme, outcome.token))
-          case "Done": {
-            // The app sends its own response (effect 4), so a final token
-            // (mutual authentication) goes in through a pre-response handler.
-            const token = outcome.token
-            if (token !== undefined) {
-              yield* HttpEffect.appendPreResponseHandler((_, response) =>
-                Effect.succeed(HttpServerResponse.setHeader(response, "www-authenticate", format(outcome.principal.scheme, token)))
-              )
-            }
-            return yield* app.pipe(
-              Effect.provideService(Principal, outcome.principal),
-              Effect.ensuring(Scope.close(outcome.pending.scope, Exit.void))
-            )
-          }
-        }
       })
 
     return {
