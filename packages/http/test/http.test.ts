@@ -52,6 +52,17 @@ const get = (path: string, authorization?: string) =>
 
 const status = (answer: string | undefined) => Number(answer?.slice(9, 12))
 
+/** A client's first NTLM token (NEGOTIATE), from a context deleted right after. */
+const firstNtlmToken = Effect.scoped(Effect.gen(function*() {
+  const credentials = yield* Credentials.acquire({
+    packageName: "NTLM",
+    credentialUse: Flags.CredentialUse.OUTBOUND,
+    authData: alice.authData
+  })
+  const context = yield* SecurityContext.initiator(credentials, { targetName: "HTTP/127.0.0.1" })
+  return (yield* context.step()).token!
+}))
+
 describe("NTLM over HTTP: our client against our server", () => {
   it.live("authenticates over one kept-alive connection and exposes the principal", () =>
     Effect.scoped(Effect.gen(function*() {
@@ -113,15 +124,7 @@ describe("NTLM over HTTP: our client against our server", () => {
     Effect.scoped(Effect.gen(function*() {
       const { context: serverContext, server } = yield* serve(new ConnectionLog())
       const port = (server.address() as { port: number }).port
-      const negotiate = yield* Effect.scoped(Effect.gen(function*() {
-        const credentials = yield* Credentials.acquire({
-          packageName: "NTLM",
-          credentialUse: Flags.CredentialUse.OUTBOUND,
-          authData: alice.authData
-        })
-        const context = yield* SecurityContext.initiator(credentials, { targetName: "HTTP/127.0.0.1" })
-        return (yield* context.step()).token!
-      }))
+      const negotiate = yield* firstNtlmToken
       // Held open: the server keeps the unfinished context on the connection.
       const held = yield* Effect.acquireRelease(
         Effect.sync(() => connect(port, "127.0.0.1")),
@@ -159,15 +162,7 @@ describe("NTLM over HTTP: our client against our server", () => {
     Effect.scoped(Effect.gen(function*() {
       const { context: serverContext, server } = yield* serve(new ConnectionLog())
       const port = (server.address() as { port: number }).port
-      const negotiate = yield* Effect.scoped(Effect.gen(function*() {
-        const credentials = yield* Credentials.acquire({
-          packageName: "NTLM",
-          credentialUse: Flags.CredentialUse.OUTBOUND,
-          authData: alice.authData
-        })
-        const context = yield* SecurityContext.initiator(credentials, { targetName: "HTTP/127.0.0.1" })
-        return (yield* context.step()).token!
-      }))
+      const negotiate = yield* firstNtlmToken
       const header = AuthHeader.format("NTLM", negotiate)
       const bogusAuthenticate = new Uint8Array(Buffer.concat([Buffer.from("NTLMSSP\0"), Buffer.from([3, 0, 0, 0]), Buffer.alloc(80)]))
       const answers = yield* rawRequests(port, [
