@@ -15,7 +15,7 @@ import { encryptSessionKey, keyExchangeKeyV1 } from "./keys.ts"
 import { decodeAuthenticate, decodeNegotiate, encodeChallenge, type AuthenticateMessage } from "./messages.ts"
 import { computeMic } from "./mic.ts"
 import { ntowfv2 } from "./owf.ts"
-import { computeResponseV1, decodeNtlmv2Response, ntProofStr, sessionBaseKeyV2 } from "./responses.ts"
+import { computeResponseV1, decodeNtlmv2Response, type Ntlmv2Response, ntProofStr, sessionBaseKeyV2 } from "./responses.ts"
 import { ourVersion } from "./initiator.ts"
 import {
   bindingsHash,
@@ -119,7 +119,8 @@ const verifyResponse = (
   user: StoredUser,
   options: AcceptorOptions,
   now: number,
-  bindings: Uint8Array | undefined
+  bindings: Uint8Array | undefined,
+  v2: Ntlmv2Response | undefined
 ): Result.Result<{ readonly keyExchangeKey: Uint8Array; readonly micPresent: boolean }, SecurityError.SspiError> => {
   const nt = message.ntChallengeResponse
   if (nt.length === 24) {
@@ -146,9 +147,8 @@ const verifyResponse = (
     expected.sessionBaseKey.fill(0)
     return keyExchangeKey === undefined ? Result.fail(denied()) : Result.succeed({ keyExchangeKey, micPresent: false })
   }
-  const decoded = decodeNtlmv2Response(nt)
-  if (Result.isFailure(decoded)) return Result.fail(invalidToken(decoded.failure))
-  const response = decoded.success
+  if (v2 === undefined) return Result.fail(denied())
+  const response = v2
   const skew = Math.abs(Number(response.timestamp - fileTimeFromUnixMillis(now)) / 10_000)
   // servers SHOULD also accept clients that used an empty domain for the key (3.2.5.1.2)
   let responseKey = ntowfv2(user.ntHash, message.user, message.domain)
@@ -180,6 +180,8 @@ const verifyResponse = (
 interface Received {
   readonly bytes: Uint8Array
   readonly message: AuthenticateMessage
+  /** The NTLMv2 response, decoded (undefined for NTLMv1). */
+  readonly response: Ntlmv2Response | undefined
   readonly micOffset: number | undefined
   readonly bindings: Uint8Array | undefined
 }
@@ -194,11 +196,13 @@ const receive = (request: SecurityPackage.HandshakeRequest): Result.Result<Recei
   if (nt.length === 0) return Result.fail(denied()) // anonymous: not allowed
   // malformed responses are refused before the user is looked up, so that the
   // status never depends on whether the user exists
+  let response: Ntlmv2Response | undefined
   if (nt.length !== 24) {
-    const response = decodeNtlmv2Response(nt)
-    if (Result.isFailure(response)) return Result.fail(invalidToken(response.failure))
+    const decoded = decodeNtlmv2Response(nt)
+    if (Result.isFailure(decoded)) return Result.fail(invalidToken(decoded.failure))
+    response = decoded.success
   }
-  return Result.succeed({ bytes, message, micOffset, bindings: bindings.success })
+  return Result.succeed({ bytes, message, micOffset, bindings: bindings.success, response })
 }
 
 /** Checks the response of a known user, derives the session key, checks the MIC. Plain code: the hot path. */
@@ -211,7 +215,7 @@ const finish = (
   user: StoredUser
 ): Result.Result<Step, SecurityError.SspiError> => {
   const { message, micOffset, bytes } = received
-  const verified = verifyResponse(credential, state, message, user, options, request.now, received.bindings)
+  const verified = verifyResponse(credential, state, message, user, options, request.now, received.bindings, received.response)
   user.ntHash.fill(0)
   if (Result.isFailure(verified)) return Result.fail(verified.failure)
   const { keyExchangeKey, micPresent } = verified.success
