@@ -25,7 +25,7 @@
  * @since 0.1.0
  */
 import { Result } from "effect"
-import { SecurityError } from "@effect-sspi/core"
+import { Flags, SecurityError } from "@effect-sspi/core"
 import { type AvPair as RawAvPair, readFileTime } from "./internal/avpairs.ts"
 import { fromUtf16le, readU32 } from "./internal/bytes.ts"
 import { AvFlags as AvFlagsTable, AvId as AvIdTable, MessageType, NegotiateFlags as NegotiateFlagsTable, SIGNATURE } from "./internal/constants.ts"
@@ -184,9 +184,7 @@ export const isNtlm = (bytes: Uint8Array): boolean =>
  * @since 0.1.0
  */
 export const flagNames = (flags: number): ReadonlyArray<string> =>
-  Object.entries(NegotiateFlags)
-    .filter(([, bit]) => ((flags >>> 0) & bit) >>> 0 !== 0)
-    .map(([name]) => `NTLMSSP_NEGOTIATE_${name}`)
+  Flags.flagNames(NegotiateFlags, flags).map((name) => `NTLMSSP_NEGOTIATE_${name}`)
 
 /**
  * The name of an AV pair identifier (`MsvAvTimestamp`, …, `AvId 0x000b`).

@@ -235,10 +235,7 @@ export class AsyncCalls {
 
   /** Frees every async context (runtime shutdown). */
   clear(): void {
-    for (const entry of this.#table.values()) {
-      entry.freed = true
-      this.#table.remove(entry.handle)
-    }
+    for (const entry of this.#table.drain()) entry.freed = true
   }
 }
 
