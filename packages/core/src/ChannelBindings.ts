@@ -105,3 +105,18 @@ export const hashOfInput = (input: ReadonlyArray<SecBuffer>): Result.Result<Uint
   const buffer = find(input, BufferType.CHANNEL_BINDINGS)
   return buffer === undefined ? Result.succeed(undefined) : Result.map(decode(buffer.data), hash)
 }
+
+/**
+ * Extended Protection for Authentication (channel-binding enforcement) as
+ * Windows' levels, one setting shared by every acceptor package (NTLM,
+ * Kerberos, Negotiate over them):
+ * - `"off"`: bindings are not checked;
+ * - `"whenSupported"` (default, as Windows Server 2025): a client that sends
+ *   bindings must send the right ones; a client that sends none (no
+ *   MsvAvChannelBindings / no 0x8003 bindings, or all zero) is accepted;
+ * - `"required"`: when the acceptor has bindings (SECBUFFER_CHANNEL_BINDINGS
+ *   given), a client must send equal ones (SEC_E_BAD_BINDINGS otherwise).
+ *
+ * @since 0.2.0
+ */
+export type ExtendedProtection = "off" | "whenSupported" | "required"

@@ -35,3 +35,5 @@ export * as SecurityStatus from "./SecurityStatus.ts"
 export * as Sspi from "./Sspi.ts"
 /** @since 0.1.0 */
 export * as SspiRuntime from "./SspiRuntime.ts"
+/** @since 0.2.0 */
+export * as ReplayCache from "./ReplayCache.ts"
