@@ -12,7 +12,7 @@
 export { Asn1Error, type Asn1ErrorReason, fail as asn1Fail } from "./internal/error.ts"
 export { Tlv } from "./internal/header.ts"
 export type { BitString } from "./internal/bits.ts"
-export { Oid } from "./internal/oid.ts"
+export { MAX_ARC_OCTETS as MAX_OID_ARC_OCTETS, Oid } from "./internal/oid.ts"
 export {
   decode,
   DEFAULT_MAX_DEPTH,

@@ -64,25 +64,49 @@ const bytesEqual = (a: Uint8Array, b: Uint8Array): boolean => {
   return true
 }
 
-/** Index of the first bad octet of OID content, or -1 if the content is valid. */
+/**
+ * The longest sub-identifier accepted, in content octets: 20 octets hold 140
+ * bits, enough for the largest arcs in use (2.25.<UUID>, a 128-bit arc, X.667
+ * / RFC 4122) with room to spare. X.690 8.19 sets no bound, but the dotted
+ * form of an unbounded arc costs time quadratic in its length (OpenSSL's
+ * CVE-2023-2650: OBJ_obj2txt on 100 KiB arcs); with every arc bounded,
+ * checking and `toString` are linear in the OID's length.
+ */
+export const MAX_ARC_OCTETS = 20
+
+/** The dotted form's longest arc: 2^140 - 1 has 43 decimal digits. */
+const MAX_ARC_DIGITS = 43
+const MAX_ARC = (1n << BigInt(7 * MAX_ARC_OCTETS)) - 1n
+
+/**
+ * Index of the first bad octet of OID content, or -1 if the content is valid
+ * (X.690 8.19.2: each sub-identifier is base 128, the leading octet is not
+ * 0x80, the last octet of each has bit 8 clear; and every sub-identifier is
+ * at most {@link MAX_ARC_OCTETS} octets).
+ */
 const checkContent = (c: Uint8Array): number => {
   if (c.length === 0) return 0
-  let startOfArc = true
+  let arcStart = 0
   for (let i = 0; i < c.length; i++) {
-    if (startOfArc && c[i] === 0x80) return i
-    startOfArc = (c[i]! & 0x80) === 0
+    if (i === arcStart && c[i] === 0x80) return i
+    if (i - arcStart >= MAX_ARC_OCTETS) return i
+    if ((c[i]! & 0x80) === 0) arcStart = i + 1
   }
-  return startOfArc ? -1 : c.length - 1
+  return arcStart === c.length ? -1 : c.length - 1
 }
 
 const DOTTED = /^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))+$/
 
 const encodeDotted = (dotted: string): Uint8Array | undefined => {
   if (!DOTTED.test(dotted)) return undefined
-  const arcs = dotted.split(".").map(BigInt)
+  const texts = dotted.split(".")
+  // bounded before BigInt: parsing a huge decimal string is itself quadratic
+  if (texts.some((t) => t.length > MAX_ARC_DIGITS)) return undefined
+  const arcs = texts.map(BigInt)
   const [a0, a1] = arcs as [bigint, bigint]
   if (a0 > 2n || (a0 < 2n && a1 >= 40n)) return undefined
   const subs = [a0 * 40n + a1, ...arcs.slice(2)]
+  if (subs.some((sub) => sub > MAX_ARC)) return undefined
   const out: Array<number> = []
   for (const sub of subs) {
     const septets: Array<number> = []
@@ -96,31 +120,34 @@ const encodeDotted = (dotted: string): Uint8Array | undefined => {
   return Uint8Array.from(out)
 }
 
+/** One sub-identifier's value; arcs are bounded, so this is constant work per arc. */
+const arcValue = (c: Uint8Array, from: number, to: number): bigint | number => {
+  if (to - from <= 7) {
+    let small = 0 // at most 49 bits: exact in a double
+    for (let i = from; i < to; i++) small = small * 128 + (c[i]! & 0x7f)
+    return small
+  }
+  let value = 0n
+  for (let i = from; i < to; i++) value = (value << 7n) | BigInt(c[i]! & 0x7f)
+  return value
+}
+
+/** Linear in the content's length (every arc is at most MAX_ARC_OCTETS octets). */
 const decodeContent = (c: Uint8Array): string => {
   const parts: Array<string> = []
-  let value = 0n
-  let small = 0
-  let big = false
+  let from = 0
   for (let i = 0; i < c.length; i++) {
-    const b = c[i]!
-    if (!big && small > 2 ** 45) {
-      big = true
-      value = BigInt(small)
+    if ((c[i]! & 0x80) !== 0) continue
+    const sub = arcValue(c, from, i + 1)
+    from = i + 1
+    if (parts.length > 0) {
+      parts.push(sub.toString())
+      continue
     }
-    if (big) value = (value << 7n) | BigInt(b & 0x7f)
-    else small = small * 128 + (b & 0x7f)
-    if ((b & 0x80) === 0) {
-      const sub = big ? value : BigInt(small)
-      if (parts.length === 0) {
-        const first = sub < 40n ? 0n : sub < 80n ? 1n : 2n
-        parts.push(first.toString(), (sub - first * 40n).toString())
-      } else {
-        parts.push(sub.toString())
-      }
-      small = 0
-      value = 0n
-      big = false
-    }
+    // X.690 8.19.4: the first sub-identifier packs the first two arcs as X*40+Y
+    const big = BigInt(sub)
+    const first = big < 40n ? 0n : big < 80n ? 1n : 2n
+    parts.push(first.toString(), (big - first * 40n).toString())
   }
   return parts.join(".")
 }
