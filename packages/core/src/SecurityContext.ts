@@ -12,7 +12,9 @@ import type { Credentials } from "./Credentials.ts"
 import { callAndAwait } from "./internal/call.ts"
 import type { CtxtHandle } from "./internal/handleTable.ts"
 import { BufferType, data as dataBuffer, SecBuffer, token as tokenBuffer } from "./SecBuffer.ts"
-import { NoContext, type SspiError } from "./SecurityError.ts"
+import { missingAttributes } from "./internal/requiredAttributes.ts"
+import { flagNames, AscRet, IscRet } from "./Flags.ts"
+import { NoContext, SecurityQosFailed, type SspiError } from "./SecurityError.ts"
 import type { ContextAttribute, ContextAttributes, HandshakeStatus, Unprotected } from "./SecurityPackage.ts"
 import * as Sspi from "./Sspi.ts"
 import type { SspiRuntime } from "./SspiRuntime.ts"
@@ -29,6 +31,15 @@ export interface ContextOptions {
   readonly contextReq?: number | undefined
   /** Extra input buffers for every leg, e.g. SECBUFFER_CHANNEL_BINDINGS. */
   readonly extraInput?: ReadonlyArray<SecBuffer> | undefined
+  /**
+   * Whether the protection attributes asked for in `contextReq`
+   * (MUTUAL_AUTH, REPLAY_DETECT, SEQUENCE_DETECT, CONFIDENTIALITY,
+   * INTEGRITY) are required. Default `true`: a finished handshake that did
+   * not grant one of them fails with SEC_E_SECURITY_QOS_FAILED and the
+   * context is deleted. `false` keeps SSPI's behaviour (the Windows-shaped
+   * `Sspi` functions never check; the caller reads the attributes).
+   */
+  readonly requireRequested?: boolean | undefined
 }
 
 /**
@@ -81,6 +92,14 @@ const make = (
       handle === undefined ? Effect.fail(new NoContext({ detail: "no handshake leg has run yet" })) : f(handle)
     )
 
+  /** Deletes the context (awaited); afterwards the handle is gone. */
+  const release = Effect.suspend(() => {
+    const h = handle
+    handle = undefined
+    established = false
+    return h === undefined ? Effect.void : Effect.ignore(callAndAwait("Released", (ctx) => Sspi.deleteSecurityContextAsync(ctx, h)))
+  })
+
   const step = (input?: Uint8Array): Effect.Effect<Step, SspiError, SspiRuntime> =>
     Effect.suspend(() => {
       const buffers = input === undefined ? [] : [tokenBuffer(input)]
@@ -99,17 +118,25 @@ const make = (
           handle = result.context
         }
       )
-    }).pipe(Effect.map((result: ContextStep): Step => {
+    }).pipe(Effect.flatMap((result: ContextStep): Effect.Effect<Step, SspiError, SspiRuntime> => {
       handle = result.context
-      established = result.statusName === "SEC_E_OK" || result.statusName === "SEC_I_COMPLETE_NEEDED"
+      const done = result.statusName === "SEC_E_OK" || result.statusName === "SEC_I_COMPLETE_NEEDED"
+      const missing = done && options.requireRequested !== false
+        ? missingAttributes(role, options.contextReq ?? 0, result.attributes)
+        : 0
+      // ASC_REQ vs ASC_RET (ISC_REQ vs ISC_RET): SEC_E_SECURITY_QOS_FAILED is Windows' status for "the
+      // context could not be established due to a failure in the requested quality of service (for
+      // example, mutual authentication or delegation)" (SSPI status codes); the context is deleted.
+      if (missing !== 0) return Effect.andThen(release, Effect.fail(qosFailed(role, missing)))
+      established = done
       const output = result.output.find((buffer) => buffer.baseType === BufferType.TOKEN)
-      return {
+      return Effect.succeed({
         status: result.statusName,
         token: output !== undefined && output.data.length > 0 ? output.data : undefined,
         done: established,
         attributes: result.attributes,
         expiry: result.expiry
-      }
+      })
     }))
 
   const context: SecurityContext = {
@@ -138,16 +165,13 @@ const make = (
         )
       )
   }
-  return Effect.acquireRelease(
-    Effect.succeed(context),
-    () =>
-      Effect.suspend(() =>
-        handle === undefined
-          ? Effect.void
-          : Effect.ignore(callAndAwait("Released", (ctx) => Sspi.deleteSecurityContextAsync(ctx, handle!)))
-      )
-  )
+  return Effect.acquireRelease(Effect.succeed(context), () => release)
 }
+
+const qosFailed = (role: SecurityContext["role"], missing: number) =>
+  new SecurityQosFailed({
+    detail: `requested attributes not granted: ${flagNames(role === "initiator" ? IscRet : AscRet, missing).join(", ")}`
+  })
 
 /**
  * A client context (InitializeSecurityContext side).

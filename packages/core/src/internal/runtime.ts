@@ -8,6 +8,7 @@ import { CredentialUse, type CredentialUse as CredentialUseValue, DataRep } from
 import { SecBuffer } from "../SecBuffer.ts"
 import {
   ContextExpired,
+  InternalError,
   InvalidHandle,
   InvalidParameter,
   NoContext,
@@ -90,6 +91,9 @@ export interface RuntimeStats {
   readonly asyncContexts: number
   readonly calls: number
 }
+
+/** A package defect (a throw): SEC_E_INTERNAL_ERROR, as `SecurityStatus.fromExit` maps it. */
+const packageDefect = () => new InternalError({ detail: "the security package failed unexpectedly" })
 
 const invalid = (what: string) => new InvalidHandle({ detail: `not a live ${what} handle` })
 
@@ -245,7 +249,14 @@ export class Runtime {
         now
       }
       const pkg = credential.pkg
-      const leg = (role === "initiator" ? pkg.initialize : pkg.accept)(credential.state, existing?.state, request)
+      // A package that throws (a defect), synchronously or inside its Effect, must not wedge the
+      // context: the leg is suspended so the throw happens inside `restore(leg)`, where the
+      // busy mark's release is installed (issue 9 D2); the defect is SEC_E_INTERNAL_ERROR.
+      const leg = Effect.suspend(() =>
+        role === "initiator"
+          ? pkg.initialize(credential.state, existing?.state, request)
+          : pkg.accept(credential.state, existing?.state, request)
+      )
       if (existing !== undefined) {
         return yield* Effect.uninterruptibleMask((restore) =>
           restore(leg).pipe(
@@ -356,23 +367,22 @@ export class Runtime {
       case "PackageInfo":
         return answer(entry.pkg.info)
       default:
-        return entry.pkg.queryAttribute(entry.state, attribute as PackageAttribute) as Effect.Effect<
-          ContextAttributes[K],
-          SspiError
-        >
+        return Effect.suspend(() => entry.pkg.queryAttribute(entry.state, attribute as PackageAttribute)).pipe(
+          Effect.catchDefect(() => Effect.fail(packageDefect()))
+        ) as Effect.Effect<ContextAttributes[K], SspiError>
     }
   }
 
   makeSignature(handle: CtxtHandle, qop: number, message: ReadonlyArray<SecBuffer>, sequence?: number) {
-    return Effect.flatMap(this.#established(handle), (e) => e.pkg.makeSignature(e.state, qop, message, sequence))
+    return this.#message(handle, (e) => e.pkg.makeSignature(e.state, qop, message, sequence))
   }
 
   verifySignature(handle: CtxtHandle, message: ReadonlyArray<SecBuffer>, sequence?: number) {
-    return Effect.flatMap(this.#established(handle), (e) => e.pkg.verifySignature(e.state, message, sequence))
+    return this.#message(handle, (e) => e.pkg.verifySignature(e.state, message, sequence))
   }
 
   encryptMessage(handle: CtxtHandle, qop: number, message: ReadonlyArray<SecBuffer>, sequence?: number) {
-    return Effect.flatMap(this.#established(handle), (e) => e.pkg.encryptMessage(e.state, qop, message, sequence))
+    return this.#message(handle, (e) => e.pkg.encryptMessage(e.state, qop, message, sequence))
   }
 
   decryptMessage(
@@ -380,7 +390,15 @@ export class Runtime {
     message: ReadonlyArray<SecBuffer>,
     sequence?: number
   ): Effect.Effect<Unprotected, SspiError> {
-    return Effect.flatMap(this.#established(handle), (e) => e.pkg.decryptMessage(e.state, message, sequence))
+    return this.#message(handle, (e) => e.pkg.decryptMessage(e.state, message, sequence))
+  }
+
+  /** A message function on an established context; a package defect is SEC_E_INTERNAL_ERROR, never a throw. */
+  #message<A>(handle: CtxtHandle, f: (entry: ContextEntry) => Effect.Effect<A, SspiError>): Effect.Effect<A, SspiError> {
+    return Effect.flatMap(this.#established(handle), (entry) =>
+      Effect.suspend(() => f(entry)).pipe(
+        Effect.catchDefect(() => Effect.fail(packageDefect()))
+      ))
   }
 
   // --- async contexts ------------------------------------------------------

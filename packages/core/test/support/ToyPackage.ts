@@ -20,11 +20,21 @@ export interface ToyAuthData {
   readonly contextLifetimeMs?: number
   /** The package defects on this leg (1-based), to test defect mapping. */
   readonly dieOnLeg?: number
+  /**
+   * The package throws synchronously (before returning an Effect) the first
+   * time it reaches this leg (1-based), as a codec bug would: issue 9 D2.
+   */
+  readonly throwOnLeg?: number
+  /** makeSignature / queryAttribute("Sizes") throw synchronously (a defect on an established context). */
+  readonly throwInMessages?: boolean
+  /** The attributes a finished leg grants: `contextReq & grantMask` (default: all asked). */
+  readonly grantMask?: number
 }
 
 export interface ToyCredential {
   readonly auth: ToyAuthData
   freed: boolean
+  thrown?: boolean
 }
 
 export interface ToyState {
@@ -34,6 +44,7 @@ export interface ToyState {
   readonly key: Uint8Array
   sendSeq: number
   recvSeq: number
+  throwInMessages: boolean
 }
 
 const enc = new TextEncoder()
@@ -49,8 +60,16 @@ export const makeToyPackage = () => {
     const t = SecBuffer.find(buffers, SecBuffer.BufferType.TOKEN)
     return t === undefined ? undefined : dec.decode(t.data)
   }
-  const newState = (user: string): ToyState => {
-    const state: ToyState = { leg: 0, user, nonce: "", key: new Uint8Array(16), sendSeq: 0, recvSeq: 0 }
+  const newState = (user: string, cred: ToyCredential): ToyState => {
+    const state: ToyState = {
+      leg: 0,
+      user,
+      nonce: "",
+      key: new Uint8Array(16),
+      sendSeq: 0,
+      recvSeq: 0,
+      throwInMessages: cred.auth.throwInMessages === true
+    }
     live.add(state)
     keys.push(state.key)
     return state
@@ -63,6 +82,14 @@ export const makeToyPackage = () => {
       if (cred.auth.dieOnLeg === n) return yield* Effect.die(new Error("toy defect"))
       return yield* body()
     })
+  /** Throws (outside any Effect) the first time `cred` reaches leg `n` with throwOnLeg = n. */
+  const maybeThrow = (cred: ToyCredential, n: number) => {
+    if (cred.auth.throwOnLeg === n && cred.thrown !== true) {
+      cred.thrown = true
+      throw new RangeError("toy: offset out of bounds")
+    }
+  }
+  const granted = (cred: ToyCredential, contextReq: number) => contextReq & (cred.auth.grantMask ?? -1)
   const mac = (state: ToyState, seq: number, message: Uint8Array) =>
     createHmac("sha256", state.key).update(String(seq)).update(message).digest().subarray(0, 16)
 
@@ -83,13 +110,14 @@ export const makeToyPackage = () => {
         credential.freed = true
         creds.delete(credential)
       }),
-    initialize: (cred, state, request) =>
-      Effect.gen(function*() {
+    initialize: (cred, state, request) => {
+      maybeThrow(cred, state === undefined ? 1 : 2)
+      return Effect.gen(function*() {
         const expiry = request.now + (cred.auth.contextLifetimeMs ?? 3_600_000)
         if (state === undefined) {
           return yield* leg(cred, 1, () =>
             Effect.sync(() => {
-              const s = newState(cred.auth.user ?? "")
+              const s = newState(cred.auth.user ?? "", cred)
               s.leg = 1
               return { status: "SEC_I_CONTINUE_NEEDED" as const, state: s, output: token(`HELLO:${s.user}`), attributes: 0, expiry }
             }))
@@ -101,17 +129,19 @@ export const makeToyPackage = () => {
           deriveKey(state, cred.auth.password ?? "")
           state.leg = 2
           const proof = createHash("sha256").update(state.key).digest("hex")
-          return Effect.succeed({ status: "SEC_E_OK" as const, state, output: token(`AUTH:${proof}`), attributes: request.contextReq, expiry })
+          return Effect.succeed({ status: "SEC_E_OK" as const, state, output: token(`AUTH:${proof}`), attributes: granted(cred, request.contextReq), expiry })
         })
-      }),
-    accept: (cred, state, request) =>
-      Effect.gen(function*() {
+      })
+    },
+    accept: (cred, state, request) => {
+      maybeThrow(cred, state === undefined ? 1 : 2)
+      return Effect.gen(function*() {
         const expiry = request.now + (cred.auth.contextLifetimeMs ?? 3_600_000)
         const text = input(request.input)
         if (state === undefined) {
           return yield* leg(cred, 1, () => {
             if (text === undefined || !text.startsWith("HELLO:")) return fail("expected a hello")
-            const s = newState(text.slice(6))
+            const s = newState(text.slice(6), cred)
             s.nonce = String(request.now)
             s.leg = 1
             return Effect.succeed({ status: "SEC_I_CONTINUE_NEEDED" as const, state: s, output: token(`CHAL:${s.nonce}`), attributes: 0, expiry })
@@ -127,9 +157,10 @@ export const makeToyPackage = () => {
             return Effect.fail(new SecurityError.LogonDenied({}))
           }
           state.leg = 2
-          return Effect.succeed({ status: "SEC_E_OK" as const, state, output: [], attributes: request.contextReq, expiry })
+          return Effect.succeed({ status: "SEC_E_OK" as const, state, output: [], attributes: granted(cred, request.contextReq), expiry })
         })
-      }),
+      })
+    },
     deleteContext: (state) =>
       Effect.sync(() => {
         state.key.fill(0)
@@ -142,20 +173,23 @@ export const makeToyPackage = () => {
         case "SessionKey":
           return Effect.succeed({ key: Uint8Array.from(state.key) } as never)
         case "Sizes":
+          if (state.throwInMessages) throw new RangeError("toy: sizes")
           return Effect.succeed({ maxToken: 256, maxSignature: 20, blockSize: 0, securityTrailer: 20 } as never)
         default:
           return Effect.fail(new SecurityError.UnsupportedFunction({}))
       }
     },
-    makeSignature: (state, _qop, message) =>
-      Effect.sync(() => {
+    makeSignature: (state, _qop, message) => {
+      if (state.throwInMessages) throw new RangeError("toy: key of the wrong length")
+      return Effect.sync(() => {
         const data = SecBuffer.find(message, SecBuffer.BufferType.DATA)!.data
         const seq = state.sendSeq++
         const sig = new Uint8Array(20)
         new DataView(sig.buffer).setUint32(0, seq)
         sig.set(mac(state, seq, data), 4)
         return message.map((b) => b.baseType === SecBuffer.BufferType.TOKEN ? SecBuffer.token(sig) : b)
-      }),
+      })
+    },
     verifySignature: (state, message) =>
       Effect.suspend((): Effect.Effect<number, SecurityError.SspiError> => {
         const data = SecBuffer.find(message, SecBuffer.BufferType.DATA)?.data
