@@ -4,13 +4,12 @@
  *
  * @since 0.1.0
  */
-import { Effect, Layer } from "effect"
-import { SecurityError, SecurityPackage } from "@effect-sspi/core"
+import { Effect, Layer, Option } from "effect"
+import { ReplayCache, SecurityError, SecurityPackage } from "@effect-sspi/core"
 import { accept } from "./internal/context/acceptor.ts"
 import { acquire, free, type KerberosCredential } from "./internal/context/credential.ts"
 import { initialize } from "./internal/context/initiator.ts"
 import { decryptMessage, encryptMessage, makeSignature, verifySignature } from "./internal/context/protection.ts"
-import { ReplayCache } from "./internal/context/replayCache.ts"
 import { type KerberosContext, protectionKey, wipe } from "./internal/context/state.ts"
 import { formatPrincipal } from "./internal/messages/common.ts"
 import { type KerberosOptions, resolveSettings } from "./internal/settings.ts"
@@ -41,15 +40,23 @@ export const info: SecurityPackage.PackageInfo = {
 export type KerberosPackage = SecurityPackage.SecurityPackage<KerberosCredential, KerberosContext>
 
 /**
- * Builds the package: resolves settings (krb5.conf) and creates its replay
- * cache.
+ * Builds the package: resolves settings (krb5.conf) and takes the acceptor's
+ * replay cache from the `ReplayCache` service when one is provided (e.g.
+ * `ReplayCache.layerMemory()` shared by several packages, or a Redis Layer
+ * shared by several processes); without one, the package makes its own
+ * memory cache (`ReplayCache.makeMemory`, window twice the clock skew), as
+ * before.
  *
  * @since 0.1.0
  */
 export const make = (options: KerberosOptions = {}): Effect.Effect<KerberosPackage> =>
-  Effect.map(resolveSettings(options), (settings): KerberosPackage => {
-    const replay = new ReplayCache(settings.replayCacheSize)
-    return {
+  Effect.gen(function*() {
+    const settings = yield* resolveSettings(options)
+    const provided = yield* Effect.serviceOption(ReplayCache.ReplayCache)
+    const replay = Option.isSome(provided)
+      ? provided.value
+      : yield* ReplayCache.makeMemory({ window: settings.clockSkewMs * 2 + 1000, capacity: settings.replayCacheSize })
+    const pkg: KerberosPackage = {
       info,
       acquireCredentials: (request) => acquire(settings, request),
       freeCredentials: free,
@@ -82,6 +89,7 @@ export const make = (options: KerberosOptions = {}): Effect.Effect<KerberosPacka
       encryptMessage: (state, qop, message) => encryptMessage(state, qop, message),
       decryptMessage: (state, message) => decryptMessage(state, message)
     }
+    return pkg
   })
 
 /**

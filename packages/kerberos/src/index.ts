@@ -20,3 +20,9 @@ export type {
   KeytabAuthData,
   PasswordAuthData
 } from "./Kerberos.ts"
+
+/** @since 0.1.0 */
+export * as CredentialCache from "./CredentialCache.ts"
+
+/** @since 0.1.0 */
+export * as Keytab from "./Keytab.ts"

@@ -6,7 +6,7 @@
  */
 import * as Fs from "node:fs"
 import { Duration, Effect } from "effect"
-import { SecurityError } from "@effect-sspi/core"
+import { type ChannelBindings, SecurityError } from "@effect-sspi/core"
 import { type KdcAddress, type Krb5Config, parseKdcAddress, parseKrb5Conf } from "./files/krb5Conf.ts"
 import type { KdcSend } from "./kdc/client.ts"
 import { send as sendToKdc } from "./kdc/transport.ts"
@@ -31,8 +31,25 @@ export interface KerberosOptions {
   readonly clockSkew?: Duration.Input | undefined
   /** Requested TGT lifetime (default 10 hours). */
   readonly ticketLifetime?: Duration.Input | undefined
-  /** Capacity of the acceptor's replay cache (default 100 000 authenticators). */
+  /**
+   * Capacity of the package's own replay cache, used only when no
+   * `ReplayCache` service is provided (default: sized for 1,000 AP-REQ/s over
+   * twice the clock skew, see `ReplayCache.makeMemory`).
+   */
   readonly replayCacheSize?: number | undefined
+  /**
+   * Channel-binding enforcement (Windows' Extended Protection levels, RFC 4121
+   * section 4.1.1.2): `"off"`, `"whenSupported"` (default) or `"required"`.
+   */
+  readonly extendedProtection?: ChannelBindings.ExtendedProtection | undefined
+  /**
+   * The service principals a keytab acceptor acquired without a principal
+   * accepts tickets for ("HTTP/web.example" or "HTTP/web.example@REALM"; no
+   * realm matches any realm). Default: the keytab's first principal (the
+   * same default as an outbound keytab credential), as Windows accepts only
+   * its own SPNs; `"any"` accepts every key in the keytab (MIT's default).
+   */
+  readonly acceptorPrincipals?: ReadonlyArray<string> | "any" | undefined
   /** Environment to read KRB5_CONFIG, KRB5CCNAME and KRB5_KTNAME from (default `process.env`). */
   readonly env?: Readonly<Record<string, string | undefined>> | undefined
 }
@@ -49,7 +66,9 @@ export interface Settings {
   readonly kdcTimeout: Duration.Duration
   readonly clockSkewMs: number
   readonly ticketLifetimeMs: number
-  readonly replayCacheSize: number
+  readonly replayCacheSize: number | undefined
+  readonly extendedProtection: ChannelBindings.ExtendedProtection
+  readonly acceptorPrincipals: ReadonlyArray<string> | "any" | undefined
   readonly env: Readonly<Record<string, string | undefined>>
   readonly send: KdcSend
 }
@@ -84,7 +103,9 @@ export const resolveSettings = (options: KerberosOptions): Effect.Effect<Setting
       kdcTimeout,
       clockSkewMs: Duration.toMillis(Duration.fromInputUnsafe(options.clockSkew ?? conf.clockSkew ?? Duration.minutes(5))),
       ticketLifetimeMs: Duration.toMillis(Duration.fromInputUnsafe(options.ticketLifetime ?? Duration.hours(10))),
-      replayCacheSize: options.replayCacheSize ?? 100_000,
+      replayCacheSize: options.replayCacheSize,
+      extendedProtection: options.extendedProtection ?? "whenSupported",
+      acceptorPrincipals: options.acceptorPrincipals,
       env,
       send: (realm, request) =>
         sendToKdc({ kdcs: kdcsFor(realm), udpPreferenceLimit, timeout: kdcTimeout }, request).pipe(

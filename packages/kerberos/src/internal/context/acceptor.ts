@@ -8,27 +8,56 @@
  */
 import { randomBytes } from "node:crypto"
 import { Effect, Option, Result } from "effect"
-import { Flags, SecBuffer, SecurityError } from "@effect-sspi/core"
+import { Flags, type ReplayCache, SecBuffer, SecurityError } from "@effect-sspi/core"
 import type { SecurityPackage } from "@effect-sspi/core"
 import { constantTimeEqual } from "../crypto/profile.ts"
 import { enctype } from "../crypto/encryptionType.ts"
+import { badLength, checkKey } from "../crypto/keys.ts"
 import { decodeGssChecksum, GSS_CHECKSUM_TYPE, GssFlags } from "../gss/checksum.ts"
 import { frame, TokenId, unframe } from "../gss/framing.ts"
 import { ApOptions, decodeApReq, decodeAuthenticator, encodeApRep, encodeEncApRepPart } from "../messages/ap.ts"
 import { formatPrincipal, sameName } from "../messages/common.ts"
 import { ErrorCode } from "../messages/error.ts"
-import { decodeEncTicketPart } from "../messages/ticket.ts"
+import { decodeEncTicketPart, TicketFlags } from "../messages/ticket.ts"
 import type { Settings } from "../settings.ts"
 import { invalidToken, krbFailure } from "../status.ts"
 import { channelBindingsOf } from "./initiator.ts"
 import type { KerberosCredential } from "./credential.ts"
-import type { ReplayCache } from "./replayCache.ts"
+import { replayKey, replayTtl, withinSkew } from "./replay.ts"
 import type { KerberosContext } from "./state.ts"
 
 type Step = SecurityPackage.HandshakeStep<KerberosContext>
 type E = SecurityError.SspiError
 
 const ap = (code: number, detail?: string) => Effect.fail(krbFailure(code, "ap", detail))
+
+/**
+ * Channel bindings per the Extended Protection level (RFC 4121 section
+ * 4.1.1.2: the Bnd field is the MD5 of the bindings, all zero when the
+ * initiator has none; Windows' EPA levels decide what a missing one means).
+ * `theirs` is the Bnd field, `undefined` when the authenticator carries no
+ * 0x8003 checksum (none, or another checksum type). Only an acceptor given
+ * SECBUFFER_CHANNEL_BINDINGS checks anything.
+ */
+const checkBindings = (
+  settings: Settings,
+  input: ReadonlyArray<SecBuffer.SecBuffer>,
+  theirs: Uint8Array | undefined
+): Effect.Effect<void, E> =>
+  Effect.gen(function*() {
+    if (settings.extendedProtection === "off") return
+    if (SecBuffer.find(input, SecBuffer.BufferType.CHANNEL_BINDINGS) === undefined) return
+    const ours = yield* channelBindingsOf(input)
+    const absent = theirs === undefined || theirs.every((b) => b === 0)
+    if (absent) {
+      // "required": a client that binds nothing is refused (SEC_E_BAD_BINDINGS, as Windows)
+      if (settings.extendedProtection === "required") {
+        return yield* new SecurityError.BadBindings({ detail: "the client sent no channel bindings" })
+      }
+      return
+    }
+    if (!constantTimeEqual(theirs, ours)) return yield* new SecurityError.BadBindings({ detail: "channel bindings differ" })
+  })
 
 const retFlags = (gssFlags: number, mutual: boolean) =>
   (mutual ? Flags.AscRet.MUTUAL_AUTH : 0) |
@@ -42,7 +71,7 @@ const retFlags = (gssFlags: number, mutual: boolean) =>
  */
 export const accept = (
   settings: Settings,
-  replay: ReplayCache,
+  replay: ReplayCache.ReplayCacheService,
   cred: KerberosCredential,
   state: KerberosContext | undefined,
   request: SecurityPackage.HandshakeRequest
@@ -91,8 +120,14 @@ export const accept = (
       sessionKey.keyvalue.fill(0)
       return ap(code, detail)
     }
-    const sessionProfile = Option.getOrUndefined(enctype(sessionKey.keytype))
-    if (sessionProfile === undefined) return yield* fail(ErrorCode.KDC_ERR_ETYPE_NOSUPP)
+    // RFC 3961 section 3: the session key must have its enctype's length (issue 9 D3)
+    const sessionChecked = checkKey(sessionKey)
+    if (Result.isFailure(sessionChecked)) {
+      if (sessionChecked.failure === "UnsupportedType") return yield* fail(ErrorCode.KDC_ERR_ETYPE_NOSUPP)
+      sessionKey.keyvalue.fill(0)
+      return yield* invalidToken("malformed ticket: session key length does not match its encryption type")
+    }
+    const sessionProfile = sessionChecked.success
 
     // the authenticator
     if (encAuth.etype !== sessionKey.keytype) return yield* fail(ErrorCode.KRB_AP_ERR_BAD_INTEGRITY)
@@ -113,37 +148,47 @@ export const accept = (
       wipeAll()
       return ap(code, detail)
     }
+    // RFC 3961 section 3 / RFC 4120 section 5.5.1: an authenticator subkey of a
+    // supported type must have that type's length (issue 9 G, D4)
+    if (a.subkey !== undefined && badLength(a.subkey)) {
+      wipeAll()
+      return yield* invalidToken("malformed authenticator: subkey length does not match its encryption type")
+    }
+    // RFC 4120 section 3.2.3: the authenticator's client is the ticket's
     if (a.crealm !== t.crealm || !sameName(a.cname, t.cname)) return yield* failA(ErrorCode.KRB_AP_ERR_BADMATCH)
-    if (Math.abs(a.ctime - now) > skew) return yield* failA(ErrorCode.KRB_AP_ERR_SKEW)
+    // RFC 4120 section 3.2.3: ctime within the skew, inclusive (replay.ts holds the one rule)
+    if (!withinSkew(a.ctime, now, skew)) return yield* failA(ErrorCode.KRB_AP_ERR_SKEW)
+    // RFC 4120 section 3.2.3: "if the INVALID flag is set in the ticket, then the
+    // KRB_AP_ERR_TKT_NYV error is returned" (a postdated ticket never validated;
+    // section 2.2.1: it must be validated by the KDC before use)
+    if ((t.flags & TicketFlags.INVALID) !== 0) return yield* failA(ErrorCode.KRB_AP_ERR_TKT_NYV, "the ticket has the INVALID flag")
+    // RFC 4120 sections 3.2.3 and 5.3: starttime (else authtime) no later than now + skew,
+    // endtime no earlier than now - skew (inclusive, as the authenticator)
     if ((t.starttime ?? t.authtime) - skew > now) return yield* failA(ErrorCode.KRB_AP_ERR_TKT_NYV)
-    if (t.endtime + skew < now) return yield* failA(ErrorCode.KRB_AP_ERR_TKT_EXPIRED)
+    if (now - t.endtime > skew) return yield* failA(ErrorCode.KRB_AP_ERR_TKT_EXPIRED)
 
-    // the GSS checksum
+    // the GSS checksum and channel bindings (RFC 4121 section 4.1.1.2)
     let gssFlags = GssFlags.CONF | GssFlags.INTEG
+    let theirs: Uint8Array | undefined
     if (a.cksum !== undefined && a.cksum.cksumtype === GSS_CHECKSUM_TYPE) {
       const cksum = decodeGssChecksum(a.cksum.checksum)
       if (Result.isFailure(cksum)) {
         wipeAll()
         return yield* invalidToken(cksum.failure)
       }
-      const ours = yield* channelBindingsOf(request.input).pipe(Effect.tapError(() => Effect.sync(wipeAll)))
-      const theirs = cksum.success.bindings
-      const theirsZero = theirs.every((b) => b === 0)
-      const haveOurs = SecBuffer.find(request.input, SecBuffer.BufferType.CHANNEL_BINDINGS) !== undefined
-      if (!theirsZero && haveOurs && !constantTimeEqual(theirs, ours)) {
-        wipeAll()
-        return yield* new SecurityError.BadBindings({ detail: "channel bindings differ" })
-      }
+      theirs = cksum.success.bindings
       gssFlags = cksum.success.flags & (GssFlags.MUTUAL | GssFlags.REPLAY | GssFlags.SEQUENCE | GssFlags.CONF | GssFlags.INTEG)
     }
+    yield* checkBindings(settings, request.input, theirs).pipe(Effect.tapError(() => Effect.sync(wipeAll)))
 
-    // the replay cache (after every check, so forgeries cannot fill it)
-    const verdict = replay.check(formatPrincipal({ name: a.cname, realm: a.crealm }), encAuth.cipher, now, a.ctime + skew)
+    // the replay cache, after every check so that forgeries cannot fill it
+    // (RFC 4120 section 3.2.3: KRB_AP_ERR_REPEAT; key and ttl rule in replay.ts)
+    const server = { name: ticket.sname, realm: ticket.realm }
+    const verdict = yield* replay.record(
+      replayKey({ client: { name: a.cname, realm: a.crealm }, server, ctime: a.ctime, cusec: a.cusec, cipher: encAuth.cipher }),
+      replayTtl(a.ctime, now, skew)
+    ).pipe(Effect.tapError(() => Effect.sync(wipeAll)))
     if (verdict === "Replay") return yield* failA(ErrorCode.KRB_AP_ERR_REPEAT)
-    if (verdict === "Full") {
-      wipeAll()
-      return yield* new SecurityError.InsufficientMemory({ detail: "replay cache full" })
-    }
 
     const mutual = (options & ApOptions.MUTUAL_REQUIRED) !== 0
     const initiatorSeq = a.seqNumber ?? 0
@@ -151,7 +196,7 @@ export const accept = (
       role: "acceptor",
       stage: "established",
       client: { name: t.cname, realm: t.crealm },
-      server: { name: ticket.sname, realm: ticket.realm },
+      server,
       sessionKey,
       initiatorSubkey: a.subkey,
       acceptorSubkey: undefined,

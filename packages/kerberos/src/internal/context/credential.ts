@@ -11,6 +11,7 @@ import * as Os from "node:os"
 import { Effect, Redacted, Result } from "effect"
 import { Flags, SecurityError } from "@effect-sspi/core"
 import type { SecurityPackage } from "@effect-sspi/core"
+import { badLength } from "../crypto/keys.ts"
 import { decodeCcache } from "../files/ccache.ts"
 import { decodeKeytab, type KeytabEntry } from "../files/keytab.ts"
 import { type ClientSecret, grantFromCache, type TicketGrant } from "../kdc/client.ts"
@@ -85,8 +86,30 @@ const loadKeytab = (source: string | Uint8Array): Effect.Effect<Array<KeytabEntr
   Effect.flatMap(typeof source === "string" ? readFile(fileName(source), "keytab") : Effect.succeed(source), (bytes) =>
     Result.match(decodeKeytab(bytes), {
       onFailure: (e) => Effect.fail(new SecurityError.UnknownCredentials({ detail: `keytab: ${e.reason}` })),
-      onSuccess: Effect.succeed
+      onSuccess: (entries) => {
+        // RFC 3961 section 3: each key has its enctype's length (issue 9 G)
+        if (!entries.some((e) => badLength({ keytype: e.enctype, keyvalue: e.key }))) return Effect.succeed(entries)
+        for (const e of entries) e.key.fill(0)
+        return Effect.fail(new SecurityError.UnknownCredentials({ detail: "keytab: a key's length does not match its encryption type" }))
+      }
     }))
+
+/**
+ * The keytab entries an inbound credential acquired without a principal
+ * accepts (issue 9 H): `acceptorPrincipals` ("svc/host", realm optional), or
+ * `"any"`, or by default the keytab's first principal, as Windows accepts
+ * only its own service names.
+ */
+const acceptable = (settings: Settings, entries: Array<KeytabEntry>): Array<KeytabEntry> => {
+  const names = settings.acceptorPrincipals
+  if (names === "any" || entries.length === 0) return entries
+  const wanted = names === undefined
+    ? [entries[0]!.principal]
+    : names.map((n) => parsePrincipal(n, ""))
+  return entries.filter((e) =>
+    wanted.some((w) => sameName(w.name, e.principal.name) && (w.realm === "" || w.realm === e.principal.realm))
+  )
+}
 
 const defaultCcache = (settings: Settings) =>
   settings.env["KRB5CCNAME"] ?? `FILE:/tmp/krb5cc_${typeof Os.userInfo === "function" ? Os.userInfo().uid : 0}`
@@ -104,6 +127,11 @@ const fromCcache = (settings: Settings, name: string | undefined) =>
     Result.match(decodeCcache(bytes), {
       onFailure: (e) => Effect.fail(new SecurityError.UnknownCredentials({ detail: `ccache: ${e.reason}` })),
       onSuccess: (cache) => {
+        // RFC 3961 section 3: each session key has its enctype's length (issue 9 G)
+        if (cache.credentials.some((c) => badLength(c.key))) {
+          for (const c of cache.credentials) c.key.keyvalue.fill(0)
+          return Effect.fail(new SecurityError.UnknownCredentials({ detail: "ccache: a key's length does not match its encryption type" }))
+        }
         const tickets = cache.credentials.flatMap((c) => {
           const g = grantFromCache(c)
           return g === undefined ? [] : [g]
@@ -139,9 +167,11 @@ export const acquire = (
     } else if (isKeytab(auth)) {
       const entries = yield* loadKeytab(auth.keytab)
       const wanted = named(auth.principal ?? request.principal)
-      const mine = wanted === undefined
-        ? entries
-        : entries.filter((e) => sameName(e.principal.name, wanted.name) && e.principal.realm === wanted.realm)
+      const mine = wanted !== undefined
+        ? entries.filter((e) => sameName(e.principal.name, wanted.name) && e.principal.realm === wanted.realm)
+        : inbound
+        ? acceptable(settings, entries)
+        : entries
       for (const e of entries) if (!mine.includes(e)) e.key.fill(0)
       if (mine.length === 0) return yield* new SecurityError.NoCredentials({ detail: "no keytab entry for the principal" })
       if (inbound) {
@@ -161,8 +191,13 @@ export const acquire = (
       client = loaded.client
       tickets = loaded.tickets
     } else if (inbound && (auth === undefined || auth === null)) {
-      serviceKeys = yield* loadKeytab(settings.env["KRB5_KTNAME"] ?? "/etc/krb5.keytab")
+      const entries = yield* loadKeytab(settings.env["KRB5_KTNAME"] ?? "/etc/krb5.keytab")
       acceptAs = named(request.principal)
+      const a = acceptAs
+      serviceKeys = a === undefined
+        ? acceptable(settings, entries)
+        : entries.filter((e) => sameName(e.principal.name, a.name) && e.principal.realm === a.realm)
+      for (const e of entries) if (!serviceKeys.includes(e)) e.key.fill(0)
     } else {
       return yield* new SecurityError.UnknownCredentials({ detail: "unrecognised Kerberos authData" })
     }

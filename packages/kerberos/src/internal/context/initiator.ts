@@ -11,6 +11,7 @@ import { Effect, Option, Result } from "effect"
 import { ChannelBindings, Flags, SecBuffer, SecurityError } from "@effect-sspi/core"
 import type { SecurityPackage } from "@effect-sspi/core"
 import { enctype } from "../crypto/encryptionType.ts"
+import { badLength } from "../crypto/keys.ts"
 import { encodeGssChecksum, GSS_CHECKSUM_TYPE, GssFlags } from "../gss/checksum.ts"
 import { frame, TokenId, unframe } from "../gss/framing.ts"
 import { asExchange, tgsExchange, type TicketGrant } from "../kdc/client.ts"
@@ -179,6 +180,11 @@ const second = (state: KerberosContext, request: SecurityPackage.HandshakeReques
       if (Option.isNone(enctype(p.subkey.keytype))) {
         p.subkey.keyvalue.fill(0)
         return yield* krbFailure(ErrorCode.KDC_ERR_ETYPE_NOSUPP, "ap", "acceptor subkey")
+      }
+      // RFC 3961 section 3: the acceptor subkey has its enctype's length (issue 9 G)
+      if (badLength(p.subkey)) {
+        p.subkey.keyvalue.fill(0)
+        return yield* invalidToken("malformed EncAPRepPart: subkey length does not match its encryption type")
       }
       state.acceptorSubkey = p.subkey
     }

@@ -6,8 +6,8 @@
  *
  * @since 0.1.0
  */
-import { createHmac, pbkdf2Sync } from "node:crypto"
-import { Result } from "effect"
+import { createHmac, pbkdf2, pbkdf2Sync } from "node:crypto"
+import { Effect, Result } from "effect"
 import { BLOCK_SIZE, ctsDecrypt, ctsEncryptBlocks, ctsEncryptInto, ZERO_IV } from "./aesCts.ts"
 import { IntegrityError } from "./errors.ts"
 import { deriveRandomAes, kdfHmacSha2, KERBEROS_LABEL, KeyPurpose, usageLabel } from "./keyDerivation.ts"
@@ -137,6 +137,24 @@ export const aesProfile = (spec: AesSpec): EncryptionProfile => {
       const tkey = pbkdf2Sync(password, saltp, iterations, keyLength, hash)
       return derive(tkey, KERBEROS_LABEL, keyLength)
     },
+    stringToKeyAsync: (password, salt, params) =>
+      Effect.suspend(() => {
+        let iterations: number
+        try {
+          iterations = iterationCount(params, defaultIterations)
+        } catch (e) {
+          return Effect.fail(e instanceof RangeError ? e : new RangeError(String(e)))
+        }
+        const saltp = saltPrefix.length === 0 ? salt : Buffer.concat([saltPrefix, salt])
+        return Effect.callback<Uint8Array, RangeError>((resume) => {
+          pbkdf2(password, saltp, iterations, keyLength, hash, (err, tkey) => {
+            if (err !== null) return resume(Effect.fail(new RangeError(err.message)))
+            const key = derive(tkey, KERBEROS_LABEL, keyLength)
+            tkey.fill(0)
+            resume(Effect.succeed(key))
+          })
+        })
+      }),
     randomToKey: (random) => {
       assertKeyLength(name, random, keyLength)
       return random.slice()

@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import { timingSafeEqual } from "node:crypto"
-import type { Result } from "effect"
+import type { Effect, Result } from "effect"
 import type { IntegrityError } from "./errors.ts"
 import { RandomBytes } from "@effect-sspi/core"
 
@@ -44,6 +44,16 @@ export interface EncryptionProfile {
    * `RangeError` on malformed or unreasonable `params`.
    */
   readonly stringToKey: (password: Uint8Array, salt: Uint8Array, params?: StringToKeyParams) => Uint8Array
+  /**
+   * `stringToKey` off the event loop (PBKDF2 on libuv's thread pool), for
+   * parameters that come from the network. Fails with a `RangeError` on
+   * malformed or unreasonable `params` (never runs them).
+   */
+  readonly stringToKeyAsync: (
+    password: Uint8Array,
+    salt: Uint8Array,
+    params?: StringToKeyParams
+  ) => Effect.Effect<Uint8Array, RangeError>
   /** A key from `keyLength` random bytes (the identity for AES and RC4). */
   readonly randomToKey: (random: Uint8Array) => Uint8Array
   /**
@@ -92,9 +102,12 @@ export interface EncryptionProfile {
 }
 
 /**
- * The largest iteration count accepted (MIT's limit): a KDC asking for more,
+ * The largest iteration count accepted (MIT's limit: krb5
+ * `src/lib/crypto/krb/s2k_pbkdf2.c` refuses `iter_count >= MAX_ITERATION_COUNT`,
+ * `0x1000000`, with KRB5_ERR_BAD_S2K_PARAMS): a KDC asking for more,
  * including the 2^32 that RFC 3962 gives "00 00 00 00", is refused rather
- * than obeyed.
+ * than obeyed. Counts up to it still take seconds, so the KDC client runs
+ * them with `stringToKeyAsync`, off the event loop.
  *
  * @since 0.1.0
  */

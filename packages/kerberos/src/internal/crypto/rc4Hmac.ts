@@ -7,7 +7,7 @@
  */
 import { createHash, createHmac } from "node:crypto"
 import { md4, Rc4 } from "@effect-sspi/legacy-crypto"
-import { Result } from "effect"
+import { Effect, Result } from "effect"
 import { IntegrityError } from "./errors.ts"
 import { assertKeyLength, confounderOf, constantTimeEqual, type EncryptionProfile } from "./profile.ts"
 
@@ -85,6 +85,8 @@ export const rc4HmacProfile: EncryptionProfile = {
   confounderSize: CONFOUNDER_LENGTH,
   ciphertextLength: (plaintextLength) => MAC_LENGTH + CONFOUNDER_LENGTH + plaintextLength,
   stringToKey: (password) => md4(Buffer.from(new TextDecoder().decode(password), "utf16le")),
+  // one MD4: cheap, and RC4-HMAC has no string-to-key parameters
+  stringToKeyAsync: (password) => Effect.sync(() => md4(Buffer.from(new TextDecoder().decode(password), "utf16le"))),
   randomToKey: (random) => {
     assertKeyLength(NAME, random, KEY_LENGTH)
     return random.slice()

@@ -10,6 +10,7 @@ import { randomBytes } from "node:crypto"
 import { Effect, Option, Redacted, Result } from "effect"
 import type { SecurityError } from "@effect-sspi/core"
 import { enctype } from "../crypto/encryptionType.ts"
+import { checkKey } from "../crypto/keys.ts"
 import type { EncryptionProfile } from "../crypto/profile.ts"
 import * as Der from "../asn1/der.ts"
 import type { EncryptionKey, Principal } from "../messages/common.ts"
@@ -113,16 +114,15 @@ const clientKey = (
       ? Effect.fail(krbFailure(ErrorCode.KDC_ERR_ETYPE_NOSUPP, "as", "no key of the KDC's encryption type"))
       : Effect.succeed(copyBytes(key.keyvalue))
   }
+  // issue 9 D7: the iteration count is bounded at MIT's limit (profile.ts
+  // MAX_ITERATIONS) and PBKDF2 runs off the event loop (stringToKeyAsync)
   return Effect.suspend(() => {
     const password = new TextEncoder().encode(Redacted.value(secret.password))
-    try {
-      const salt = new TextEncoder().encode(info?.salt ?? defaultSalt(client))
-      return Effect.succeed(profile.stringToKey(password, salt, info?.s2kparams))
-    } catch {
-      return Effect.fail(invalidToken("the KDC asked for unreasonable string-to-key parameters"))
-    } finally {
-      password.fill(0)
-    }
+    const salt = new TextEncoder().encode(info?.salt ?? defaultSalt(client))
+    return profile.stringToKeyAsync(password, salt, info?.s2kparams).pipe(
+      Effect.mapError(() => invalidToken("the KDC asked for unreasonable string-to-key parameters")),
+      Effect.ensuring(Effect.sync(() => password.fill(0)))
+    )
   })
 }
 
@@ -151,6 +151,17 @@ const openReply = (
     if (part.success.nonce !== expectedNonce) {
       part.success.key.keyvalue.fill(0)
       return Effect.fail(invalidToken("the KDC reply does not answer our request (nonce)"))
+    }
+    // RFC 3961 section 3: the new session key has its enctype's length, and
+    // RFC 4120 section 3.1.3 / 3.3.3: a supported type (issue 9 D6)
+    const checked = checkKey(part.success.key)
+    if (Result.isFailure(checked)) {
+      part.success.key.keyvalue.fill(0)
+      return Effect.fail(
+        checked.failure === "UnsupportedType"
+          ? krbFailure(ErrorCode.KDC_ERR_ETYPE_NOSUPP, phase, "session key")
+          : invalidToken("malformed EncKDCRepPart: session key length does not match its encryption type")
+      )
     }
     return Effect.succeed(part.success)
   })
@@ -202,6 +213,7 @@ export const asExchange = (
     let r = yield* Effect.flatMap(send(client.realm, request([], n)), reply)
     let info: EtypeInfo2Entry | undefined
     let key: Uint8Array | undefined
+    let keyEtype: number | undefined
     if (r._tag === "Error") {
       if (r.error.errorCode !== ErrorCode.KDC_ERR_PREAUTH_REQUIRED) {
         return yield* Effect.fail(krbFailure(r.error.errorCode, "as"))
@@ -211,6 +223,7 @@ export const asExchange = (
       const etype = info?.etype ?? etypes[0]!
       const profile = yield* profileOf(etype, "as")
       key = yield* clientKey(secret, client, profile, info)
+      keyEtype = etype
       const stamp = encodePaEncTsEnc(now)
       const encTs = Der.encode(encodeEncryptedData({ etype, cipher: profile.encrypt(key, 1, stamp) }))
       n = nonce()
@@ -221,7 +234,13 @@ export const asExchange = (
       }
     }
     const rep = r.rep
-    if (key === undefined || (info !== undefined && info.etype !== rep.encPart.etype)) {
+    // RFC 4120 section 3.1.5: the reply's enc-part is in one of the etypes we
+    // requested; a key of another type is never used for it (issue 9 D5)
+    if (!etypes.includes(rep.encPart.etype)) {
+      key?.fill(0)
+      return yield* invalidToken(`the KDC replied in encryption type ${rep.encPart.etype}, which we did not request`)
+    }
+    if (key === undefined || keyEtype !== rep.encPart.etype) {
       key?.fill(0)
       const repInfo = chooseInfo(rep.padata, [rep.encPart.etype])
       key = yield* clientKey(secret, client, yield* profileOf(rep.encPart.etype, "as"), repInfo)
@@ -266,6 +285,10 @@ export const tgsExchange = (
     })
     const r = yield* Effect.flatMap(send(tgt.server.realm, encodeKdcReq(12, [{ type: PaType.TGS_REQ, value: apReq }], body)), reply)
     if (r._tag === "Error") return yield* Effect.fail(krbFailure(r.error.errorCode, "tgs"))
+    // RFC 4120 section 5.4.2: the TGS-REP enc-part is encrypted in the TGT's session key
+    if (r.rep.encPart.etype !== tgt.key.keytype) {
+      return yield* invalidToken("the TGS reply is not encrypted in the TGT session key's type")
+    }
     const part = yield* openReply(r.rep, tgt.key.keyvalue, 8, n, "tgs")
     return grant(r.rep, part)
   })

@@ -49,6 +49,23 @@ export const readTicket = (node: Der.Node): Ticket => {
   }
 }
 
+/**
+ * TicketFlags bits (RFC 4120 section 5.3), bit 0 the most significant of the
+ * 32-bit value.
+ */
+export const TicketFlags = {
+  FORWARDABLE: 0x40000000,
+  FORWARDED: 0x20000000,
+  PROXIABLE: 0x10000000,
+  PROXY: 0x08000000,
+  MAY_POSTDATE: 0x04000000,
+  POSTDATED: 0x02000000,
+  INVALID: 0x01000000,
+  RENEWABLE: 0x00800000,
+  INITIAL: 0x00400000,
+  PRE_AUTHENT: 0x00200000
+} as const
+
 /** EncTicketPart (the fields an acceptor uses). */
 export interface EncTicketPart {
   readonly flags: number

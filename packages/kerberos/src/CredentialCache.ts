@@ -1,0 +1,245 @@
+/**
+ * MIT credential caches (`FILE:` ccaches, format version 4, read in 3 and 4)
+ * as MIT's kinit, klist and kdestroy use them, and getting initial tickets
+ * (the AS exchange, as kinit does) with a password or keytab keys.
+ *
+ * ```ts
+ * const cache = yield* CredentialCache.getInitialCredentials({ principal: "alice@EXAMPLE.COM", password })
+ * yield* CredentialCache.write("FILE:/tmp/krb5cc_1000", cache)
+ * ```
+ *
+ * @since 0.1.0
+ */
+import * as Os from "node:os"
+import { Clock, Duration, Effect, Redacted, Result } from "effect"
+import { SecurityError } from "@effect-sspi/core"
+import { type CachedCredential, decodeCcache } from "./internal/files/ccache.ts"
+import { encodeCcache } from "./internal/files/ccacheWriter.ts"
+import { CredentialFileError, destroyFile, readBytes, writeBytes } from "./internal/files/fileWriter.ts"
+import { asExchange, type ClientSecret, type KdcSend } from "./internal/kdc/client.ts"
+import { formatPrincipal, parsePrincipal, type Principal, sameName } from "./internal/messages/common.ts"
+import { decodeKdcReq, encodeKdcReq, encodeKdcReqBody, KdcOptions } from "./internal/messages/kdc.ts"
+import { decodeTicket } from "./internal/messages/ticket.ts"
+import { type KerberosOptions, resolveSettings } from "./internal/settings.ts"
+import * as Keytab from "./Keytab.ts"
+
+export { CredentialFileError } from "./internal/files/fileWriter.ts"
+export type { Principal } from "./internal/messages/common.ts"
+
+/**
+ * One cached credential (times in epoch milliseconds; `key.keyvalue` is
+ * secret).
+ *
+ * @since 0.1.0
+ */
+export type Credential = CachedCredential
+
+/**
+ * A credential cache: its default principal and credentials.
+ *
+ * @since 0.1.0
+ */
+export interface CredentialCache {
+  readonly version: number
+  readonly defaultPrincipal: Principal
+  readonly credentials: ReadonlyArray<Credential>
+}
+
+/**
+ * Ticket flags (RFC 4120 section 5.3, bit 0 the most significant), with
+ * MIT's klist letters.
+ *
+ * @since 0.1.0
+ */
+export const TicketFlags: ReadonlyArray<{ readonly bit: number; readonly name: string; readonly letter: string }> = [
+  { bit: 1, name: "forwardable", letter: "F" },
+  { bit: 2, name: "forwarded", letter: "f" },
+  { bit: 3, name: "proxiable", letter: "P" },
+  { bit: 4, name: "proxy", letter: "p" },
+  { bit: 5, name: "may-postdate", letter: "D" },
+  { bit: 6, name: "postdated", letter: "d" },
+  { bit: 7, name: "invalid", letter: "i" },
+  { bit: 8, name: "renewable", letter: "R" },
+  { bit: 9, name: "initial", letter: "I" },
+  { bit: 10, name: "pre-authent", letter: "A" },
+  { bit: 11, name: "hw-authent", letter: "H" },
+  { bit: 12, name: "transited-policy-checked", letter: "T" },
+  { bit: 13, name: "ok-as-delegate", letter: "O" },
+  { bit: 15, name: "enc-pa-rep", letter: "" },
+  { bit: 16, name: "anonymous", letter: "a" }
+]
+
+/**
+ * The default cache name: `KRB5CCNAME`, else `FILE:/tmp/krb5cc_<uid>`.
+ *
+ * @since 0.1.0
+ */
+export const defaultName = (env: Readonly<Record<string, string | undefined>> = process.env): string =>
+  env["KRB5CCNAME"] ?? `FILE:/tmp/krb5cc_${typeof Os.userInfo === "function" ? Os.userInfo().uid : 0}`
+
+/**
+ * Decodes a ccache (versions 3 and 4); never throws.
+ *
+ * @since 0.1.0
+ */
+export const decode = (bytes: Uint8Array): Result.Result<CredentialCache, { readonly reason: string }> => decodeCcache(bytes)
+
+/**
+ * Encodes a version 4 ccache (the bytes hold session keys: zero them once
+ * written).
+ *
+ * @since 0.1.0
+ */
+export const encode = (cache: Pick<CredentialCache, "defaultPrincipal" | "credentials">): Uint8Array =>
+  encodeCcache(cache.defaultPrincipal, cache.credentials)
+
+/**
+ * Reads a cache file (`FILE:` or a path); a missing or corrupt file is a
+ * {@link CredentialFileError} naming it.
+ *
+ * @since 0.1.0
+ */
+export const read = (name: string): Effect.Effect<CredentialCache, CredentialFileError> =>
+  Effect.flatMap(readBytes(name), (bytes) =>
+    Result.match(decodeCcache(bytes), {
+      onFailure: (e) => Effect.fail(new CredentialFileError({ path: name, reason: `not a credential cache (${e.reason})` })),
+      onSuccess: Effect.succeed
+    }))
+
+/**
+ * Writes a cache file (version 4, mode 0600, replaced atomically).
+ *
+ * @since 0.1.0
+ */
+export const write = (name: string, cache: Pick<CredentialCache, "defaultPrincipal" | "credentials">): Effect.Effect<void, CredentialFileError> =>
+  Effect.suspend(() => {
+    const bytes = encode(cache)
+    return Effect.ensuring(writeBytes(name, bytes), Effect.sync(() => bytes.fill(0)))
+  })
+
+/**
+ * Destroys a cache file: overwrites it with zeros, then deletes it.
+ *
+ * @since 0.1.0
+ */
+export const destroy = (name: string): Effect.Effect<void, CredentialFileError> => destroyFile(name)
+
+/**
+ * Zeroes the session keys a cache holds.
+ *
+ * @since 0.1.0
+ */
+export const wipe = (cache: Pick<CredentialCache, "credentials">): void => {
+  for (const c of cache.credentials) c.key.keyvalue.fill(0)
+}
+
+/**
+ * The encryption type of a credential's ticket (its enc-part), if the ticket
+ * decodes.
+ *
+ * @since 0.1.0
+ */
+export const ticketEnctype = (credential: Credential): number | undefined => {
+  const t = decodeTicket(credential.ticket)
+  return Result.isSuccess(t) ? t.success.encPart.etype : undefined
+}
+
+/**
+ * "a/b@REALM" of a principal.
+ *
+ * @since 0.1.0
+ */
+export const principalName = (p: Principal): string => formatPrincipal(p)
+
+/**
+ * Options of {@link getInitialCredentials}.
+ *
+ * @since 0.1.0
+ */
+export interface InitialCredentialsOptions {
+  /** "alice" or "alice@REALM" (default realm from krb5.conf); with a keytab, default its first principal. */
+  readonly principal?: string | undefined
+  /** The password (exclusive with `keytab`). */
+  readonly password?: Redacted.Redacted<string> | undefined
+  /** A keytab path ("FILE:" allowed) holding the principal's keys. */
+  readonly keytab?: string | undefined
+  /** Requested lifetime (default: the package's ticketLifetime, 10 hours). */
+  readonly lifetime?: Duration.Input | undefined
+  /** Ask for a forwardable ticket (KDC option forwardable, RFC 4120 section 2.6). */
+  readonly forwardable?: boolean | undefined
+  /** krb5.conf, realm, KDCs, environment. */
+  readonly kerberos?: KerberosOptions | undefined
+}
+
+/**
+ * Sets KDC options on the AS-REQs going through `send` (the AS-REQ body
+ * carries no checksum, RFC 4120 section 5.4.1, so re-encoding it is sound).
+ */
+const withKdcOptions = (send: KdcSend, options: number): KdcSend => (realm, request) => {
+  const req = decodeKdcReq(request)
+  if (Result.isFailure(req) || req.success.msgType !== 10) return send(realm, request)
+  const body = encodeKdcReqBody({ ...req.success.body, options: req.success.body.options | options })
+  return send(realm, encodeKdcReq(10, req.success.padata, body))
+}
+
+/**
+ * The AS exchange, as kinit: a TGT for the principal from a password or
+ * keytab keys, returned as a one-credential cache (write it with
+ * {@link write}). KDC failures are the SSPI statuses Windows gives
+ * (SEC_E_LOGON_DENIED for a wrong password, …); an unreadable keytab is a
+ * {@link CredentialFileError}.
+ *
+ * @since 0.1.0
+ */
+export const getInitialCredentials = (
+  options: InitialCredentialsOptions
+): Effect.Effect<CredentialCache, SecurityError.SspiError | CredentialFileError> =>
+  Effect.gen(function*() {
+    const settings = yield* resolveSettings(options.kerberos ?? {})
+    const realm = settings.defaultRealm ?? ""
+    let client = options.principal === undefined ? undefined : parsePrincipal(options.principal, realm)
+    let secret: ClientSecret
+    if (options.keytab !== undefined) {
+      const entries = yield* Keytab.read(options.keytab)
+      const wanted = client ?? entries[0]?.principal
+      const mine = wanted === undefined
+        ? []
+        : entries.filter((e) => sameName(e.principal.name, wanted.name) && e.principal.realm === wanted.realm)
+      for (const e of entries) if (!mine.includes(e)) e.key.fill(0)
+      if (wanted === undefined || mine.length === 0) {
+        return yield* new SecurityError.NoCredentials({ detail: `no key for ${wanted === undefined ? "any principal" : formatPrincipal(wanted)} in ${options.keytab}` })
+      }
+      client = wanted
+      // newest kvno only (MIT ktadd keeps old ones)
+      const kvno = Math.max(...mine.map((e) => e.kvno))
+      for (const e of mine) if (e.kvno !== kvno) e.key.fill(0)
+      secret = { _tag: "Keys", keys: mine.filter((e) => e.kvno === kvno).map((e) => ({ keytype: e.enctype, keyvalue: e.key })) }
+    } else if (options.password !== undefined && client !== undefined) {
+      secret = { _tag: "Password", password: options.password }
+    } else {
+      return yield* new SecurityError.NoCredentials({ detail: "a principal with a password, or a keytab, is needed" })
+    }
+    if (client.realm === "") {
+      return yield* new SecurityError.NoAuthenticatingAuthority({ detail: "no realm: give principal@REALM or set default_realm in krb5.conf" })
+    }
+    const send = options.forwardable === true ? withKdcOptions(settings.send, KdcOptions.FORWARDABLE) : settings.send
+    const lifetime = options.lifetime === undefined ? settings.ticketLifetimeMs : Duration.toMillis(Duration.fromInputUnsafe(options.lifetime))
+    const now = yield* Clock.currentTimeMillis
+    const grant = yield* asExchange(send, client, secret, now, lifetime).pipe(
+      Effect.ensuring(Effect.sync(() => {
+        if (secret._tag === "Keys") for (const k of secret.keys) k.keyvalue.fill(0)
+      }))
+    )
+    const credential: Credential = {
+      client: grant.client,
+      server: grant.server,
+      key: grant.key,
+      authtime: grant.authtime,
+      starttime: grant.starttime,
+      endtime: grant.endtime,
+      renewTill: 0,
+      flags: grant.flags,
+      ticket: grant.ticket.der
+    }
+    return { version: 4, defaultPrincipal: grant.client, credentials: [credential] }
+  })
