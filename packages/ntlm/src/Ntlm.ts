@@ -7,9 +7,11 @@
  */
 import { hostname } from "node:os"
 import { Effect, Redacted } from "effect"
-import { Flags, SecurityError, type SecurityPackage } from "@effect-sspi/core"
+import { type ChannelBindings, Flags, RandomBytes, SecurityError, type SecurityPackage } from "@effect-sspi/core"
 import { accept, namePairs, type ServerNames } from "./internal/acceptor.ts"
+import { OutstandingChallenges } from "./internal/challenges.ts"
 import { initialize } from "./internal/initiator.ts"
+import { type AcceptorPolicy, type MinimumSecurity, normaliseSpn, type TargetNameValidation } from "./internal/policy.ts"
 import { lmowfv1, ntowfv1, ntowfv2 } from "./internal/owf.ts"
 import { protection } from "./internal/protection.ts"
 import { type NtlmContext, type NtlmCredential, sessionOf, wipeContext } from "./internal/state.ts"
@@ -46,7 +48,57 @@ export interface NtlmOptions {
   readonly serverNames?: Partial<ServerNames> | undefined
   /** NTLMv2 timestamp window; default 30 minutes (MSV1_0_MAX_NTLM3_LIFE). */
   readonly maxClockSkewMs?: number | undefined
+  /**
+   * Windows' NtlmMinServerSec: what a client's NEGOTIATE (and AUTHENTICATE)
+   * must offer, else SEC_E_UNSUPPORTED_FUNCTION. Default: nothing required
+   * (so curl's 0x00088206 works); Windows 7 and later default to 128-bit.
+   */
+  readonly minimumSecurity?: Partial<MinimumSecurity> | undefined
+  /**
+   * Require a MIC from every client (SEC_E_UNSUPPORTED_FUNCTION without one).
+   * Default false: a MIC is checked whenever the client's MsvAvFlags announce
+   * one, and a client that sends none must still echo every AV pair of the
+   * CHALLENGE (so a stripped MsvAvTimestamp is refused).
+   */
+  readonly requireMic?: boolean | undefined
+  /**
+   * Extended Protection for channel bindings given to the acceptor
+   * (`ChannelBindings.ExtendedProtection`); default "whenSupported".
+   */
+  readonly extendedProtection?: ChannelBindings.ExtendedProtection | undefined
+  /**
+   * Windows' "Server SPN target name validation level" for the client's
+   * MsvAvTargetName: "off" (default, as Windows), "whenPresent", "required";
+   * a mismatch is SEC_E_WRONG_PRINCIPAL.
+   */
+  readonly targetNameValidation?: TargetNameValidation | undefined
+  /**
+   * The SPNs this acceptor answers to ("HTTP/web.example", "HTTP@web.example";
+   * case and port ignored). Default: any service on this host's names (the
+   * CHALLENGE's computer names, "localhost", "127.0.0.1").
+   */
+  readonly serviceNames?: ReadonlyArray<string> | undefined
+  /**
+   * How long an issued server challenge stays outstanding (the handshake
+   * time-out; reflection of it is detected meanwhile). Default 5 minutes.
+   */
+  readonly challengeLifetimeMs?: number | undefined
+  /** At most this many outstanding challenges are remembered (oldest forgotten first). Default 65,536. */
+  readonly maxOutstandingChallenges?: number | undefined
 }
+
+/**
+ * The strict level: Windows' NtlmMinServerSec 0x20080000 (128-bit keys and
+ * NTLMv2 session security) and a MIC from every client. curl's NEGOTIATE is
+ * refused with SEC_E_UNSUPPORTED_FUNCTION. Spread it into the options:
+ * `Ntlm.make({ ...Ntlm.strict, userStore })`.
+ *
+ * @since 0.2.0
+ */
+export const strict = {
+  minimumSecurity: { require128: true, requireNtlmv2SessionSecurity: true },
+  requireMic: true
+} as const satisfies NtlmOptions
 
 /**
  * SecPkgInfo of NTLM, as Windows reports it.
@@ -147,6 +199,24 @@ export const make = (options: NtlmOptions = {}): SecurityPackage.SecurityPackage
     dnsDomain: options.serverNames?.dnsDomain ?? "",
     dnsComputer: options.serverNames?.dnsComputer ?? hostname()
   }
+  const hostNames = new Set(
+    ["localhost", "127.0.0.1", "::1", names.dnsComputer, names.netbiosComputer].filter((n) => n !== "").map((n) => n.toLowerCase())
+  )
+  const policy: AcceptorPolicy = {
+    minimumSecurity: {
+      require128: options.minimumSecurity?.require128 ?? false,
+      requireNtlmv2SessionSecurity: options.minimumSecurity?.requireNtlmv2SessionSecurity ?? false
+    },
+    requireMic: options.requireMic ?? false,
+    extendedProtection: options.extendedProtection ?? "whenSupported",
+    targetNameValidation: options.targetNameValidation ?? "off",
+    serviceNames: options.serviceNames === undefined ? undefined : new Set(options.serviceNames.map(normaliseSpn)),
+    hostNames
+  }
+  const challenges = new OutstandingChallenges(
+    options.maxOutstandingChallenges ?? 65_536,
+    options.challengeLifetimeMs ?? 5 * 60_000
+  )
   return {
     info,
     acquireCredentials: acquire(options.userStore),
@@ -156,9 +226,20 @@ export const make = (options: NtlmOptions = {}): SecurityPackage.SecurityPackage
         credential.responseKeyV2?.fill(0)
         credential.lmHash?.fill(0)
       }),
-    initialize,
-    accept: accept({ names, namePairs: namePairs(names), maxClockSkewMs: options.maxClockSkewMs ?? 30 * 60_000 }),
-    deleteContext: (state) => Effect.sync(() => wipeContext(state)),
+    initialize: initialize({ challenges, hostNames }),
+    accept: accept({
+      names,
+      namePairs: namePairs(names),
+      maxClockSkewMs: options.maxClockSkewMs ?? 30 * 60_000,
+      policy,
+      challenges,
+      unknownUserHash: RandomBytes.randomBytes(16)
+    }),
+    deleteContext: (state) =>
+      Effect.sync(() => {
+        if (state.role === "server" && state.phase === "authenticate") challenges.remove(state.serverChallenge)
+        wipeContext(state)
+      }),
     queryAttribute,
     ...protection,
     afterMechListMic: (state, direction) => Effect.sync(() => sessionOf(state)?.resetRc4(direction))

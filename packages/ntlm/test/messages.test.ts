@@ -1,14 +1,12 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Result } from "effect"
-import { avPairString, decodeAvPairs, encodeAvPairs } from "../src/internal/avpairs.ts"
+import { encodeAuthenticate, encodeChallenge, encodeNegotiate, encodeAvPairs } from "./support/encode.ts"
+import { avPairString, decodeAvPairs } from "../src/internal/avpairs.ts"
 import { AvId, MAX_MESSAGE_SIZE, MessageType, NegotiateFlags as F } from "../src/internal/constants.ts"
 import {
   decodeAuthenticate,
   decodeChallenge,
   decodeNegotiate,
-  encodeAuthenticate,
-  encodeChallenge,
-  encodeNegotiate,
   peekMessageType
 } from "../src/internal/messages.ts"
 import {

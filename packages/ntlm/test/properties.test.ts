@@ -1,7 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Result } from "effect"
+import { encodeAuthenticate, encodeChallenge, encodeNegotiate, encodeAvPairs } from "./support/encode.ts"
 import fc from "fast-check"
-import { type AvPair, decodeAvPairs, encodeAvPairs } from "../src/internal/avpairs.ts"
+import { type AvPair, decodeAvPairs } from "../src/internal/avpairs.ts"
 import { ChannelBindings } from "@effect-sspi/core"
 import { AvId, NegotiateFlags as F, SIGNATURE } from "../src/internal/constants.ts"
 import {
@@ -10,9 +11,6 @@ import {
   decodeAuthenticate,
   decodeChallenge,
   decodeNegotiate,
-  encodeAuthenticate,
-  encodeChallenge,
-  encodeNegotiate,
   type NegotiateMessage,
   peekMessageType
 } from "../src/internal/messages.ts"

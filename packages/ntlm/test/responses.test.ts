@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Result } from "effect"
-import { encodeAvPairs, avString, avFlags } from "../src/internal/avpairs.ts"
+import { encodeAvPairs } from "./support/encode.ts"
+import { avString, avFlags } from "../src/internal/avpairs.ts"
 import { AvFlags, AvId, NegotiateFlags } from "../src/internal/constants.ts"
 import { rc4k } from "../src/internal/crypto.ts"
 import { encryptSessionKey, keyExchangeKeyV1 } from "../src/internal/keys.ts"

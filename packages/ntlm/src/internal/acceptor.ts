@@ -10,6 +10,7 @@ import { timingSafeEqual } from "node:crypto"
 import { RandomBytes, SecBuffer, SecurityError, type SecurityPackage } from "@effect-sspi/core"
 import { Effect, Option, Result } from "effect"
 import { type AvPair, avString, avTimestamp, fileTimeFromUnixMillis, findAvPair, avFlagsOf } from "./avpairs.ts"
+import type { OutstandingChallenges } from "./challenges.ts"
 import { AvFlags, AvId, NegotiateFlags as F } from "./constants.ts"
 import { encryptSessionKey, keyExchangeKeyV1 } from "./keys.ts"
 import { decodeAuthenticate, decodeNegotiate, encodeChallenge, type AuthenticateMessage } from "./messages.ts"
@@ -17,6 +18,7 @@ import { computeMic } from "./mic.ts"
 import { ntowfv2 } from "./owf.ts"
 import { computeResponseV1, decodeNtlmv2Response, type Ntlmv2Response, ntProofStr, sessionBaseKeyV2 } from "./responses.ts"
 import { ourVersion } from "./initiator.ts"
+import { type AcceptorPolicy, checkBindings, checkMinimumSecurity, checkTargetName, echoesAll } from "./policy.ts"
 import {
   bindingsHash,
   contextAttributes,
@@ -52,11 +54,15 @@ export interface AcceptorOptions {
   readonly namePairs: ReadonlyArray<AvPair>
   /** How far the client's NTLMv2 timestamp may be from now (MSV1_0_MAX_NTLM3_LIFE: 30 minutes). */
   readonly maxClockSkewMs: number
+  readonly policy: AcceptorPolicy
+  /** The package instance's outstanding challenges (shared with its initiator, to detect reflection). */
+  readonly challenges: OutstandingChallenges
+  /** The NT hash an unknown user is checked against (never zeroed: copied per use). */
+  readonly unknownUserHash: Uint8Array
 }
 
 type Step = SecurityPackage.HandshakeStep<NtlmContext>
 
-const ZERO16 = new Uint8Array(16)
 const denied = () => new SecurityError.LogonDenied({})
 
 /** Chooses the flags of the CHALLENGE from the client's NEGOTIATE. */
@@ -74,22 +80,24 @@ const challengeLeg = (
   const decoded = decodeInput(request.input, decodeNegotiate)
   if (Result.isFailure(decoded)) return Result.fail(decoded.failure)
   const { bytes: negotiateBytes, message: negotiate } = decoded.success
+  // NtlmMinServerSec ([MS-NLMP] 3.2.5.1.1): refused before any challenge is issued
+  const weak = checkMinimumSecurity(options.policy.minimumSecurity, negotiate.flags)
+  if (weak !== undefined) return Result.fail(weak)
   const flags = chooseFlags(negotiate.flags)
   const serverChallenge = RandomBytes.randomBytes(8)
   const { names } = options
-  const challengeBytes = encodeChallenge({
+  const targetInfo = [...options.namePairs, avTimestamp(fileTimeFromUnixMillis(request.now))]
+  const encoded = encodeChallenge({
     flags,
     serverChallenge,
     targetName: names.netbiosComputer,
-    targetInfo: [
-      avString(AvId.MsvAvNbDomainName, names.netbiosDomain),
-      avString(AvId.MsvAvNbComputerName, names.netbiosComputer),
-      avString(AvId.MsvAvDnsDomainName, names.dnsDomain),
-      avString(AvId.MsvAvDnsComputerName, names.dnsComputer),
-      avTimestamp(fileTimeFromUnixMillis(request.now))
-    ],
+    targetInfo,
     ...((flags & F.VERSION) !== 0 ? { version: ourVersion } : {})
   })
+  // only the configured names can make it too large
+  if (Result.isFailure(encoded)) return Result.fail(new SecurityError.InternalError({ detail: encoded.failure.reason }))
+  const challengeBytes = encoded.success
+  options.challenges.add(serverChallenge, request.now)
   return Result.succeed({
     status: "SEC_I_CONTINUE_NEEDED" as const,
     state: {
@@ -98,6 +106,7 @@ const challengeLeg = (
       flags,
       negotiate: Uint8Array.from(negotiateBytes),
       challenge: challengeBytes,
+      sentTargetInfo: targetInfo,
       serverChallenge,
       userName: "",
       exportedSessionKey: undefined,
@@ -111,7 +120,12 @@ const challengeLeg = (
 
 const equal = (a: Uint8Array, b: Uint8Array) => a.length === b.length && timingSafeEqual(a, b)
 
-/** Verifies the response; gives the key exchange key, or fails with LogonDenied / TimeSkew. */
+/**
+ * Verifies the response; gives the key exchange key and whether a MIC is
+ * announced, or fails. Every check after NTProofStr's runs only for a
+ * client that proved the password, so an unknown user (checked against a
+ * stand-in hash) always fails at the same step as a wrong password.
+ */
 const verifyResponse = (
   credential: NtlmCredential,
   state: NtlmContext,
@@ -123,10 +137,9 @@ const verifyResponse = (
   v2: Ntlmv2Response | undefined
 ): Result.Result<{ readonly keyExchangeKey: Uint8Array; readonly micPresent: boolean }, SecurityError.SspiError> => {
   const nt = message.ntChallengeResponse
+  const { policy } = options
   if (nt.length === 24) {
     if (!credential.allowNtlmV1) return Result.fail(denied())
-    // NTLMv1 carries no channel bindings: refuse it where bindings are required
-    if (bindings !== undefined) return Result.fail(new SecurityError.BadBindings({}))
     const expected = computeResponseV1({
       flags: state.flags,
       ntHash: user.ntHash,
@@ -135,7 +148,9 @@ const verifyResponse = (
       clientChallenge: message.lmChallengeResponse.subarray(0, 8)
     })
     const ok = equal(expected.ntChallengeResponse, nt)
-    const keyExchangeKey = ok
+    // NTLMv1 carries no channel bindings, no target name and no MIC
+    const refusal = !ok ? denied() : checkV1(policy, bindings)
+    const keyExchangeKey = refusal === undefined
       ? keyExchangeKeyV1({
         flags: state.flags,
         sessionBaseKey: expected.sessionBaseKey,
@@ -145,7 +160,7 @@ const verifyResponse = (
       })
       : undefined
     expected.sessionBaseKey.fill(0)
-    return keyExchangeKey === undefined ? Result.fail(denied()) : Result.succeed({ keyExchangeKey, micPresent: false })
+    return keyExchangeKey === undefined ? Result.fail(refusal!) : Result.succeed({ keyExchangeKey, micPresent: false })
   }
   if (v2 === undefined) return Result.fail(denied())
   const response = v2
@@ -164,17 +179,30 @@ const verifyResponse = (
   }
   const keyExchangeKey = sessionBaseKeyV2(responseKey, proof)
   responseKey.fill(0)
+  const micPresent = (avFlagsOf(response.avPairs) & AvFlags.MIC_PRESENT) !== 0
   const refusal = skew > options.maxClockSkewMs
     ? new SecurityError.TimeSkew({})
-    : bindings !== undefined && !equal(findAvPair(response.avPairs, AvId.MsvAvChannelBindings)?.value ?? ZERO16, bindings)
-    ? new SecurityError.BadBindings({})
-    : undefined
+    // [MS-NLMP] 3.1.5.2.1 / 3.2.5.1.2: the server's pairs come back unchanged (a stripped MsvAvTimestamp is refused)
+    : !echoesAll(state.sentTargetInfo ?? [], response.avPairs)
+    ? denied()
+    : checkBindings(policy.extendedProtection, bindings, findAvPair(response.avPairs, AvId.MsvAvChannelBindings)?.value) ??
+      checkTargetName(policy, response.avPairs) ??
+      // a strict server takes no AUTHENTICATE without a MIC (MsvAvFlags 0x2, [MS-NLMP] 2.2.2.1)
+      (policy.requireMic && !micPresent ? noMic() : undefined)
   if (refusal !== undefined) {
     keyExchangeKey.fill(0)
     return Result.fail(refusal)
   }
-  return Result.succeed({ keyExchangeKey, micPresent: (avFlagsOf(response.avPairs) & AvFlags.MIC_PRESENT) !== 0 })
+  return Result.succeed({ keyExchangeKey, micPresent })
 }
+
+const noMic = () => new SecurityError.UnsupportedFunction({ detail: "the server requires a MIC (MsvAvFlags 0x2)" })
+
+/** The policy checks an NTLMv1 response can meet: it has no bindings, target name or MIC. */
+const checkV1 = (policy: AcceptorPolicy, bindings: Uint8Array | undefined): SecurityError.SspiError | undefined =>
+  checkBindings(policy.extendedProtection, bindings, undefined) ??
+    checkTargetName(policy, undefined) ??
+    (policy.requireMic ? noMic() : undefined)
 
 /** The AUTHENTICATE message, decoded, with the input's channel-binding hash. */
 interface Received {
@@ -205,7 +233,7 @@ const receive = (request: SecurityPackage.HandshakeRequest): Result.Result<Recei
   return Result.succeed({ bytes, message, micOffset, bindings: bindings.success, response })
 }
 
-/** Checks the response of a known user, derives the session key, checks the MIC. Plain code: the hot path. */
+/** Checks the response of a user (or the unknown-user stand-in), derives the session key, checks the MIC. Plain code: the hot path. */
 const finish = (
   credential: NtlmCredential,
   state: NtlmContext,
@@ -224,6 +252,7 @@ const finish = (
   const encrypted = message.encryptedRandomSessionKey
   const exportedSessionKey = keyExchange ? encryptSessionKey(keyExchangeKey, encrypted!) : keyExchangeKey.slice()
   keyExchangeKey.fill(0)
+  // [MS-NLMP] 3.2.5.1.2: a MIC announced by MsvAvFlags MUST match, else an authentication failure
   if (micPresent) {
     const mic = message.mic
     const expected = micOffset === undefined || mic === undefined
@@ -255,25 +284,30 @@ const authenticateLeg = (
   options: AcceptorOptions,
   request: SecurityPackage.HandshakeRequest
 ): Effect.Effect<Step, SecurityError.SspiError> => {
+  // the challenge is answered (or about to fail): no longer outstanding
+  options.challenges.remove(state.serverChallenge)
   const received = receive(request)
-  if (Result.isFailure(received)) return Effect.fail(received.failure)
-  const encrypted = received.success.message.encryptedRandomSessionKey
-  if (usesKeyExchange(state.flags) && (encrypted === undefined || encrypted.length !== 16)) {
-    return Effect.fail(new SecurityError.InvalidToken({ detail: "missing encrypted session key" }))
-  }
-  const store = credential.store
-  if (store === undefined) return Effect.fail(new SecurityError.NoCredentials({ detail: "no NTLM user store" }))
+  if (Result.isFailure(received)) return Effect.fail(received.failure).pipe(Effect.tapError(() => Effect.sync(() => wipeContext(state))))
   const { message } = received.success
-  return Effect.flatMap(store.lookup(message.domain, message.user), (found) => {
-    if (Option.isSome(found)) return Effect.fromResult(finish(credential, state, options, request, received.success, found.value))
-    // an unknown user costs the same work as a wrong password, and fails the same way
-    const stand = { domain: message.domain, user: message.user, ntHash: RandomBytes.randomBytes(16) }
-    finish(credential, state, options, request, received.success, stand)
-    return Effect.fail(denied())
-  }).pipe(
-    // a failed AUTHENTICATE ends the context: no second guess against the same challenge
-    Effect.tapError(() => Effect.sync(() => wipeContext(state)))
-  )
+  // NtlmMinServerSec on the flags the client says it used ([MS-NLMP] 3.2.5.2.2)
+  const weak = checkMinimumSecurity(options.policy.minimumSecurity, message.flags)
+  const encrypted = message.encryptedRandomSessionKey
+  const refusal = weak ?? (usesKeyExchange(state.flags) && (encrypted === undefined || encrypted.length !== 16)
+    ? new SecurityError.InvalidToken({ detail: "missing encrypted session key" })
+    : credential.store === undefined
+    ? new SecurityError.NoCredentials({ detail: "no NTLM user store" })
+    : undefined)
+  const checked = refusal !== undefined ? Effect.fail(refusal) : Effect.flatMap(credential.store!.lookup(message.domain, message.user), (found) => {
+    // an unknown user is checked the same way against a stand-in hash: the same
+    // HMACs, the same allocations, the same failure object ([MS-NLMP] 3.2.5.1.2)
+    const user = Option.isSome(found)
+      ? found.value
+      : { domain: message.domain, user: message.user, ntHash: options.unknownUserHash.slice() }
+    const result = finish(credential, state, options, request, received.success, user)
+    return Effect.fromResult(Option.isSome(found) || Result.isFailure(result) ? result : Result.fail(denied()))
+  })
+  // a failed AUTHENTICATE ends the context: no second guess against the same challenge
+  return Effect.tapError(checked, () => Effect.sync(() => wipeContext(state)))
 }
 
 /** AcceptSecurityContext for NTLM. */

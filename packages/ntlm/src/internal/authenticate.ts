@@ -6,7 +6,7 @@
 import { Result } from "effect"
 import { readU32, writeU32 } from "./bytes.ts"
 import { MAX_NAME_BYTES, MIC_LENGTH, MIC_OFFSET, MessageType, NegotiateFlags } from "./constants.ts"
-import type { NtlmMalformed } from "./errors.ts"
+import type { NtlmMalformed, NtlmTooLarge } from "./errors.ts"
 import { checkHeader, layout, malformed, payloadStart, readField } from "./fields.ts"
 import { decodeString, encodeString } from "./strings.ts"
 import { decodeVersion, encodeVersion, type Version } from "./version.ts"
@@ -51,20 +51,21 @@ const MAX_NT_RESPONSE = 16 * 1024
  * Encodes an AUTHENTICATE_MESSAGE; with a MIC the payload starts at 88.
  * Payloads follow the order Windows uses (names, responses, session key).
  */
-export const encodeAuthenticate = (m: AuthenticateMessage): Uint8Array => {
+export const encodeAuthenticate = (m: AuthenticateMessage): Result.Result<Uint8Array, NtlmTooLarge> => {
   const header = m.mic !== undefined ? MIC_OFFSET + MIC_LENGTH : m.version !== undefined ? VERSION + 8 : FIXED
-  const msg = layout(MessageType.AUTHENTICATE, header, [
+  return Result.map(layout(MessageType.AUTHENTICATE, header, [
     [DOMAIN, encodeString(m.flags, m.domain)],
     [USER, encodeString(m.flags, m.user)],
     [WORKSTATION, encodeString(m.flags, m.workstation)],
     [LM, m.lmChallengeResponse],
     [NT, m.ntChallengeResponse],
     [SESSION_KEY, m.encryptedRandomSessionKey ?? new Uint8Array(0)]
-  ])
-  writeU32(msg, 60, m.flags)
-  if (m.version !== undefined) encodeVersion(msg, VERSION, m.version)
-  if (m.mic !== undefined) msg.set(m.mic.subarray(0, MIC_LENGTH), MIC_OFFSET)
-  return msg
+  ]), (msg) => {
+    writeU32(msg, 60, m.flags)
+    if (m.version !== undefined) encodeVersion(msg, VERSION, m.version)
+    if (m.mic !== undefined) msg.set(m.mic.subarray(0, MIC_LENGTH), MIC_OFFSET)
+    return msg
+  })
 }
 
 /**

@@ -7,8 +7,8 @@
 import { Result } from "effect"
 import { fromUtf16le, readU16, readU32, utf16le, writeU16, writeU32 } from "./bytes.ts"
 import { AvId } from "./constants.ts"
-import type { NtlmMalformed } from "./errors.ts"
-import { malformed } from "./fields.ts"
+import type { NtlmMalformed, NtlmTooLarge } from "./errors.ts"
+import { malformed, MAX_FIELD, tooLarge } from "./fields.ts"
 
 /** One attribute/value pair; `value` is the raw payload. */
 export interface AvPair {
@@ -50,22 +50,28 @@ export const decodeAvPairs = (b: Uint8Array): Result.Result<ReadonlyArray<AvPair
 
 /**
  * Encodes `pairs` in order followed by MsvAvEOL. Any MsvAvEOL entry in
- * `pairs` is skipped.
+ * `pairs` is skipped. A value longer than 65535 bytes, or a list longer
+ * than a field can hold, is a {@link NtlmTooLarge} (the pairs a client
+ * echoes come from the server).
  */
-export const encodeAvPairs = (pairs: ReadonlyArray<AvPair>): Uint8Array => {
+export const encodeAvPairs = (pairs: ReadonlyArray<AvPair>): Result.Result<Uint8Array, NtlmTooLarge> => {
   let size = 4
-  for (const p of pairs) if (p.id !== AvId.MsvAvEOL) size += 4 + p.value.length
+  for (const p of pairs) {
+    if (p.id === AvId.MsvAvEOL) continue
+    if (p.value.length > MAX_FIELD) return tooLarge("AV_PAIR value longer than 65535 bytes")
+    size += 4 + p.value.length
+  }
+  if (size > MAX_FIELD) return tooLarge("AV_PAIR list longer than 65535 bytes")
   const out = new Uint8Array(size)
   let at = 0
   for (const p of pairs) {
     if (p.id === AvId.MsvAvEOL) continue
-    if (p.value.length > 0xffff) throw new RangeError("AV_PAIR value longer than 65535 bytes")
     writeU16(out, at, p.id)
     writeU16(out, at + 2, p.value.length)
     out.set(p.value, at + 4)
     at += 4 + p.value.length
   }
-  return out
+  return Result.succeed(out)
 }
 
 /** The first pair with `id`, if any. */

@@ -7,7 +7,7 @@ import { Result } from "effect"
 import { readU32, writeU32 } from "./bytes.ts"
 import { type AvPair, decodeAvPairs, encodeAvPairs } from "./avpairs.ts"
 import { MAX_NAME_BYTES, MAX_MESSAGE_SIZE, MessageType, NegotiateFlags } from "./constants.ts"
-import type { NtlmMalformed } from "./errors.ts"
+import type { NtlmMalformed, NtlmTooLarge } from "./errors.ts"
 import { checkHeader, layout, payloadStart, readField } from "./fields.ts"
 import { decodeString, encodeString } from "./strings.ts"
 import { decodeVersion, encodeVersion, type Version } from "./version.ts"
@@ -32,16 +32,19 @@ const TARGET_INFO = 40
 const VERSION = 48
 
 /** Encodes a CHALLENGE_MESSAGE; `serverChallenge` is written as its first 8 bytes. */
-export const encodeChallenge = (m: ChallengeMessage): Uint8Array => {
+export const encodeChallenge = (m: ChallengeMessage): Result.Result<Uint8Array, NtlmTooLarge> => {
   const header = m.version === undefined ? FIXED : FIXED + 8
-  const msg = layout(MessageType.CHALLENGE, header, [
+  const info = m.targetInfo === undefined ? Result.succeed(new Uint8Array(0)) : encodeAvPairs(m.targetInfo)
+  if (Result.isFailure(info)) return info
+  return Result.map(layout(MessageType.CHALLENGE, header, [
     [TARGET_NAME, encodeString(m.flags, m.targetName ?? "")],
-    [TARGET_INFO, m.targetInfo === undefined ? new Uint8Array(0) : encodeAvPairs(m.targetInfo)]
-  ])
-  writeU32(msg, 20, m.flags)
-  msg.set(m.serverChallenge.subarray(0, 8), 24)
-  if (m.version !== undefined) encodeVersion(msg, VERSION, m.version)
-  return msg
+    [TARGET_INFO, info.success]
+  ]), (msg) => {
+    writeU32(msg, 20, m.flags)
+    msg.set(m.serverChallenge.subarray(0, 8), 24)
+    if (m.version !== undefined) encodeVersion(msg, VERSION, m.version)
+    return msg
+  })
 }
 
 /**

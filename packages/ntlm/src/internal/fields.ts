@@ -8,7 +8,7 @@
 import { Result } from "effect"
 import { readU16, readU32, writeU16, writeU32 } from "./bytes.ts"
 import { MAX_MESSAGE_SIZE, type MessageType, SIGNATURE } from "./constants.ts"
-import { NtlmMalformed } from "./errors.ts"
+import { NtlmMalformed, NtlmTooLarge } from "./errors.ts"
 
 const EMPTY = new Uint8Array(0)
 
@@ -68,22 +68,32 @@ export const payloadStart = (msg: Uint8Array, fieldOffsets: ReadonlyArray<number
   return start
 }
 
+/** The largest length a 16-bit Len field can describe. */
+export const MAX_FIELD = 0xffff
+
+/** Fails with a {@link NtlmTooLarge} carrying `reason`. */
+export const tooLarge = (reason: string): Result.Result<never, NtlmTooLarge> =>
+  Result.fail(new NtlmTooLarge({ reason }))
+
 /**
  * Allocates a message of `header + payloads` bytes, writes the signature,
  * the message type and each `[fieldOffset, bytes]` field with its payload
  * (in order, starting right after the header). The caller fills the rest
- * of the header.
+ * of the header. A payload longer than a 16-bit length, or a message larger
+ * than {@link MAX_MESSAGE_SIZE} (what every decoder, ours included, refuses),
+ * is a {@link NtlmTooLarge}: a field's size may come from the peer.
  */
 export const layout = (
   type: MessageType,
   header: number,
   fields: ReadonlyArray<readonly [number, Uint8Array]>
-): Uint8Array => {
+): Result.Result<Uint8Array, NtlmTooLarge> => {
   let size = header
   for (const [, data] of fields) {
-    if (data.length > 0xffff) throw new RangeError("NTLM field longer than 65535 bytes")
+    if (data.length > MAX_FIELD) return tooLarge("NTLM field longer than 65535 bytes")
     size += data.length
   }
+  if (size > MAX_MESSAGE_SIZE) return tooLarge("NTLM message larger than 64 KiB")
   const msg = new Uint8Array(size)
   msg.set(SIGNATURE, 0)
   writeU32(msg, 8, type)
@@ -95,5 +105,5 @@ export const layout = (
     msg.set(data, off)
     off += data.length
   }
-  return msg
+  return Result.succeed(msg)
 }

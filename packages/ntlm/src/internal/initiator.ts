@@ -20,10 +20,14 @@ import { encryptSessionKey, keyExchangeKeyV1 } from "./keys.ts"
 import { computeMic } from "./mic.ts"
 import { ntowfv2 } from "./owf.ts"
 import { computeResponseV1, computeResponseV2, type Responses } from "./responses.ts"
+import type { OutstandingChallenges } from "./challenges.ts"
+import type { NtlmTooLarge } from "./errors.ts"
+import { isLocalTarget } from "./policy.ts"
 import {
   bindingsHash,
   contextAttributes,
   decodeInput,
+  invalidToken,
   type NtlmContext,
   type NtlmCredential,
   offeredFlags
@@ -36,23 +40,33 @@ const ZERO16 = new Uint8Array(16)
 
 type Step = SecurityPackage.HandshakeStep<NtlmContext>
 
+/** What the initiator needs from its package instance. */
+export interface InitiatorOptions {
+  /** The challenges this instance's acceptor has outstanding: a CHALLENGE carrying one is reflected. */
+  readonly challenges: OutstandingChallenges
+  /** This host's names (lower case): a target on one of them is a loopback handshake, not reflection. */
+  readonly hostNames: ReadonlySet<string>
+}
+
+/** Our NEGOTIATE: constant, encoded once. */
+const negotiateBytes = Result.getOrThrow(encodeNegotiate({ flags: offeredFlags, version: ourVersion }))
+
 /** The first leg: a NEGOTIATE message. */
 const negotiate = (): Step => {
-  const negotiateBytes = encodeNegotiate({ flags: offeredFlags, version: ourVersion })
   return {
     status: "SEC_I_CONTINUE_NEEDED",
     state: {
       role: "client",
       phase: "challenge",
       flags: offeredFlags,
-      negotiate: negotiateBytes,
+      negotiate: negotiateBytes.slice(),
       challenge: new Uint8Array(0),
       serverChallenge: new Uint8Array(0),
       userName: "",
       exportedSessionKey: undefined,
       session: undefined
     },
-    output: [SecBuffer.token(negotiateBytes)],
+    output: [SecBuffer.token(negotiateBytes.slice())],
     attributes: 0,
     expiry: Infinity
   }
@@ -64,7 +78,7 @@ const clientTargetInfo = (
   withMic: boolean,
   targetName: string | undefined,
   bindings: Uint8Array | undefined
-): Uint8Array => {
+): Result.Result<Uint8Array, NtlmTooLarge> => {
   const pairs = server.filter((p) =>
     p.id !== AvId.MsvAvFlags && p.id !== AvId.MsvAvTargetName && p.id !== AvId.MsvAvChannelBindings
   )
@@ -77,6 +91,7 @@ const clientTargetInfo = (
 
 /** The second leg: AUTHENTICATE in answer to CHALLENGE. */
 const authenticate = (
+  options: InitiatorOptions,
   credential: NtlmCredential,
   state: NtlmContext,
   request: SecurityPackage.HandshakeRequest
@@ -85,6 +100,15 @@ const authenticate = (
   const decoded = decodeInput(request.input, decodeChallenge)
   if (Result.isFailure(decoded)) return Result.fail(decoded.failure)
   const { bytes: challengeBytes, message: challenge } = decoded.success
+  // reflection: a CHALLENGE our own acceptor issued, relayed back to us for a
+  // target that is not this host (Windows keeps its outstanding challenges for
+  // this check; MS08-068). A loopback handshake to our own names is allowed.
+  if (
+    options.challenges.has(challenge.serverChallenge, request.now) &&
+    !isLocalTarget(options.hostNames, request.targetName)
+  ) {
+    return Result.fail(new SecurityError.LogonDenied({ detail: "reflected CHALLENGE: issued by this process's own acceptor" }))
+  }
   const ntHash = credential.ntHash
   if (ntHash === undefined) return Result.fail(new SecurityError.NoCredentials({}))
   const bindingsResult = bindingsHash(request.input)
@@ -113,16 +137,24 @@ const authenticate = (
       lmHash: credential.lmHash ?? new Uint8Array(16)
     })
   } else {
-    withMic = serverTime !== undefined
+    // A MIC whenever NTLMv2 is used: [MS-NLMP] 3.1.5.2.1 asks for one when the
+    // CHALLENGE has MsvAvTimestamp; without it (an old server, or a man in the
+    // middle who stripped it) we still announce and send one, since the
+    // MsvAvFlags pair rides in our own AV pairs, under NTProofStr. A server that
+    // knows no MIC ignores both.
+    withMic = true
+    const targetInfo = clientTargetInfo(serverPairs, withMic, request.targetName, bindings)
+    // the server's TargetInfo is echoed: its size is the peer's choice
+    if (Result.isFailure(targetInfo)) return Result.fail(invalidToken(targetInfo.failure))
     const responseKey = credential.responseKeyV2 ?? ntowfv2(ntHash, credential.user, credential.domain)
     const v2 = computeResponseV2({
       responseKey,
       serverChallenge: challenge.serverChallenge,
       clientChallenge,
       timestamp: serverTime ?? fileTimeFromUnixMillis(request.now),
-      targetInfo: clientTargetInfo(serverPairs, withMic, request.targetName, bindings),
-      // with a server timestamp the LM response is all zeros ([MS-NLMP] 3.1.5.1.2)
-      zeroLmResponse: withMic
+      targetInfo: targetInfo.success,
+      // with a server timestamp the LM response is all zeros ([MS-NLMP] 3.1.5.2.1)
+      zeroLmResponse: serverTime !== undefined
     })
     responses = v2
     keyExchangeKey = v2.sessionBaseKey
@@ -140,7 +172,14 @@ const authenticate = (
     ...((flags & F.VERSION) !== 0 ? { version: ourVersion } : {}),
     ...(withMic ? { mic: ZERO16 } : {})
   }
-  const authenticateBytes = encodeAuthenticate(message)
+  const encoded = encodeAuthenticate(message)
+  if (Result.isFailure(encoded)) {
+    keyExchangeKey.fill(0)
+    responses.sessionBaseKey.fill(0)
+    exportedSessionKey.fill(0)
+    return Result.fail(invalidToken(encoded.failure))
+  }
+  const authenticateBytes = encoded.success
   if (withMic) {
     const mic = computeMic(exportedSessionKey, state.negotiate, challengeBytes, authenticateBytes, 72)
     authenticateBytes.set(mic, 72)
@@ -163,7 +202,8 @@ const authenticate = (
 }
 
 /** InitializeSecurityContext for NTLM. */
-export const initialize = (
+export const initialize = (options: InitiatorOptions) =>
+(
   credential: NtlmCredential,
   state: NtlmContext | undefined,
   request: SecurityPackage.HandshakeRequest
@@ -176,5 +216,5 @@ export const initialize = (
   if (state.role !== "client" || state.phase !== "challenge") {
     return Effect.fail(new SecurityError.OutOfSequence({}))
   }
-  return Effect.fromResult(authenticate(credential, state, request))
+  return Effect.fromResult(authenticate(options, credential, state, request))
 }

@@ -5,6 +5,7 @@
  */
 import { createHmac } from "node:crypto"
 import { MIC_LENGTH } from "./constants.ts"
+import { probe } from "./crypto.ts"
 
 const ZERO_MIC = new Uint8Array(MIC_LENGTH)
 
@@ -26,5 +27,6 @@ export const computeMic = (
   h.update(authenticate.subarray(0, micOffset))
   h.update(ZERO_MIC)
   h.update(authenticate.subarray(micOffset + MIC_LENGTH))
+  probe.hmac?.(negotiate.length + challenge.length + authenticate.length)
   return new Uint8Array(h.digest())
 }

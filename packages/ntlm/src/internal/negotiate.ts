@@ -6,7 +6,7 @@
 import { Result } from "effect"
 import { fromOem, oem, readU32, writeU32 } from "./bytes.ts"
 import { MAX_NAME_BYTES, MessageType, NegotiateFlags } from "./constants.ts"
-import type { NtlmMalformed } from "./errors.ts"
+import type { NtlmMalformed, NtlmTooLarge } from "./errors.ts"
 import { checkHeader, layout, payloadStart, readField } from "./fields.ts"
 import { decodeVersion, encodeVersion, type Version } from "./version.ts"
 
@@ -26,15 +26,16 @@ const WORKSTATION = 24
 const VERSION = 32
 
 /** Encodes a NEGOTIATE_MESSAGE. `flags` are written as given. */
-export const encodeNegotiate = (m: NegotiateMessage): Uint8Array => {
+export const encodeNegotiate = (m: NegotiateMessage): Result.Result<Uint8Array, NtlmTooLarge> => {
   const header = m.version === undefined ? FIXED : FIXED + 8
-  const msg = layout(MessageType.NEGOTIATE, header, [
+  return Result.map(layout(MessageType.NEGOTIATE, header, [
     [DOMAIN, oem(m.domain ?? "")],
     [WORKSTATION, oem(m.workstation ?? "")]
-  ])
-  writeU32(msg, 12, m.flags)
-  if (m.version !== undefined) encodeVersion(msg, VERSION, m.version)
-  return msg
+  ]), (msg) => {
+    writeU32(msg, 12, m.flags)
+    if (m.version !== undefined) encodeVersion(msg, VERSION, m.version)
+    return msg
+  })
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import { ChannelBindings, Flags, SecBuffer, SecurityError } from "@effect-sspi/core"
 import { Result } from "effect"
+import type { AvPair } from "./avpairs.ts"
 import { NegotiateFlags as F } from "./constants.ts"
 import { NtlmSessionSecurity } from "./session.ts"
 import type { UserStore } from "../UserStore.ts"
@@ -32,6 +33,8 @@ export interface NtlmContext {
   flags: number
   negotiate: Uint8Array
   challenge: Uint8Array
+  /** Server: the AV pairs its CHALLENGE sent, which the client must echo. */
+  sentTargetInfo?: ReadonlyArray<AvPair>
   serverChallenge: Uint8Array
   userName: string
   exportedSessionKey: Uint8Array | undefined

@@ -8,9 +8,17 @@ export const users: ReadonlyArray<UserStore.UserEntry> = [
   { domain: "", user: "bob", password: Redacted.make("hunter2") }
 ]
 
+/**
+ * One package instance plays both sides, so the tests' target
+ * (HTTP/server.example) is one of its own names: a loopback handshake, which
+ * the initiator's reflection check lets through.
+ */
 export const ntlmLayer = (options: Omit<Ntlm.NtlmOptions, "userStore"> = {}) =>
   SspiRuntime.SspiRuntime.layer.pipe(
-    Layer.provide(SecurityPackage.SecurityPackages.layer(Ntlm.withUserStore(options))),
+    Layer.provide(SecurityPackage.SecurityPackages.layer(Ntlm.withUserStore({
+      ...options,
+      serverNames: { dnsComputer: "server.example", ...options.serverNames }
+    }))),
     Layer.provide(UserStore.layerMemory(users))
   )
 
