@@ -37,3 +37,5 @@ export * as Sspi from "./Sspi.ts"
 export * as SspiRuntime from "./SspiRuntime.ts"
 /** @since 0.2.0 */
 export * as ReplayCache from "./ReplayCache.ts"
+/** @since 0.2.0 */
+export * as HandshakeStore from "./HandshakeStore.ts"

@@ -53,3 +53,5 @@ export type { PeerMessage } from "./Peer.ts"
 export { isCI, peersAvailable, peersAvailableSync, PeersMissing, requirePeers, requirePeersSync } from "./Availability.ts"
 export type { PeerAvailability, PeerKind } from "./Availability.ts"
 export { RealmError } from "./Realm.ts"
+/** Debian's redis-server on a free port, no persistence (kill/restart mid-test). */
+export * as RedisServer from "./RedisServer.ts"
