@@ -6,7 +6,7 @@
  */
 import { SecurityError, type SecurityPackage } from "@effect-sspi/core"
 import { Effect, Exit } from "effect"
-import { accept } from "./internal/acceptor.ts"
+import { accept, type NtlmPolicy } from "./internal/acceptor.ts"
 import { initialize } from "./internal/initiator.ts"
 import { mechanismsOf, type NegotiateContext, type NegotiateCredential } from "./internal/mechanisms.ts"
 
@@ -19,7 +19,24 @@ import { mechanismsOf, type NegotiateContext, type NegotiateCredential } from ".
 export interface NegotiateOptions {
   readonly kerberos?: SecurityPackage.AnySecurityPackage | undefined
   readonly ntlm?: SecurityPackage.AnySecurityPackage | undefined
+  /**
+   * What the acceptor does with NTLM, bare or chosen through SPNEGO:
+   * - `"allow"` (default): accepted, as Windows' Negotiate does unless the
+   *   "Network security: Restrict NTLM: Incoming NTLM traffic" policy
+   *   blocks NTLM altogether (MS-NLMP ServerBlocked). A man in the middle
+   *   who strips Negotiate from the server's offer (or Kerberos from the
+   *   mechList) can then move a Kerberos-capable client to NTLM; inside
+   *   SPNEGO the mechListMIC catches a stripped list (RFC 4178 section 5),
+   *   a bare NTLM token carries none.
+   * - `"refuseWhenKerberosPossible"`: when this acceptor holds a Kerberos
+   *   credential, NTLM is refused with SEC_E_UNSUPPORTED_FUNCTION (the
+   *   status of a blocked NTLM server, STATUS_NOT_SUPPORTED), and SPNEGO
+   *   never chooses NTLM. Offer no separate `NTLM` HTTP scheme then.
+   */
+  readonly acceptorNtlm?: NtlmPolicy | undefined
 }
+
+export type { NtlmPolicy } from "./internal/acceptor.ts"
 
 /**
  * SecPkgInfo of Negotiate, as Windows reports it.
@@ -96,7 +113,7 @@ export const make = (options: NegotiateOptions): SecurityPackage.SecurityPackage
     freeCredentials: (credential) =>
       Effect.forEach(credential.mechs, (m) => m.mech.pkg.freeCredentials(m.credential), { discard: true }),
     initialize,
-    accept,
+    accept: accept(options.acceptorNtlm ?? "allow"),
     deleteContext: (state) =>
       Effect.suspend(() => {
         const inner = state.inner

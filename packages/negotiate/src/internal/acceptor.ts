@@ -4,6 +4,9 @@
  * mechanism), and, as Windows servers do, bare NTLM or Kerberos tokens.
  * A missing or wrong mechListMIC where one is required is
  * SEC_E_DOWNGRADE_DETECTED; no common mechanism is SEC_E_ALGORITHM_MISMATCH.
+ * With the `"refuseWhenKerberosPossible"` NTLM policy, NTLM (bare, or chosen
+ * through SPNEGO) is SEC_E_UNSUPPORTED_FUNCTION when this acceptor holds a
+ * Kerberos credential.
  */
 import { SecurityError, type SecurityPackage } from "@effect-sspi/core"
 import { Effect, Result } from "effect"
@@ -33,6 +36,27 @@ type Request = SecurityPackage.HandshakeRequest
 
 const invalid = (detail: string) => new SecurityError.InvalidToken({ detail })
 
+/**
+ * What the acceptor does with NTLM: `"allow"` (Windows' default) or
+ * `"refuseWhenKerberosPossible"` (see `NegotiateOptions.acceptorNtlm`).
+ */
+export type NtlmPolicy = "allow" | "refuseWhenKerberosPossible"
+
+/** Whether NTLM must be refused: the policy says so and this acceptor could have done Kerberos. */
+const ntlmRefused = (policy: NtlmPolicy, credential: NegotiateCredential): boolean =>
+  policy === "refuseWhenKerberosPossible" && credential.mechs.some((m) => matches(m.mech, KRB5))
+
+/**
+ * As MS-NLMP 3.2.5.1.1 has the NTLM server answer STATUS_NOT_SUPPORTED
+ * (SSPI: SEC_E_UNSUPPORTED_FUNCTION) when incoming NTLM is blocked
+ * (ServerBlocked, the "Restrict NTLM: Incoming NTLM traffic" policy); here
+ * NTLM is blocked only where Kerberos was possible, so that a man in the
+ * middle cannot move a Kerberos-capable client to NTLM (a bare NTLM token
+ * carries no mechListMIC, RFC 4178 section 5 / MS-SPNG 3.2.5.1).
+ */
+const ntlmBlocked = () =>
+  new SecurityError.UnsupportedFunction({ detail: "NTLM is refused: this acceptor can use Kerberos" })
+
 const newContext = (mode: NegotiateContext["mode"]): NegotiateContext => ({
   role: "acceptor",
   mode,
@@ -46,8 +70,9 @@ const newContext = (mode: NegotiateContext["mode"]): NegotiateContext => ({
 })
 
 /** A bare NTLM or Kerberos exchange, passed through to the mechanism. */
-const raw = (credential: NegotiateCredential, kind: "Ntlm" | "Kerberos", request: Request) =>
+const raw = (policy: NtlmPolicy, credential: NegotiateCredential, kind: "Ntlm" | "Kerberos", request: Request) =>
   Effect.gen(function*() {
+    if (kind === "Ntlm" && ntlmRefused(policy, credential)) return yield* ntlmBlocked()
     const oid = kind === "Ntlm" ? NTLMSSP : KRB5
     const entry = credential.mechs.find((m) => matches(m.mech, oid))
     if (entry === undefined) return yield* new SecurityError.AlgorithmMismatch({ detail: `no ${kind} credential` })
@@ -105,17 +130,24 @@ const innerLeg = (context: NegotiateContext, token: Uint8Array | undefined, mic:
     }))
   })
 
-const first = (credential: NegotiateCredential, request: Request): Effect.Effect<Step, SecurityError.SspiError> =>
+const first = (policy: NtlmPolicy, credential: NegotiateCredential, request: Request): Effect.Effect<Step, SecurityError.SspiError> =>
   Effect.gen(function*() {
     const bytes = tokenOf(request.input)
     if (bytes === undefined) return yield* invalid("no input token")
     const kind = detectToken(bytes)
-    if (kind === "Ntlm" || kind === "Kerberos") return yield* raw(credential, kind, request)
+    if (kind === "Ntlm" || kind === "Kerberos") return yield* raw(policy, credential, kind, request)
     const token = yield* Effect.fromResult(decode(bytes))
     if (token._tag !== "NegTokenInit") return yield* invalid("expected a NegTokenInit")
-    const chosen = token.mechTypes.map((oid) => ({ oid, entry: credential.mechs.find((m) => matches(m.mech, oid)) }))
+    // a mechList stripped down to NTLM (or NTLM preferred) is refused where Kerberos was possible
+    const refuseNtlm = ntlmRefused(policy, credential)
+    const chosen = token.mechTypes
+      .filter((oid) => !(refuseNtlm && oid.equals(NTLMSSP)))
+      .map((oid) => ({ oid, entry: credential.mechs.find((m) => matches(m.mech, oid)) }))
       .find((c) => c.entry !== undefined)
-    if (chosen === undefined) return yield* new SecurityError.AlgorithmMismatch({ detail: "no proposed mechanism is supported" })
+    if (chosen === undefined) {
+      if (refuseNtlm && token.mechTypes.some((oid) => oid.equals(NTLMSSP))) return yield* ntlmBlocked()
+      return yield* new SecurityError.AlgorithmMismatch({ detail: "no proposed mechanism is supported" })
+    }
     const context = newContext("spnego")
     context.mechTypes = token.mechTypes
     context.mechListDer = encodeMechTypeList(token.mechTypes)
@@ -163,12 +195,13 @@ const next = (context: NegotiateContext, request: Request): Effect.Effect<Step, 
   })
 
 /** AcceptSecurityContext for Negotiate. */
-export const accept = (
+export const accept = (policy: NtlmPolicy) =>
+(
   credential: NegotiateCredential,
   context: NegotiateContext | undefined,
   request: Request
 ): Effect.Effect<Step, SecurityError.SspiError> => {
-  if (context === undefined) return first(credential, request)
+  if (context === undefined) return first(policy, credential, request)
   if (context.role !== "acceptor" || context.done) return Effect.fail(new SecurityError.OutOfSequence({}))
   return next(context, request)
 }

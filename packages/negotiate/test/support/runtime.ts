@@ -11,7 +11,10 @@ export const users: ReadonlyArray<UserStore.UserEntry> = [
 export const alice = { user: "alice", domain: "EXAMPLE", password: Redacted.make("Passw0rd!") }
 
 /** Negotiate over NTLM and, when given, a Kerberos package (or the options to build the real one). */
-export const negotiateLayer = (kerberos?: SecurityPackage.AnySecurityPackage | Kerberos.KerberosOptions) => {
+export const negotiateLayer = (
+  kerberos?: SecurityPackage.AnySecurityPackage | Kerberos.KerberosOptions,
+  options: Omit<Negotiate.NegotiateOptions, "ntlm" | "kerberos"> = {}
+) => {
   const kerberosPackage: Effect.Effect<SecurityPackage.AnySecurityPackage | undefined> = kerberos === undefined
     ? Effect.succeed(undefined)
     : "info" in kerberos
@@ -21,7 +24,7 @@ export const negotiateLayer = (kerberos?: SecurityPackage.AnySecurityPackage | K
     Layer.provide(Layer.unwrap(Effect.gen(function*() {
       const ntlm = yield* Ntlm.withUserStore()
       const krb = yield* kerberosPackage
-      return SecurityPackage.SecurityPackages.layer(Negotiate.make({ ntlm, kerberos: krb }), ntlm, ...(krb ? [krb] : []))
+      return SecurityPackage.SecurityPackages.layer(Negotiate.make({ ...options, ntlm, kerberos: krb }), ntlm, ...(krb ? [krb] : []))
     }))),
     Layer.provide(UserStore.layerMemory(users))
   )
