@@ -97,41 +97,48 @@ const exited = (child: ChildProcess): Effect.Effect<void> =>
     child.once("exit", () => resume(Effect.void))
   })
 
+/** Options of {@link start}. */
+export interface StartOptions {
+  /** More redis-server arguments, e.g. `["--rename-command", "GETDEL", ""]` to play an old Redis. */
+  readonly args?: ReadonlyArray<string> | undefined
+}
+
 /**
  * Starts redis-server on a free port of 127.0.0.1 and waits until it answers
  * PING; closing the scope kills it and deletes its directory.
  */
-export const start: Effect.Effect<RedisServer, RedisServerError, Scope.Scope> = Effect.gen(function*() {
-  const port = yield* freePort
-  const dir = yield* Effect.acquireRelease(
-    Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), "effect-sspi-redis-"))),
-    (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
-  )
-  let child: ChildProcess | undefined
-  const spawnServer = Effect.sync(() => {
-    child = spawn(binary, [
-      "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-      "--dir", dir, "--daemonize", "no", "--logfile", ""
-    ], { stdio: "ignore" })
+export const start = (options: StartOptions = {}): Effect.Effect<RedisServer, RedisServerError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const port = yield* freePort
+    const dir = yield* Effect.acquireRelease(
+      Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), "effect-sspi-redis-"))),
+      (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
+    )
+    let child: ChildProcess | undefined
+    const spawnServer = Effect.sync(() => {
+      child = spawn(binary, [
+        "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+        "--dir", dir, "--daemonize", "no", "--logfile", "", ...(options.args ?? [])
+      ], { stdio: "ignore" })
+    })
+    const kill = Effect.suspend(() => {
+      const current = child
+      if (current === undefined) return Effect.void
+      child = undefined
+      current.kill("SIGCONT")
+      current.kill("SIGKILL")
+      return exited(current)
+    })
+    yield* Effect.addFinalizer(() => kill)
+    yield* spawnServer
+    yield* waitReady(port)
+    return {
+      host: "127.0.0.1",
+      port,
+      url: `redis://127.0.0.1:${port}`,
+      kill,
+      restart: kill.pipe(Effect.andThen(spawnServer), Effect.andThen(waitReady(port))),
+      freeze: Effect.sync(() => void child?.kill("SIGSTOP")),
+      thaw: Effect.sync(() => void child?.kill("SIGCONT"))
+    } satisfies RedisServer
   })
-  const kill = Effect.suspend(() => {
-    const current = child
-    if (current === undefined) return Effect.void
-    child = undefined
-    current.kill("SIGCONT")
-    current.kill("SIGKILL")
-    return exited(current)
-  })
-  yield* Effect.addFinalizer(() => kill)
-  yield* spawnServer
-  yield* waitReady(port)
-  return {
-    host: "127.0.0.1",
-    port,
-    url: `redis://127.0.0.1:${port}`,
-    kill,
-    restart: kill.pipe(Effect.andThen(spawnServer), Effect.andThen(waitReady(port))),
-    freeze: Effect.sync(() => void child?.kill("SIGSTOP")),
-    thaw: Effect.sync(() => void child?.kill("SIGCONT"))
-  } satisfies RedisServer
-})

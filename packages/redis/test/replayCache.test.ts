@@ -17,7 +17,7 @@ const untilAnswered = Effect.retry({ schedule: Schedule.spaced(Duration.millis(1
 describe.skipIf(!redisAvailable)("RedisReplayCache against a real redis-server", () => {
   it.live("SET NX PX: the key is the prefixed hex digest, the value is 1 (nothing secret), PTTL is the ttl", () =>
     Effect.scoped(Effect.gen(function*() {
-      const server = yield* RedisServer.start
+      const server = yield* RedisServer.start()
       const rc = yield* cache(server)
       const client = yield* raw(server)
       assert.strictEqual(yield* rc.record(digest(1), Duration.seconds(30)), "Fresh")
@@ -30,7 +30,7 @@ describe.skipIf(!redisAvailable)("RedisReplayCache against a real redis-server",
 
   it.live("atomic: 200 concurrent records of one digest from two processes → exactly one Fresh", () =>
     Effect.scoped(Effect.gen(function*() {
-      const server = yield* RedisServer.start
+      const server = yield* RedisServer.start()
       const a = yield* cache(server)
       const b = yield* cache(server)
       const verdicts = yield* Effect.all(
@@ -43,7 +43,7 @@ describe.skipIf(!redisAvailable)("RedisReplayCache against a real redis-server",
 
   it.live("two processes share the state: a token recorded by one is a replay at the other", () =>
     Effect.scoped(Effect.gen(function*() {
-      const server = yield* RedisServer.start
+      const server = yield* RedisServer.start()
       const a = yield* cache(server)
       const b = yield* cache(server)
       assert.strictEqual(yield* a.record(digest(3), minute), "Fresh")
@@ -57,7 +57,7 @@ describe.skipIf(!redisAvailable)("RedisReplayCache against a real redis-server",
 
   it.live("TTL: after a short real TTL the digest is fresh again", () =>
     Effect.scoped(Effect.gen(function*() {
-      const server = yield* RedisServer.start
+      const server = yield* RedisServer.start()
       const rc = yield* cache(server)
       assert.strictEqual(yield* rc.record(digest(5), Duration.millis(100)), "Fresh")
       assert.strictEqual(yield* rc.record(digest(5), Duration.millis(100)), "Replay")
@@ -67,7 +67,7 @@ describe.skipIf(!redisAvailable)("RedisReplayCache against a real redis-server",
 
   it.live("Redis killed mid-run: typed SEC_E_INTERNAL_ERROR naming the server, never Fresh; restarted: recovers", () =>
     Effect.scoped(Effect.gen(function*() {
-      const server = yield* RedisServer.start
+      const server = yield* RedisServer.start()
       const rc = yield* cache(server, { timeout: Duration.millis(300) })
       assert.strictEqual(yield* rc.record(digest(6), minute), "Fresh")
       yield* server.kill
@@ -88,7 +88,7 @@ describe.skipIf(!redisAvailable)("RedisReplayCache against a real redis-server",
 
   it.live("Redis frozen (SIGSTOP, no answer): the time-out fires, typed error, never Fresh", () =>
     Effect.scoped(Effect.gen(function*() {
-      const server = yield* RedisServer.start
+      const server = yield* RedisServer.start()
       const rc = yield* cache(server, { timeout: Duration.millis(200) })
       yield* server.freeze
       const started = Date.now()
@@ -102,7 +102,7 @@ describe.skipIf(!redisAvailable)("RedisReplayCache against a real redis-server",
 
   it.live("opt-in fall-back: while Redis is away the fall-back answers; a digest it saw stays a replay after recovery", () =>
     Effect.scoped(Effect.gen(function*() {
-      const server = yield* RedisServer.start
+      const server = yield* RedisServer.start()
       const rc = yield* buildWith(
         server,
         ReplayCache.ReplayCache,
