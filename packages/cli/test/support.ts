@@ -11,16 +11,24 @@ export interface Run {
   readonly stderr: string
 }
 
-export const sspi = (args: ReadonlyArray<string>, env: Record<string, string> = {}, timeoutMs = 60_000) =>
+/** Runs node with the workspace's TypeScript sources (the build's `@effect-sspi/source` condition). */
+export const nodeArgs = ["--conditions=@effect-sspi/source", launcher]
+
+/**
+ * Runs `sspi args…`; `input`, when given, is piped to its stdin (else stdin
+ * is /dev/null: not a terminal, empty).
+ */
+export const sspi = (args: ReadonlyArray<string>, env: Record<string, string> = {}, timeoutMs = 60_000, input?: string) =>
   Effect.callback<Run>((resume) => {
-    const child = spawn(process.execPath, [launcher, ...args], {
+    const child = spawn(process.execPath, [...nodeArgs, ...args], {
       env: { ...process.env, ...env, NO_COLOR: "1" },
-      stdio: ["ignore", "pipe", "pipe"]
+      stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"]
     })
+    if (input !== undefined) child.stdin?.end(input)
     let stdout = ""
     let stderr = ""
-    child.stdout.on("data", (c) => (stdout += c))
-    child.stderr.on("data", (c) => (stderr += c))
+    child.stdout!.on("data", (c) => (stdout += c))
+    child.stderr!.on("data", (c) => (stderr += c))
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs)
     child.on("close", (code) => {
       clearTimeout(timer)
@@ -36,7 +44,7 @@ export const sspi = (args: ReadonlyArray<string>, env: Record<string, string> = 
 export const startServer = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
   Effect.acquireRelease(
     Effect.callback<{ readonly url: string; readonly stderr: () => string; readonly kill: () => void }, Error>((resume) => {
-      const child = spawn(process.execPath, [launcher, "serve", "--port", "0", ...args], {
+      const child = spawn(process.execPath, [...nodeArgs, "serve", "--port", "0", ...args], {
         env: { ...process.env, ...env, NO_COLOR: "1" },
         stdio: ["ignore", "pipe", "pipe"]
       })

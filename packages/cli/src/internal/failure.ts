@@ -6,9 +6,15 @@ import { Data, Effect, Predicate, Runtime } from "effect"
 import { CliError } from "effect/cli"
 import { SecurityStatus } from "@effect-sspi/core"
 
-/** A failure explained for people. */
-export class CliFailure extends Data.TaggedError("CliFailure")<{ readonly message: string }> {
+/**
+ * A failure explained for people; `exitCode` as curl's where one applies
+ * (default 1; 2 = usage).
+ */
+export class CliFailure extends Data.TaggedError("CliFailure")<{ readonly message: string; readonly exitCode?: number | undefined }> {
   override readonly [Runtime.errorReported] = false
+  override get [Runtime.errorExitCode](): number {
+    return this.exitCode ?? 1
+  }
   override get [CliError.userMessage](): string {
     return this.message
   }
@@ -44,3 +50,6 @@ export const explain = (error: unknown): string => {
 export const explained = <A, E, R>(effect: Effect.Effect<A, E, R>, prefix?: string): Effect.Effect<A, CliFailure, R> =>
   Effect.mapError(effect, (error) =>
     error instanceof CliFailure ? error : new CliFailure({ message: `${prefix !== undefined ? `${prefix}: ` : ""}${explain(error)}` }))
+
+/** A flag combination or value that cannot work: one line, exit 2 (as curl's usage errors). */
+export const usage = (message: string): CliFailure => new CliFailure({ message, exitCode: 2 })
