@@ -112,7 +112,6 @@ export const parsePrincipal = (text: string, defaultRealm: string, nameType: num
     else current += ch
   }
   if (realm === undefined) components.push(current)
-  else realm = current
   return { name: { nameType, components }, realm: realm === undefined || realm === "" ? defaultRealm : realm }
 }
 
