@@ -8,6 +8,7 @@
  */
 import { Effect, type Scope } from "effect"
 import type { ContextStep } from "./AsyncCallResult.ts"
+import type { ExtendedProtection } from "./ChannelBindings.ts"
 import type { Credentials } from "./Credentials.ts"
 import { callAndAwait } from "./internal/call.ts"
 import type { CtxtHandle } from "./internal/handleTable.ts"
@@ -40,6 +41,8 @@ export interface ContextOptions {
    * `Sspi` functions never check; the caller reads the attributes).
    */
   readonly requireRequested?: boolean | undefined
+  /** Acceptor: the Extended Protection level of every leg (overrides the package's setting). */
+  readonly extendedProtection?: ExtendedProtection | undefined
 }
 
 /**
@@ -111,7 +114,8 @@ const make = (
             context: handle,
             targetName: options.targetName,
             contextReq: options.contextReq,
-            input: options.extraInput === undefined ? buffers : [...buffers, ...options.extraInput]
+            input: options.extraInput === undefined ? buffers : [...buffers, ...options.extraInput],
+            ...(options.extendedProtection === undefined ? {} : { extendedProtection: options.extendedProtection })
           }),
         // the new context is ours from the moment its result is taken: the scope deletes it even if interrupted next
         (result) => {

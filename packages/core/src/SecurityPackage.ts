@@ -9,6 +9,7 @@
  * @since 0.1.0
  */
 import { Context, Effect, Layer } from "effect"
+import type { ExtendedProtection } from "./ChannelBindings.ts"
 import type { CredentialUse } from "./Flags.ts"
 import type { SecBuffer } from "./SecBuffer.ts"
 import { SecpkgNotFound, type SspiError } from "./SecurityError.ts"
@@ -65,6 +66,16 @@ export interface HandshakeRequest {
   readonly input: ReadonlyArray<SecBuffer>
   /** Now, in milliseconds since the epoch, from `Clock`. */
   readonly now: number
+  /**
+   * The caller's Extended Protection level for this leg (acceptors): when
+   * set, it overrides the package's own `extendedProtection` setting, so
+   * that a server (the HTTP middleware) decides the level per call, as
+   * Windows servers do (IIS/HTTP.sys `tokenChecking`, .NET's
+   * `ExtendedProtectionPolicy`). Packages enforce it.
+   *
+   * @since 0.2.0
+   */
+  readonly extendedProtection?: ExtendedProtection | undefined
 }
 
 /**

@@ -145,3 +145,16 @@ describe("H: requested attributes are required at the Effect-native level", () =
       })
     ))
 })
+
+describe("F: the caller's Extended Protection level reaches the package on every leg", () => {
+  it.effect("SecurityContext.acceptor({ extendedProtection }) → HandshakeRequest.extendedProtection", () =>
+    withToy((toy) =>
+      Effect.scoped(Effect.gen(function*() {
+        const client = yield* Credentials.acquire({ packageName: "Toy", credentialUse: Flags.CredentialUse.OUTBOUND, authData: clientAuth })
+        const server = yield* Credentials.acquire({ packageName: "Toy", credentialUse: Flags.CredentialUse.INBOUND, authData: serverAuth })
+        yield* Handshake.run(yield* SecurityContext.initiator(client), yield* SecurityContext.acceptor(server, { extendedProtection: "required" }))
+        yield* Handshake.run(yield* SecurityContext.initiator(client), yield* SecurityContext.acceptor(server))
+        assert.deepStrictEqual(toy.levels, ["required", "required", undefined, undefined])
+      }))
+    ))
+})

@@ -3,6 +3,7 @@
  * handle tables, the path of one call, deletion and shutdown.
  */
 import { Clock, Effect, Exit, Fiber, FiberSet, Scope } from "effect"
+import type { ExtendedProtection } from "../ChannelBindings.ts"
 import type { AsyncCallResult, ContextStep, CredentialsAcquired, Released } from "../AsyncCallResult.ts"
 import { CredentialUse, type CredentialUse as CredentialUseValue, DataRep } from "../Flags.ts"
 import { SecBuffer } from "../SecBuffer.ts"
@@ -82,6 +83,8 @@ export interface HandshakeParams {
    * caller (ISC_REQ_ALLOCATE_MEMORY semantics).
    */
   readonly output?: ReadonlyArray<SecBuffer> | undefined
+  /** AcceptSecurityContext: the Extended Protection level for this leg (see `HandshakeRequest`). */
+  readonly extendedProtection?: ExtendedProtection | undefined
 }
 
 /** What the runtime can report as alive; every number returns to zero when nothing leaks. */
@@ -246,7 +249,8 @@ export class Runtime {
         contextReq: params.contextReq ?? 0,
         dataRep: params.dataRep ?? DataRep.NATIVE,
         input: params.input ?? [],
-        now
+        now,
+        ...(params.extendedProtection === undefined ? {} : { extendedProtection: params.extendedProtection })
       }
       const pkg = credential.pkg
       // A package that throws (a defect), synchronously or inside its Effect, must not wedge the

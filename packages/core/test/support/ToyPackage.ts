@@ -54,6 +54,8 @@ export const makeToyPackage = () => {
   const live = new Set<ToyState>()
   const keys: Array<Uint8Array> = []
   const creds = new Set<ToyCredential>()
+  /** The Extended Protection level of every accept leg, as the package received it. */
+  const levels: Array<string | undefined> = []
   const fail = (detail: string) => Effect.fail(new SecurityError.InvalidToken({ detail }))
   const token = (text: string) => [SecBuffer.token(enc.encode(text))]
   const input = (buffers: ReadonlyArray<SecBuffer.SecBuffer>) => {
@@ -134,6 +136,7 @@ export const makeToyPackage = () => {
       })
     },
     accept: (cred, state, request) => {
+      levels.push(request.extendedProtection)
       maybeThrow(cred, state === undefined ? 1 : 2)
       return Effect.gen(function*() {
         const expiry = request.now + (cred.auth.contextLifetimeMs ?? 3_600_000)
@@ -206,5 +209,5 @@ export const makeToyPackage = () => {
     encryptMessage: () => Effect.fail(new SecurityError.UnsupportedFunction({})),
     decryptMessage: () => Effect.fail(new SecurityError.UnsupportedFunction({}))
   }
-  return { pkg, live, keys, creds }
+  return { pkg, live, keys, creds, levels }
 }
