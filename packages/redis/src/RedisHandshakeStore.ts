@@ -33,7 +33,7 @@ import { KEY_BYTES, open, OVERHEAD, seal } from "./internal/entryCodec.ts"
 export interface Options extends CallOptions {
   /**
    * The AES-256-GCM key: 32 bytes, or a string holding them as 64 hex digits
-   * or base64 (e.g. `Config.redacted("SSPI_HANDSHAKE_KEY")`). Every process
+   * or base64 (e.g. `Config.Redacted("SSPI_HANDSHAKE_KEY")`). Every process
    * that shares the store needs the same key.
    */
   readonly key: Redacted.Redacted<Uint8Array | string>

@@ -4,7 +4,7 @@ import * as Redis from "effect/persistence/Redis"
 import { ReplayCache } from "@effect-sspi/core"
 import { RedisServer } from "@effect-sspi/interop-harness"
 import { RedisReplayCache } from "../src/index.ts"
-import { buildWith, memoryReplayCache, raw, redisAvailable } from "./support.ts"
+import { buildWith, raw, redisAvailable } from "./support.ts"
 
 const digest = (n: number) => new Uint8Array(32).fill(n)
 const minute = Duration.minutes(1)
@@ -106,7 +106,7 @@ describe.skipIf(!redisAvailable)("RedisReplayCache against a real redis-server",
       const rc = yield* buildWith(
         server,
         ReplayCache.ReplayCache,
-        RedisReplayCache.layer({ timeout: Duration.millis(300), onUnavailable: memoryReplayCache }),
+        RedisReplayCache.layer({ timeout: Duration.millis(300), onUnavailable: ReplayCache.layerMemory() }),
         // no offline queue: a SET issued during the outage must not reach Redis later
         { disableOfflineQueue: true }
       )

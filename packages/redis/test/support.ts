@@ -1,12 +1,10 @@
 /**
  * Test support: a real redis-server per test (interop-harness), a NodeRedis
- * layer per "process", and a one-process memory ReplayCache used as the
- * fall-back in the opt-in test.
+ * layer per "process".
  */
 import { NodeRedis } from "@effect/platform-node"
 import { Context, Effect, Layer, Redacted } from "effect"
 import type { Redis } from "effect/persistence/Redis"
-import { ReplayCache } from "@effect-sspi/core"
 import { RedisServer } from "@effect-sspi/interop-harness"
 
 /** redis-server is installed (else skipped loudly; under CI=true the file fails). */
@@ -37,17 +35,3 @@ export const raw = (server: RedisServer.RedisServer) =>
 
 /** A fixed 32-byte test key. */
 export const testKey = Redacted.make(new Uint8Array(32).fill(7))
-
-/** A minimal one-process ReplayCache (the fall-back in the opt-in test). */
-export const memoryReplayCache = Layer.sync(ReplayCache.ReplayCache, () => {
-  const seen = new Set<string>()
-  return ReplayCache.ReplayCache.of({
-    record: (key) =>
-      Effect.sync(() => {
-        const k = Buffer.from(key).toString("hex")
-        if (seen.has(k)) return "Replay" as const
-        seen.add(k)
-        return "Fresh" as const
-      })
-  })
-})
