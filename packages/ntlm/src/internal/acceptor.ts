@@ -15,6 +15,7 @@ import { AvFlags, AvId, NegotiateFlags as F } from "./constants.ts"
 import { encryptSessionKey, keyExchangeKeyV1 } from "./keys.ts"
 import { decodeAuthenticate, decodeNegotiate, encodeChallenge, type AuthenticateMessage } from "./messages.ts"
 import { computeMic } from "./mic.ts"
+import { probe } from "./probe.ts"
 import { ntowfv2 } from "./owf.ts"
 import { computeResponseV1, decodeNtlmv2Response, type Ntlmv2Response, ntProofStr, sessionBaseKeyV2 } from "./responses.ts"
 import { ourVersion } from "./initiator.ts"
@@ -63,7 +64,10 @@ export interface AcceptorOptions {
 
 type Step = SecurityPackage.HandshakeStep<NtlmContext>
 
-const denied = () => new SecurityError.LogonDenied({})
+const denied = () => {
+  probe.failure?.("LogonDenied")
+  return new SecurityError.LogonDenied({})
+}
 
 /** Chooses the flags of the CHALLENGE from the client's NEGOTIATE. */
 const chooseFlags = (client: number): number => {
@@ -180,11 +184,12 @@ const verifyResponse = (
   const keyExchangeKey = sessionBaseKeyV2(responseKey, proof)
   responseKey.fill(0)
   const micPresent = (avFlagsOf(response.avPairs) & AvFlags.MIC_PRESENT) !== 0
-  const refusal = skew > options.maxClockSkewMs
-    ? new SecurityError.TimeSkew({})
-    // [MS-NLMP] 3.1.5.2.1 / 3.2.5.1.2: the server's pairs come back unchanged (a stripped MsvAvTimestamp is refused)
-    : !echoesAll(state.sentTargetInfo ?? [], response.avPairs)
+  // [MS-NLMP] 3.1.5.2.1 / 3.2.5.1.2: the server's pairs come back unchanged (a stripped
+  // MsvAvTimestamp is refused); checked first: tampering, not the client's clock, is the cause
+  const refusal = !echoesAll(state.sentTargetInfo ?? [], response.avPairs)
     ? denied()
+    : skew > options.maxClockSkewMs
+    ? new SecurityError.TimeSkew({})
     : checkBindings(policy.extendedProtection, bindings, findAvPair(response.avPairs, AvId.MsvAvChannelBindings)?.value) ??
       checkTargetName(policy, response.avPairs) ??
       // a strict server takes no AUTHENTICATE without a MIC (MsvAvFlags 0x2, [MS-NLMP] 2.2.2.1)

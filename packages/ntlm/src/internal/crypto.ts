@@ -6,6 +6,7 @@
  */
 import { desEncryptBlock, Rc4 } from "@effect-sspi/legacy-crypto"
 import { createHash, createHmac } from "node:crypto"
+import { probe } from "./probe.ts"
 
 /** MD5 of the concatenation of `parts` (without concatenating them). */
 export const md5 = (...parts: ReadonlyArray<Uint8Array>): Uint8Array => {
@@ -13,13 +14,6 @@ export const md5 = (...parts: ReadonlyArray<Uint8Array>): Uint8Array => {
   for (const p of parts) h.update(p)
   return new Uint8Array(h.digest())
 }
-
-/**
- * Test-only probe: when set, told of every HMAC_MD5 with the number of bytes
- * it covered, so a test can prove that two code paths do the same work
- * (the unknown-user path, [MS-NLMP] 3.2.5.1.2) without timing anything.
- */
-export const probe: { hmac: ((bytes: number) => void) | undefined } = { hmac: undefined }
 
 /** HMAC_MD5(key, concatenation of `parts`). */
 export const hmacMd5 = (key: Uint8Array, ...parts: ReadonlyArray<Uint8Array>): Uint8Array => {

@@ -5,7 +5,7 @@
  */
 import { createHmac } from "node:crypto"
 import { MIC_LENGTH } from "./constants.ts"
-import { probe } from "./crypto.ts"
+import { probe } from "./probe.ts"
 
 const ZERO_MIC = new Uint8Array(MIC_LENGTH)
 
