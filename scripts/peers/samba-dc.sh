@@ -11,7 +11,7 @@
 #   samba-dc.sh env DIR     print DIR/env.sh
 #   samba-dc.sh status DIR  exit 0 when the DC is running
 #
-# Environment (optional): SAMBA_DC_MAX_SECONDS (3600: the DC exits by itself
+# Environment (optional): SAMBA_DC_MAX_SECONDS (14400: the DC exits by itself
 # after that long, so a forgotten DC never lingers).
 #
 # Fixtures (passwords in DIR/env.sh):
@@ -42,7 +42,7 @@ ALICE_PASSWORD='Al1ce-Passw0rd!'
 CAROL_PASSWORD='Car0l-Passw0rd!'
 WEBSVC_PASSWORD='W3bsvc-Passw0rd!'
 WEB1_PASSWORD='W3b1-Machine-Passw0rd!'
-MAX_SECONDS=${SAMBA_DC_MAX_SECONDS:-3600}
+MAX_SECONDS=${SAMBA_DC_MAX_SECONDS:-14400}
 
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)

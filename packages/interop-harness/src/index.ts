@@ -55,3 +55,5 @@ export type { PeerAvailability, PeerKind } from "./Availability.ts"
 export { RealmError } from "./Realm.ts"
 /** Debian's redis-server on a free port, no persistence (kill/restart mid-test). */
 export * as RedisServer from "./RedisServer.ts"
+/** The run's shared Samba AD domain controller (CORP.TEST). */
+export * as SambaDc from "./SambaDc.ts"
