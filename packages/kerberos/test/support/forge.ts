@@ -34,21 +34,21 @@ export const GOOD_BINDINGS = ChannelBindings.hash(ChannelBindings.fromApplicatio
 
 export interface ApReqOptions {
   readonly ctime: number
-  readonly cusec?: number
-  readonly authtime?: number
-  readonly starttime?: number
-  readonly endtime?: number
-  readonly flags?: number
-  readonly service?: "HTTP" | "host"
-  readonly realm?: string
-  readonly kvno?: number
-  readonly sessionKey?: EncryptionKey
-  readonly subkey?: EncryptionKey
+  readonly cusec?: number | undefined
+  readonly authtime?: number | undefined
+  readonly starttime?: number | undefined
+  readonly endtime?: number | undefined
+  readonly flags?: number | undefined
+  readonly service?: "HTTP" | "host" | undefined
+  readonly realm?: string | undefined
+  readonly kvno?: number | undefined
+  readonly sessionKey?: EncryptionKey | undefined
+  readonly subkey?: EncryptionKey | undefined
   /** The 0x8003 Bnd field (default all zero), "none" (no checksum) or "other" (an RFC 3961 checksum instead). */
   readonly bindings?: Uint8Array | "none" | "other" | undefined
-  readonly mutual?: boolean
-  readonly ticketClient?: string
-  readonly authenticatorClient?: string
+  readonly mutual?: boolean | undefined
+  readonly ticketClient?: string | undefined
+  readonly authenticatorClient?: string | undefined
 }
 
 /** GSS flags: mutual, replay, sequence, conf, integ. */
