@@ -27,13 +27,17 @@ const ETYPES = [17, 18, 19, 20, 23, 1, 16]
 const runtime = (options: Kerberos.KerberosOptions = {}) =>
   SspiRuntime.SspiRuntime.layer.pipe(Layer.provide(Kerberos.layer({ krb5Config: "/nonexistent", env: {}, ...options })))
 
-/** The exit's status: "SEC_E_OK", a typed error's status, or "DEFECT". */
+/**
+ * The exit's status: "SEC_E_OK", a typed error's status, or "DEFECT". The
+ * runtime turns a package's throw into SEC_E_INTERNAL_ERROR, so that counts
+ * as a defect here too.
+ */
 const statusOf = <A, E>(exit: Exit.Exit<A, E>) =>
   Exit.isSuccess(exit) ? "SEC_E_OK" : Option.match(Cause.findErrorOption(exit.cause), {
     onNone: () => "DEFECT",
     onSome: (e) => {
       const status = (e as { readonly status?: unknown }).status
-      return typeof status === "string" ? status : "DEFECT"
+      return typeof status === "string" && status !== "SEC_E_INTERNAL_ERROR" ? status : "DEFECT"
     }
   })
 
