@@ -205,7 +205,7 @@ describe("PAC: server signature (MS-PAC 2.8.1) and PAC_CLIENT_INFO (2.7) checks"
 
     it(`${name}: attack — one group RID changed after signing → SEC_E_LOGON_DENIED`, () => {
       const pac = signedPac(key)
-      pac[0x48 + 0x1d6 - 0x5e] ^= 0x01 // GroupIds[0].RelativeId (0x1d6 in the dump, whose logon info starts at 0x5e)
+      pac[0x48 + 0x1d6 - 0x5e] = pac[0x48 + 0x1d6 - 0x5e]! ^ 0x01 // GroupIds[0].RelativeId (0x1d6 in the dump, whose logon info starts at 0x5e)
       const err = failure(pacOfTicket(ifRelevant(pac), key, EXAMPLE_CLIENT))
       expect(err._tag).toBe("LogonDenied")
       expect(err.status).toBe("SEC_E_LOGON_DENIED")
