@@ -144,6 +144,28 @@ describe("Kerberos attacks: channel bindings (RFC 4121 4.1.1.2; issue 9 F)", () 
         assert.strictEqual(yield* accept(apReq({ ctime: T0, bindings: "none" }), false), "SEC_E_OK")
       }).pipe(Effect.provide(runtime({ extendedProtection: level }))))
   }
+  it.effect("the caller's per-call level (HandshakeRequest.extendedProtection, set by the HTTP server) overrides the package's", () =>
+    Effect.gen(function*() {
+      const pkg = yield* Kerberos.make({ krb5Config: "/nonexistent", env: {}, extendedProtection: "off" })
+      const { credential } = yield* pkg.acquireCredentials({
+        principal: undefined,
+        credentialUse: Flags.CredentialUse.INBOUND,
+        authData: { keytab: keytab() },
+        now: T0
+      })
+      const leg = (level: "required" | undefined) =>
+        pkg.accept(credential, undefined, {
+          targetName: undefined,
+          contextReq: 0,
+          dataRep: 0,
+          input: [SecBuffer.token(apReq({ ctime: T0, bindings: "none" })), SecBuffer.channelBindings(APP_DATA)],
+          now: T0,
+          extendedProtection: level
+        }).pipe(Effect.map((s) => s.status as string), Effect.catch((e) => Effect.succeed(e.status as string)))
+      assert.strictEqual(yield* leg("required"), "SEC_E_BAD_BINDINGS")
+      assert.strictEqual(yield* leg(undefined), "SEC_E_OK")
+    }))
+
   it.effect("default is whenSupported", () =>
     Effect.gen(function*() {
       yield* at(T0)

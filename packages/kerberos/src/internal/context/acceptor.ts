@@ -8,7 +8,7 @@
  */
 import { randomBytes } from "node:crypto"
 import { Effect, Option, Result } from "effect"
-import { Flags, type ReplayCache, SecBuffer, SecurityError } from "@effect-sspi/core"
+import { type ChannelBindings, Flags, type ReplayCache, SecBuffer, SecurityError } from "@effect-sspi/core"
 import type { SecurityPackage } from "@effect-sspi/core"
 import { constantTimeEqual } from "../crypto/profile.ts"
 import { enctype } from "../crypto/encryptionType.ts"
@@ -37,21 +37,22 @@ const ap = (code: number, detail?: string) => Effect.fail(krbFailure(code, "ap",
  * initiator has none; Windows' EPA levels decide what a missing one means).
  * `theirs` is the Bnd field, `undefined` when the authenticator carries no
  * 0x8003 checksum (none, or another checksum type). Only an acceptor given
- * SECBUFFER_CHANNEL_BINDINGS checks anything.
+ * SECBUFFER_CHANNEL_BINDINGS checks anything. The level is the caller's
+ * (`HandshakeRequest.extendedProtection`) when given, else the package's.
  */
 const checkBindings = (
-  settings: Settings,
+  level: ChannelBindings.ExtendedProtection,
   input: ReadonlyArray<SecBuffer.SecBuffer>,
   theirs: Uint8Array | undefined
 ): Effect.Effect<void, E> =>
   Effect.gen(function*() {
-    if (settings.extendedProtection === "off") return
+    if (level === "off") return
     if (SecBuffer.find(input, SecBuffer.BufferType.CHANNEL_BINDINGS) === undefined) return
     const ours = yield* channelBindingsOf(input)
     const absent = theirs === undefined || theirs.every((b) => b === 0)
     if (absent) {
       // "required": a client that binds nothing is refused (SEC_E_BAD_BINDINGS, as Windows)
-      if (settings.extendedProtection === "required") {
+      if (level === "required") {
         return yield* new SecurityError.BadBindings({ detail: "the client sent no channel bindings" })
       }
       return
@@ -179,7 +180,8 @@ export const accept = (
       theirs = cksum.success.bindings
       gssFlags = cksum.success.flags & (GssFlags.MUTUAL | GssFlags.REPLAY | GssFlags.SEQUENCE | GssFlags.CONF | GssFlags.INTEG)
     }
-    yield* checkBindings(settings, request.input, theirs).pipe(Effect.tapError(() => Effect.sync(wipeAll)))
+    // the caller's per-call level (the HTTP server's) overrides the package setting
+    yield* checkBindings(request.extendedProtection ?? settings.extendedProtection, request.input, theirs).pipe(Effect.tapError(() => Effect.sync(wipeAll)))
 
     // the replay cache, after every check so that forgeries cannot fill it
     // (RFC 4120 section 3.2.3: KRB_AP_ERR_REPEAT; key and ttl rule in replay.ts)
