@@ -1,0 +1,144 @@
+/**
+ * NTLM verified by the REAL domain controller: Samba 4.17's AD DC on
+ * 127.0.0.1 (scripts/peers/samba-dc.sh through the harness), the machine
+ * account WEB1$, users alice (WebUsers, Engineers) and carol (disabled).
+ * Endpoint mapper, AES secure channel, schannel sealing and
+ * NetrLogonSamLogonWithFlags all go over the wire; nothing is mocked.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Duration, Effect, Redacted } from "effect"
+import { SambaDc } from "@effect-sspi/interop-harness"
+import { NetlogonClient } from "../src/index.ts"
+import { NETLOGON } from "../src/internal/nrpc/calls.ts"
+import { establish } from "../src/internal/nrpc/secureChannel.ts"
+import { mapEndpoint } from "../src/internal/rpc/epm.ts"
+import { challenge, ntHash, ntlmv2 } from "./support/ntlm.ts"
+
+const available = SambaDc.availableSync()
+
+const withDc = <A, E>(body: (dc: SambaDc.SambaDc) => Effect.Effect<A, E, any>) =>
+  Effect.scoped(Effect.gen(function*() {
+    const dc = yield* SambaDc.start()
+    return yield* body(dc)
+  }))
+
+const settings = (dc: SambaDc.SambaDc): NetlogonClient.NetlogonSettings => ({
+  dc: "127.0.0.1",
+  domain: dc.domain,
+  machineAccount: dc.web1.account,
+  machinePassword: Redacted.make(dc.web1.password)
+})
+
+const logon = (user: string, password: string, domain = "CORP") => {
+  const serverChallenge = challenge()
+  const v2 = ntlmv2(user, domain, password, serverChallenge)
+  return {
+    request: { domain, user, workstation: "CLIENT1", serverChallenge, ntResponse: v2.ntResponse, lmResponse: new Uint8Array(24) },
+    sessionBaseKey: v2.sessionBaseKey
+  }
+}
+
+const verify = (request: NetlogonClient.NetworkLogonRequest) =>
+  Effect.gen(function*() {
+    const client = yield* NetlogonClient.NetlogonClient
+    return yield* client.verifyNetworkLogon(request)
+  })
+
+describe.skipIf(!available)("Netlogon against the Samba AD DC", () => {
+  it.live("the endpoint mapper on 135 answers Netlogon's dynamic TCP port (20000-20100)", () =>
+    withDc(() =>
+      Effect.gen(function*() {
+        const port = yield* mapEndpoint("127.0.0.1", NETLOGON, Duration.seconds(10))
+        assert.isAtLeast(port, 20000)
+        assert.isAtMost(port, 20100)
+      })
+    ), 120_000)
+
+  it.live("alice's NTLMv2 response is verified: session base key, user SID and groups as samba-tool reports them", () =>
+    withDc((dc) =>
+      Effect.gen(function*() {
+        const alice = logon("alice", dc.alice.password)
+        const result = yield* verify(alice.request)
+        assert.deepStrictEqual(result.userSessionKey, alice.sessionBaseKey)
+        const v = result.validation
+        assert.strictEqual(v.user, "alice")
+        assert.strictEqual(v.logonDomain, dc.domain)
+        assert.strictEqual(v.domainSid, dc.domainSid)
+        assert.strictEqual(v.userSid, dc.alice.sid)
+        assert.strictEqual(v.primaryGroupSid, dc.groups.domainUsers)
+        assert.sameMembers(
+          v.groupSids.map((g) => g.sid),
+          [dc.groups.domainUsers, dc.groups.webUsers, dc.groups.engineers]
+        )
+        assert.isTrue(v.groupSids.every((g) => g.attributes === 7)) // mandatory, enabled by default, enabled
+      }).pipe(Effect.provide(NetlogonClient.layer(settings(dc))))
+    ), 120_000)
+
+  it.live("wrong password and unknown user: the same SEC_E_LOGON_DENIED and the same detail; the channel stays usable", () =>
+    withDc((dc) =>
+      Effect.gen(function*() {
+        const wrong = yield* Effect.flip(verify(logon("alice", "not-her-password").request))
+        const unknown = yield* Effect.flip(verify(logon("nobody", "whatever").request))
+        assert.strictEqual(wrong._tag, "LogonDenied")
+        assert.strictEqual(unknown._tag, "LogonDenied")
+        assert.strictEqual(wrong.detail, unknown.detail)
+        const ok = yield* verify(logon("alice", dc.alice.password).request)
+        assert.strictEqual(ok.validation.userSid, dc.alice.sid)
+      }).pipe(Effect.provide(NetlogonClient.layer(settings(dc))))
+    ), 120_000)
+
+  it.live("a disabled account (carol, right password) is SEC_E_LOGON_DENIED saying so", () =>
+    withDc((dc) =>
+      Effect.gen(function*() {
+        const error = yield* Effect.flip(verify(logon("carol", dc.carol.password).request))
+        assert.strictEqual(error._tag, "LogonDenied")
+        assert.strictEqual(error.detail, "the account is disabled")
+      }).pipe(Effect.provide(NetlogonClient.layer(settings(dc))))
+    ), 120_000)
+
+  it.live("a wrong machine password: the DC refuses the secure channel, SEC_E_NO_AUTHENTICATING_AUTHORITY", () =>
+    withDc((dc) =>
+      Effect.gen(function*() {
+        const error = yield* Effect.flip(verify(logon("alice", dc.alice.password).request))
+        assert.strictEqual(error._tag, "NoAuthenticatingAuthority")
+        assert.include(error.detail, "127.0.0.1")
+        assert.include(error.detail, "STATUS_ACCESS_DENIED")
+      }).pipe(Effect.provide(NetlogonClient.layer({ ...settings(dc), machinePassword: Redacted.make("not-the-machine-password") })))
+    ), 120_000)
+
+  it.live("when the DC drops the channel (WEB1$ authenticated again elsewhere), the next logon sets it up again", () =>
+    withDc((dc) =>
+      Effect.gen(function*() {
+        const first = yield* verify(logon("alice", dc.alice.password).request)
+        assert.strictEqual(first.validation.userSid, dc.alice.sid)
+        // a second secure channel for WEB1$ replaces the DC's credentials of the first one
+        const other = yield* establish({
+          host: "127.0.0.1",
+          domain: dc.domain,
+          account: dc.web1.account,
+          ntHash: ntHash(dc.web1.password),
+          timeout: Duration.seconds(10),
+          sealMode: "stream"
+        })
+        const otherAnswer = yield* other.samLogon({ ...logon("alice", dc.alice.password).request, parameterControl: 0 })
+        assert.strictEqual(otherAnswer.status, 0)
+        const again = logon("alice", dc.alice.password)
+        const second = yield* verify(again.request)
+        assert.deepStrictEqual(second.userSessionKey, again.sessionBaseKey)
+      }).pipe(Effect.provide(NetlogonClient.layer(settings(dc))))
+    ), 120_000)
+
+  it.live("a DC that does not listen: SEC_E_NO_AUTHENTICATING_AUTHORITY naming the host", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(verify(logon("alice", "x").request))
+      assert.strictEqual(error._tag, "NoAuthenticatingAuthority")
+      assert.include(error.detail, "127.0.0.9")
+      assert.include(error.detail, "ECONNREFUSED")
+    }).pipe(Effect.provide(NetlogonClient.layer({
+      dc: "127.0.0.9",
+      domain: "CORP",
+      machineAccount: "WEB1$",
+      machinePassword: Redacted.make("x"),
+      timeout: Duration.seconds(2)
+    }))), 30_000)
+})
