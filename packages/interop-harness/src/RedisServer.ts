@@ -64,7 +64,7 @@ const freePort: Effect.Effect<number, RedisServerError> = Effect.callback((resum
   })
 })
 
-/** One PING over a raw socket; succeeds on `+PONG`. */
+/** One PING over a raw socket; succeeds on `+PONG` (or `-NOAUTH`: a server with a password is up too). */
 const ping = (port: number): Effect.Effect<void, RedisServerError> =>
   Effect.callback((resume) => {
     const socket = connect(port, "127.0.0.1")
@@ -79,7 +79,7 @@ const ping = (port: number): Effect.Effect<void, RedisServerError> =>
       reply += chunk.toString("latin1")
       if (!reply.includes("\r\n")) return
       socket.destroy()
-      resume(reply.startsWith("+PONG") ? Effect.void : Effect.fail(new RedisServerError({ message: `PING answered ${reply.trim()}` })))
+      resume(reply.startsWith("+PONG") || reply.startsWith("-NOAUTH") ? Effect.void : Effect.fail(new RedisServerError({ message: `PING answered ${reply.trim()}` })))
     })
     socket.once("error", (e) => fail(e.message))
     return Effect.sync(() => socket.destroy())

@@ -2,6 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Context, Duration, Effect, Layer, Schedule } from "effect"
 import * as Redis from "effect/persistence/Redis"
 import { ReplayCache } from "@effect-sspi/core"
+import { NodeRedis } from "@effect/platform-node"
 import { RedisServer } from "@effect-sspi/interop-harness"
 import { RedisReplayCache } from "../src/index.ts"
 import { buildWith, raw, redisAvailable } from "./support.ts"
@@ -141,5 +142,21 @@ describe.skipIf(!redisAvailable)("RedisReplayCache against a real redis-server",
       const error = yield* Effect.flip(rc.record(digest(13), minute))
       assert.strictEqual(error._tag, "InternalError")
       assert.include(error.message, "Redis at odd: unexpected reply to SET NX PX (number)")
+    })))
+
+  it.live("errors name the server but never the credentials in the Redis URL", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const server = yield* RedisServer.start({ args: ["--requirepass", "s3cret-pw"] })
+      const url = `redis://default:s3cret-pw@127.0.0.1:${server.port}`
+      const rc = yield* Layer.build(
+        RedisReplayCache.layer({ timeout: Duration.millis(300) }).pipe(Layer.provide(NodeRedis.layer({ url, disableOfflineQueue: true })))
+      ).pipe(Effect.map((ctx) => Context.get(ctx, ReplayCache.ReplayCache)))
+      assert.strictEqual(yield* rc.record(digest(14), minute), "Fresh")
+      yield* server.kill
+      const error = yield* Effect.flip(rc.record(digest(15), minute))
+      assert.include(error.message, `Redis at 127.0.0.1:${server.port}`)
+      assert.notInclude(error.message, "s3cret")
+      // (with node-redis' default offline queue, closing a client whose server is gone
+      // waits for the queued commands forever: this test leaves the server dead)
     })))
 })

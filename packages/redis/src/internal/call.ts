@@ -58,6 +58,14 @@ export const makeCall = Effect.fnUntraced(function*(options: CallOptions) {
   const label = options.label ??
     Option.match(client, { onNone: () => undefined, onSome: (c) => clientLabel(c.client) }) ??
     "redis"
+  if (Option.isSome(client) && client.value.client.options?.disableOfflineQueue !== true) {
+    // node-redis queues commands while disconnected: one that timed out here
+    // is still sent after the reconnect, and closing the client while Redis
+    // is down waits for the queue (the Layer's scope never closes).
+    yield* Effect.logWarning(
+      `Redis at ${label}: the NodeRedis client queues commands while offline; pass disableOfflineQueue: true`
+    )
+  }
   const ms = Duration.toMillis(timeout)
   const call: Call = (what, effect) =>
     effect.pipe(
