@@ -11,7 +11,12 @@ import { TestClock } from "effect/testing"
 import * as fc from "fast-check"
 import { Credentials, Flags, ReplayCache, SecBuffer, SecurityContext, SspiRuntime } from "@effect-sspi/core"
 import { Kerberos } from "../src/index.ts"
-import { APP_DATA, apReq, type ApReqOptions, GOOD_BINDINGS, keytab } from "./support/forge.ts"
+import { initialize } from "../src/internal/context/initiator.ts"
+import type { KerberosContext } from "../src/internal/context/state.ts"
+import { frame, TokenId } from "../src/internal/gss/framing.ts"
+import { encodeApRep, encodeEncApRepPart } from "../src/internal/messages/ap.ts"
+import { resolveSettings } from "../src/internal/settings.ts"
+import { aes256, APP_DATA, apReq, type ApReqOptions, GOOD_BINDINGS, keytab } from "./support/forge.ts"
 
 const MINUTE = 60_000
 const HOUR = 60 * MINUTE
@@ -190,6 +195,37 @@ describe("Kerberos attacks: key lengths (RFC 3961 3; issue 9 G, D3, D4)", () => 
       }))
       assert.isAbove(ok, 0)
     }).pipe(Effect.provide(runtime())))
+
+  it.effect("an AP-REP whose acceptor subkey is a 5-byte aes256 key → SEC_E_INVALID_TOKEN at the initiator (was SEC_E_OK, then a RangeError)", () =>
+    Effect.gen(function*() {
+      const settings = yield* resolveSettings({ krb5Config: "/nonexistent", env: {} })
+      const sessionKey = { keytype: 18, keyvalue: new Uint8Array(32).fill(3) }
+      const state: KerberosContext = {
+        role: "initiator",
+        stage: "awaitApRep",
+        client: { name: { nameType: 1, components: ["alice"] }, realm: "TEST.REALM" },
+        server: { name: { nameType: 2, components: ["HTTP", "localhost"] }, realm: "TEST.REALM" },
+        sessionKey,
+        initiatorSubkey: undefined,
+        acceptorSubkey: undefined,
+        ctime: T0,
+        cusec: 0,
+        sendSeq: 1,
+        recvSeq: 1,
+        gssFlags: 2 | 16 | 32,
+        expiry: T0 + HOUR
+      }
+      const part = encodeEncApRepPart({ ctime: T0, cusec: 0, subkey: { keytype: 18, keyvalue: new Uint8Array(5) }, seqNumber: 9 })
+      const token = frame(TokenId.AP_REP, encodeApRep({ etype: 18, cipher: aes256.encrypt(sessionKey.keyvalue, 12, part) }))
+      const error = yield* Effect.flip(initialize(settings, undefined as never, state, {
+        targetName: "HTTP/localhost",
+        contextReq: 0,
+        dataRep: 0,
+        input: [SecBuffer.token(token)],
+        now: T0
+      }))
+      assert.strictEqual(error.status, "SEC_E_INVALID_TOKEN")
+    }))
 
   it.effect("a ticket whose aes256 session key has 6 bytes → SEC_E_INVALID_TOKEN (was a RangeError defect)", () =>
     Effect.gen(function*() {
