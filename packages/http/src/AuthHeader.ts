@@ -121,17 +121,21 @@ export interface Credentials {
 
 /**
  * Parses an `Authorization` value `Scheme token68`; `undefined` when there is
- * no scheme at all. Never throws.
+ * no scheme at all. A token longer than `maxTokenBytes` (decoded) is
+ * `token: undefined`, as an invalid one is. Never throws.
  *
  * @since 0.1.0
  */
-export const parseAuthorization = (value: string | undefined): Credentials | undefined => {
+export const parseAuthorization = (value: string | undefined, maxTokenBytes = Infinity): Credentials | undefined => {
   if (value === undefined) return undefined
   const trimmed = value.trim()
   const space = trimmed.search(/\s/)
   const scheme = space < 0 ? trimmed : trimmed.slice(0, space)
   if (!TOKEN.test(scheme)) return undefined
-  return { scheme, token: space < 0 ? undefined : decodeBase64(trimmed.slice(space).trim()) }
+  if (space < 0) return { scheme, token: undefined }
+  const text = trimmed.slice(space).trim()
+  // checked on the text before decoding: base64 holds 3 bytes per 4 characters
+  return { scheme, token: text.length > Math.ceil(maxTokenBytes / 3) * 4 ? undefined : decodeBase64(text) }
 }
 
 /**

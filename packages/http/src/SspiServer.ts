@@ -4,16 +4,19 @@
  *
  * Each connection holds at most one unfinished handshake (keyed by its
  * socket); it is deleted through deleteSecurityContextAsync when the
- * connection closes, so clients that vanish mid-handshake leak nothing. A
+ * connection closes, so clients that vanish mid-handshake leak nothing.
+ * Held handshakes are bounded per server, per client address and in time;
+ * the oldest is shed first (see `ServerOptions.maxPendingHandshakes`). A
  * finished context is deleted when its request ends. Handlers read the
  * client from the {@link Principal} service. Bad or unexpected tokens are
  * answered with 401, never 500.
  *
  * @since 0.1.0
  */
-import { Context, Duration, Effect, Exit, Layer, Scope } from "effect"
+import { Clock, Context, Duration, Effect, Exit, Layer, Schedule, Scope } from "effect"
 import { HttpEffect, HttpServerRequest, HttpServerResponse } from "effect/http"
 import {
+  type ChannelBindings as CoreChannelBindings,
   Credentials,
   Flags,
   SecurityContext,
@@ -34,6 +37,8 @@ import { socketOf } from "./internal/nodeConnection.ts"
 import { type Connection, Connections, type Pending } from "./internal/serverConnections.ts"
 import { Principal, type PrincipalInfo } from "./Principal.ts"
 
+type ChannelBindingsLevel = CoreChannelBindings.ExtendedProtection
+
 /**
  * Server options.
  *
@@ -47,10 +52,46 @@ export interface ServerOptions {
   readonly schemes?: ReadonlyArray<SchemeInput> | undefined
   /** Inbound credential parameters per package (e.g. a keytab for Kerberos). */
   readonly credentials?: ((packageName: string) => { readonly principal?: string; readonly authData?: unknown }) | undefined
-  /** ASC_REQ_* bits; default CONNECTION. */
+  /**
+   * ASC_REQ_* bits; default CONNECTION. The protection attributes asked for
+   * here (MUTUAL_AUTH, REPLAY_DETECT, SEQUENCE_DETECT, CONFIDENTIALITY,
+   * INTEGRITY) are required: a handshake that does not grant them gets 401
+   * (SEC_E_SECURITY_QOS_FAILED, see `SecurityContext.ContextOptions`).
+   */
   readonly contextReq?: number | undefined
-  /** `"auto"` (default): tls-server-end-point bindings on TLS connections; `"none"`: never. */
+  /**
+   * Extended Protection for Authentication on TLS connections
+   * (tls-server-end-point bindings, RFC 5929), enforced by the packages
+   * (NTLM's MsvAvChannelBindings, Kerberos' 0x8003 checksum) for every leg:
+   * - `"off"`: no bindings are given to the packages, none are checked;
+   * - `"whenSupported"` (default, as Windows Server 2025): a client that
+   *   sends bindings must send the right ones; one that sends none is
+   *   accepted;
+   * - `"required"`: a client that sends none, or wrong ones, is refused
+   *   (SEC_E_BAD_BINDINGS, 401).
+   * Plain HTTP has no channel to bind to: nothing is checked there.
+   */
+  readonly extendedProtection?: ChannelBindingsLevel | undefined
+  /** @deprecated use `extendedProtection`: `"none"` is `"off"`, `"auto"` the default. */
   readonly channelBindings?: "auto" | "none" | undefined
+  /**
+   * Bounds on unfinished handshakes held between legs (each costs a
+   * security context): the oldest is shed (deleted, logged, counted in
+   * `stats`) when a bound is reached. Defaults: 4,096 per server (about
+   * 60 MiB of held contexts), 256 per client address (clients behind one
+   * NAT or proxy share an address; an honest handshake is held for
+   * milliseconds), 30 seconds since the last leg.
+   */
+  readonly maxPendingHandshakes?: number | undefined
+  readonly maxPendingHandshakesPerClient?: number | undefined
+  readonly pendingHandshakeTimeout?: Duration.Input | undefined
+  /**
+   * The largest token accepted in an Authorization header, decoded
+   * (default 65,536 bytes, above Windows' MaxTokenSize of 48,000 and
+   * HTTP.sys' 64 KiB MaxFieldLength ceiling); larger ones get 401 without
+   * reaching a package.
+   */
+  readonly maxTokenBytes?: number | undefined
   /** Time-out of one acceptor leg; default 30 seconds. */
   readonly legTimeout?: Duration.Input | undefined
   /** Called after each acceptor leg (e.g. to print it). */
@@ -81,6 +122,10 @@ export interface ServerLeg {
 export interface ServerStats {
   /** Connections holding an unfinished handshake. */
   readonly pendingHandshakes: number
+  /** Client addresses holding one. */
+  readonly pendingClients: number
+  /** Pending handshakes shed since start, by reason (server bound, per-client bound, time-out). */
+  readonly shed: { readonly capacity: number; readonly perClient: number; readonly timedOut: number }
 }
 
 /**
@@ -174,11 +219,25 @@ export const make = (
     const offer = schemes.map((s) => s.scheme).join(", ")
     const legTimeout = options.legTimeout ?? Duration.seconds(30)
     const contextReq = options.contextReq ?? Flags.AscReq.CONNECTION
+    const extendedProtection: ChannelBindingsLevel = options.extendedProtection ??
+      (options.channelBindings === "none" ? "off" : "whenSupported")
+    const maxTokenBytes = options.maxTokenBytes ?? 65_536
+    const pendingTimeout = Duration.fromInputUnsafe(options.pendingHandshakeTimeout ?? Duration.seconds(30))
     const services = yield* Effect.context<SspiRuntime.SspiRuntime>()
     const connections = new Connections((effect) => {
       Effect.runForkWith(services)(effect)
+    }, {
+      max: Math.max(1, options.maxPendingHandshakes ?? 4_096),
+      maxPerClient: Math.max(1, options.maxPendingHandshakesPerClient ?? 256),
+      timeoutMs: Duration.toMillis(pendingTimeout)
     })
     yield* Effect.addFinalizer(() => connections.dropAll)
+    // held handshakes past their time-out are deleted even when no new one arrives (Clock time)
+    yield* Clock.currentTimeMillis.pipe(
+      Effect.flatMap((now) => connections.sweep(now)),
+      Effect.repeat(Schedule.spaced(Duration.max(Duration.millis(10), Duration.divideUnsafe(pendingTimeout, 2)))),
+      Effect.forkScoped
+    )
 
     const unauthorized = (challenge: string = offer) =>
       HttpServerResponse.text("Unauthorized", { status: 401, headers: { "www-authenticate": challenge } })
@@ -186,9 +245,10 @@ export const make = (
     const begin = (connection: Connection, a: Acquired): Effect.Effect<Pending, never, SspiRuntime.SspiRuntime> =>
       Effect.gen(function*() {
         const scope = yield* Scope.make()
-        const cert = options.channelBindings === "none" ? undefined : connection.certificate
+        const cert = extendedProtection === "off" ? undefined : connection.certificate
         const context = yield* SecurityContext.acceptor(a.credentials, {
           contextReq,
+          extendedProtection,
           ...(cert !== undefined ? { extraInput: [ChannelBindings.fromCertificate(cert)] } : {})
         }).pipe(Scope.provide(scope))
         return { binding: a.binding, context, scope }
@@ -228,7 +288,7 @@ export const make = (
           if (Exit.isFailure(exit)) return Effect.as(Scope.close(pending.scope, Exit.void), undefined)
           const step = exit.value
           if (!step.done) {
-            return Effect.as(connections.hold(connection, pending), {
+            return Effect.as(Effect.flatMap(Clock.currentTimeMillis, (now) => connections.hold(connection, pending, now)), {
               _tag: "Continue",
               binding: pending.binding,
               token: step.token
@@ -280,7 +340,7 @@ export const make = (
         const request = yield* HttpServerRequest.HttpServerRequest
         const socket = socketOf(request)
         const connection = socket === undefined ? undefined : connections.of(socket)
-        const credentials = parseAuthorization(request.headers["authorization"])
+        const credentials = parseAuthorization(request.headers["authorization"], maxTokenBytes)
         const a = credentials === undefined
           ? undefined
           : acquired.find((x) => sameScheme(x.binding.scheme, credentials.scheme))
@@ -322,7 +382,11 @@ export const make = (
     return {
       schemes,
       authenticate,
-      stats: Effect.sync(() => ({ pendingHandshakes: connections.pendingCount }))
+      stats: Effect.sync(() => ({
+        pendingHandshakes: connections.pendingCount,
+        pendingClients: connections.pendingClients,
+        shed: { ...connections.shed }
+      }))
     }
   })
 

@@ -2,7 +2,16 @@
  * Per-connection handshake state of the server middleware: at most one
  * in-progress security context per connection, deleted (scope closed, so
  * deleteSecurityContextAsync runs) when the connection closes, when a new
- * handshake replaces it, or when the middleware shuts down.
+ * handshake replaces it, when it is shed, or when the middleware shuts down.
+ *
+ * Pending handshakes are bounded (issue 9 D8): per server, per client
+ * address, and in time. When a bound is reached the OLDEST pending
+ * handshake is shed (deleted), never the new one: an honest handshake
+ * finishes in two legs within milliseconds, so shedding the oldest costs an
+ * honest client at most a retry, while refusing new ones would let whoever
+ * holds the slots lock everybody out. The per-client bound sheds that
+ * client's own oldest first, so one address cannot evict others until the
+ * server-wide bound is reached.
  */
 import type { Socket } from "node:net"
 import { Effect, Exit, Scope, Semaphore } from "effect"
@@ -17,13 +26,31 @@ export interface Pending {
   readonly scope: Scope.Closeable
 }
 
+/** The bounds on held handshakes. */
+export interface PendingLimits {
+  /** Per server. */
+  readonly max: number
+  /** Per client address. */
+  readonly maxPerClient: number
+  /** A handshake held longer than this (since its last leg) is deleted. */
+  readonly timeoutMs: number
+}
+
+/** Why a pending handshake was shed. */
+export type ShedReason = "capacity" | "perClient" | "timedOut"
+
+/** How many pending handshakes were shed, by reason. */
+export type ShedCounts = { -readonly [K in ShedReason]: number }
+
 /** One client connection. */
 export class Connection {
   pending: Pending | undefined = undefined
+  /** Clock time of the last leg that left `pending` held. */
+  heldSince = 0
   closed = false
   /** Serializes the handshake legs of pipelined requests. */
   readonly lock = Semaphore.makeUnsafe(1)
-  constructor(readonly certificate: Uint8Array | undefined) {}
+  constructor(readonly certificate: Uint8Array | undefined, readonly address: string) {}
 }
 
 const release = (pending: Pending): Effect.Effect<void> => Scope.close(pending.scope, Exit.void)
@@ -31,19 +58,24 @@ const release = (pending: Pending): Effect.Effect<void> => Scope.close(pending.s
 /** The connections the middleware has seen, keyed by socket. */
 export class Connections {
   readonly #bySocket = new WeakMap<object, Connection>()
+  /** Connections holding a handshake, oldest hold first (a hold re-inserts). */
   readonly #withPending = new Set<Connection>()
+  readonly #byAddress = new Map<string, Set<Connection>>()
   /** Runs an effect from a socket event (with the middleware's services). */
   readonly #run: (effect: Effect.Effect<void>) => void
+  readonly #limits: PendingLimits
+  readonly shed: ShedCounts = { capacity: 0, perClient: 0, timedOut: 0 }
 
-  constructor(run: (effect: Effect.Effect<void>) => void) {
+  constructor(run: (effect: Effect.Effect<void>) => void, limits: PendingLimits) {
     this.#run = run
+    this.#limits = limits
   }
 
   /** The state of a socket's connection, created on first sight. */
   of(socket: Socket): Connection {
     const known = this.#bySocket.get(socket)
     if (known !== undefined) return known
-    const connection = new Connection(localCertificate(socket))
+    const connection = new Connection(localCertificate(socket), socket.remoteAddress ?? "")
     this.#bySocket.set(socket, connection)
     socket.once("close", () => {
       connection.closed = true
@@ -53,14 +85,56 @@ export class Connections {
     return connection
   }
 
-  /** Keeps `pending` on the connection; deletes it at once if the connection has closed. */
-  hold(connection: Connection, pending: Pending): Effect.Effect<void> {
+  /**
+   * Keeps `pending` on the connection (deleted at once if the connection
+   * has closed), first shedding what the bounds require.
+   */
+  hold(connection: Connection, pending: Pending, now: number): Effect.Effect<void> {
     return Effect.suspend(() => {
       if (connection.closed) return release(pending)
+      const victims = this.#expired(now)
+      const own = this.#byAddress.get(connection.address)
+      while (own !== undefined && own.size >= this.#limits.maxPerClient) victims.push(this.#shedOldest(own, "perClient"))
+      while (this.#withPending.size >= this.#limits.max) victims.push(this.#shedOldest(this.#withPending, "capacity"))
       connection.pending = pending
+      connection.heldSince = now
       this.#withPending.add(connection)
-      return Effect.void
+      const set = own ?? new Set<Connection>()
+      set.add(connection)
+      this.#byAddress.set(connection.address, set)
+      return this.#releaseShed(victims)
     })
+  }
+
+  /** Deletes every handshake held longer than the time-out. */
+  sweep(now: number): Effect.Effect<void> {
+    return Effect.suspend(() => this.#releaseShed(this.#expired(now)))
+  }
+
+  #expired(now: number): Array<Shed> {
+    const victims: Array<Shed> = []
+    for (const connection of this.#withPending) {
+      if (now - connection.heldSince < this.#limits.timeoutMs) break // oldest first: the rest are younger
+      victims.push({ connection, reason: "timedOut", pending: this.take(connection)! })
+    }
+    return victims
+  }
+
+  #shedOldest(set: Set<Connection>, reason: ShedReason): Shed {
+    const connection = set.values().next().value!
+    return { connection, reason, pending: this.take(connection)! }
+  }
+
+  #releaseShed(victims: ReadonlyArray<Shed>): Effect.Effect<void> {
+    if (victims.length === 0) return Effect.void
+    return Effect.forEach(victims, ({ connection, pending, reason }) => {
+      this.shed[reason]++
+      return release(pending).pipe(
+        Effect.andThen(Effect.logWarning("pending handshake shed").pipe(
+          Effect.annotateLogs({ reason, client: connection.address, scheme: pending.binding.scheme })
+        ))
+      )
+    }, { discard: true })
   }
 
   /** Takes the pending handshake off the connection; the caller now owns it. */
@@ -68,6 +142,8 @@ export class Connections {
     const pending = connection.pending
     connection.pending = undefined
     this.#withPending.delete(connection)
+    const set = this.#byAddress.get(connection.address)
+    if (set !== undefined && set.delete(connection) && set.size === 0) this.#byAddress.delete(connection.address)
     return pending
   }
 
@@ -84,8 +160,19 @@ export class Connections {
     return this.#withPending.size
   }
 
+  /** How many client addresses hold one. */
+  get pendingClients(): number {
+    return this.#byAddress.size
+  }
+
   /** Deletes every pending handshake (shutdown). */
   readonly dropAll: Effect.Effect<void> = Effect.suspend(() =>
     Effect.forEach(Array.from(this.#withPending), (connection) => this.drop(connection), { discard: true })
   )
+}
+
+interface Shed {
+  readonly connection: Connection
+  readonly reason: ShedReason
+  readonly pending: Pending
 }

@@ -13,10 +13,14 @@ export const users: ReadonlyArray<UserStore.UserEntry> = [
   { domain: "EXAMPLE", user: "alice", password: Redacted.make("Passw0rd!") }
 ]
 
-export const runtimeLayer = SspiRuntime.SspiRuntime.layer.pipe(
-  Layer.provide(SecurityPackage.SecurityPackages.layer(Ntlm.withUserStore())),
-  Layer.provide(UserStore.layerMemory(users))
-)
+/** The runtime with NTLM built with `options`. */
+export const runtimeLayerWith = (options: Parameters<typeof Ntlm.withUserStore>[0] = {}) =>
+  SspiRuntime.SspiRuntime.layer.pipe(
+    Layer.provide(SecurityPackage.SecurityPackages.layer(Ntlm.withUserStore(options))),
+    Layer.provide(UserStore.layerMemory(users))
+  )
+
+export const runtimeLayer = runtimeLayerWith()
 
 /** Counts the TCP connections the server accepted. */
 export class ConnectionLog {
