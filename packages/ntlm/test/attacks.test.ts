@@ -6,10 +6,12 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Redacted, Result } from "effect"
-import { SecBuffer, SecurityContext, SecurityStatus } from "@effect-sspi/core"
+import { SecBuffer, SecurityContext, SecurityStatus, SspiRuntime } from "@effect-sspi/core"
+import { TestClock } from "effect/testing"
 import { Drivers, Ours, requirePeersSync } from "@effect-sspi/interop-harness"
 import { Ntlm, UserStore } from "@effect-sspi/ntlm"
 import { readU16, readU32, writeU32 } from "../src/internal/bytes.ts"
+import { OutstandingChallenges } from "../src/internal/challenges.ts"
 import { AvId, NegotiateFlags as F } from "../src/internal/constants.ts"
 import { decodeAuthenticate, decodeChallenge } from "../src/internal/messages.ts"
 import { probe } from "../src/internal/probe.ts"
@@ -150,6 +152,13 @@ describe("NTLM attacks with real peers (MS-NLMP 3.2.5.1.2)", () => {
       )
     }), 60_000)
 
+  it.live.skipIf(!hasPython)("strict: 128-bit cleared from the AUTHENTICATE's flags is SEC_E_UNSUPPORTED_FUNCTION (before the MIC fails)", () =>
+    Effect.gen(function*() {
+      assert.strictEqual((yield* attack(python())).status, "SEC_E_OK")
+      const r = yield* attack(python(), { toServer: onLeg(1, clearFlags(AUTHENTICATE_FLAGS, F.KEY_128)) })
+      assert.strictEqual(r.status, "SEC_E_UNSUPPORTED_FUNCTION")
+    }).pipe(Effect.provide(ntlmLayer(Ntlm.strict))), 60_000)
+
   it.live.skipIf(!hasPython)("MIC zeroed or removed, NEGOTIATE flags or CHALLENGE AV pairs tampered under a MIC: SEC_E_LOGON_DENIED", () =>
     Effect.gen(function*() {
       assert.strictEqual((yield* attack(python())).status, "SEC_E_OK")
@@ -235,7 +244,9 @@ describe("NTLM attacks with real peers (MS-NLMP 3.2.5.1.2)", () => {
       const r = yield* attack(curl).pipe(Effect.provide(ntlmLayer()))
       assert.strictEqual(readU32(r.seen[0]!, NEGOTIATE_FLAGS), 0x00088206)
       assert.strictEqual(r.status, "SEC_E_OK")
-      assert.strictEqual((yield* attack(curl).pipe(Effect.provide(ntlmLayer(Ntlm.strict)))).status, "SEC_E_UNSUPPORTED_FUNCTION")
+      const strict = yield* attack(curl).pipe(Effect.provide(ntlmLayer(Ntlm.strict)))
+      assert.strictEqual(strict.status, "SEC_E_UNSUPPORTED_FUNCTION")
+      assert.strictEqual(strict.seen.length, 1, "refused at NEGOTIATE: no challenge issued")
       // a MIC alone required: curl sends none
       assert.strictEqual((yield* attack(curl).pipe(Effect.provide(ntlmLayer({ requireMic: true })))).status, "SEC_E_UNSUPPORTED_FUNCTION")
       // curl echoes what it got: a stripped timestamp shows
@@ -315,19 +326,48 @@ describe("NTLM attacks with our initiator", () => {
     }).pipe(Effect.provide(ntlmLayer())))
 
   it.effect("D2: a CHALLENGE whose TargetInfo is ~65.4 KB is SEC_E_INVALID_TOKEN from the initiator, never a defect", () =>
-    Effect.scoped(Effect.gen(function*() {
-      const initiator = yield* SecurityContext.initiator(yield* clientCredentials(alice), { targetName: "HTTP/server.example" })
-      yield* initiator.step()
-      const huge = encodeChallenge({
-        flags: F.UNICODE | F.NTLM | F.TARGET_INFO | F.EXTENDED_SESSIONSECURITY,
-        serverChallenge: new Uint8Array(8).fill(7),
-        targetInfo: [{ id: AvId.MsvAvDnsTreeName, value: new Uint8Array(65_400) }]
-      })
-      assert.isTrue(huge.length <= 64 * 1024)
-      assert.strictEqual(readU16(huge, 40), 65_408)
-      const failure = yield* Effect.flip(initiator.step(huge))
-      assert.strictEqual(failure._tag, "InvalidToken")
-    }).pipe(Effect.provide(ntlmLayer()))))
+    Effect.gen(function*() {
+      // 65,400: the AUTHENTICATE outgrows 64 KiB; 65,480: the echoed AV pair list outgrows a 16-bit length
+      for (const size of [65_400, 65_480]) {
+        const failure = yield* Effect.scoped(Effect.gen(function*() {
+          const initiator = yield* SecurityContext.initiator(yield* clientCredentials(alice), { targetName: "HTTP/server.example" })
+          yield* initiator.step()
+          const huge = encodeChallenge({
+            flags: F.UNICODE | F.NTLM | F.TARGET_INFO | F.EXTENDED_SESSIONSECURITY,
+            serverChallenge: new Uint8Array(8).fill(7),
+            targetInfo: [{ id: AvId.MsvAvDnsTreeName, value: new Uint8Array(size) }]
+          })
+          assert.isTrue(huge.length <= 64 * 1024)
+          assert.strictEqual(readU16(huge, 40), size + 8)
+          return yield* Effect.flip(initiator.step(huge))
+        }))
+        assert.strictEqual(failure._tag, "InvalidToken")
+      }
+      assert.deepStrictEqual(yield* SspiRuntime.stats, { credentials: 0, contexts: 0, asyncContexts: 0, calls: 0 })
+    }).pipe(Effect.provide(ntlmLayer())))
+
+  it.effect("B: an outstanding challenge expires with the handshake time-out (Clock); the list is bounded", () =>
+    Effect.gen(function*() {
+      const reflected = (wait: number) =>
+        Effect.scoped(Effect.gen(function*() {
+          const initiator = yield* SecurityContext.initiator(yield* clientCredentials(alice), { targetName: "HTTP/attacker.example" })
+          const acceptor = yield* SecurityContext.acceptor(yield* serverCredentials())
+          const challenge = yield* acceptor.step((yield* initiator.step()).token)
+          yield* TestClock.adjust(wait)
+          return statusOf(yield* Effect.exit(initiator.step(challenge.token)))
+        }))
+      assert.strictEqual(yield* reflected(59_999), "SEC_E_LOGON_DENIED")
+      // past the time-out the acceptor has forgotten it (and would refuse the AUTHENTICATE as late)
+      assert.strictEqual(yield* reflected(60_000), "SEC_E_OK")
+      const list = new OutstandingChallenges(2, 1000)
+      const c = (n: number) => new Uint8Array(8).fill(n)
+      list.add(c(1), 0)
+      list.add(c(2), 0)
+      list.add(c(3), 0)
+      assert.deepStrictEqual([list.has(c(1), 0), list.has(c(2), 0), list.has(c(3), 0), list.size], [false, true, true, 2])
+      list.add(c(4), 1000)
+      assert.deepStrictEqual([list.has(c(3), 1000), list.has(c(4), 1000), list.size], [false, true, 1])
+    }).pipe(Effect.provide(ntlmLayer({ challengeLifetimeMs: 60_000 }))))
 })
 
 describe("C: user enumeration by timing", () => {
