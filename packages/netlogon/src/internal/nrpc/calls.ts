@@ -6,8 +6,9 @@
  *
  * @since 0.1.0
  */
-import { Result } from "effect"
-import { decode, NdrError, type NdrReader, NdrWriter } from "../ndr20.ts"
+import type { Result } from "effect"
+import { type NdrError, NdrReader, NdrWriter } from "@effect-sspi/ndr"
+import { writeCountedBytes, writeStringz } from "../ndrStrings.ts"
 import { uuidBytes } from "../rpc/pdu.ts"
 import type { Authenticator } from "./credential.ts"
 import { decodeValidationSamInfo2, type ValidationInfo } from "./validation.ts"
@@ -34,13 +35,17 @@ export const NEG_SUPPORTS_AES = 0x01000000
 /** NETLOGON_NEG_AUTHENTICATED_RPC (Y): schannel. */
 export const NEG_AUTHENTICATED_RPC = 0x40000000
 
-const server = (w: NdrWriter, name: string) => w.pointer(true).wstringz(name)
+const decode = NdrReader.decode
+const newWriter = () => new NdrWriter.NdrWriter()
+
+/** `[in, unique, string] LOGONSRV_HANDLE` / `wchar_t*`. */
+const uniqueString = (w: NdrWriter.NdrWriter, name: string) => w.pointer(name, writeStringz)
 
 /** NetrServerReqChallenge request (3.5.4.4.1). */
 export const reqChallengeRequest = (dc: string, computer: string, clientChallenge: Uint8Array): Uint8Array => {
-  const w = new NdrWriter()
-  server(w, `\\\\${dc}`)
-  w.wstringz(computer)
+  const w = newWriter()
+  uniqueString(w, `\\\\${dc}`)
+  writeStringz(w, computer)
   w.bytes(clientChallenge)
   return w.finish()
 }
@@ -51,7 +56,7 @@ export type Answer<A> = { readonly status: number; readonly value: A | undefined
 /** NetrServerReqChallenge response: ServerChallenge and status. */
 export const decodeReqChallenge = (stub: Uint8Array): Result.Result<Answer<Uint8Array>, NdrError> =>
   decode(stub, (r) => {
-    const challenge = r.bytes(8)
+    const challenge = r.bytes(8).slice()
     const status = r.u32()
     return { status, value: status === 0 ? challenge : undefined }
   })
@@ -64,11 +69,11 @@ export const authenticate3Request = (
   clientCredential: Uint8Array,
   flags: number
 ): Uint8Array => {
-  const w = new NdrWriter()
-  server(w, `\\\\${dc}`)
-  w.wstringz(account)
+  const w = newWriter()
+  uniqueString(w, `\\\\${dc}`)
+  writeStringz(w, account)
   w.u16(WORKSTATION_SECURE_CHANNEL)
-  w.wstringz(computer)
+  writeStringz(w, computer)
   w.bytes(clientCredential)
   w.u32(flags)
   return w.finish()
@@ -79,7 +84,7 @@ export const decodeAuthenticate3 = (
   stub: Uint8Array
 ): Result.Result<Answer<{ credential: Uint8Array; flags: number; rid: number }>, NdrError> =>
   decode(stub, (r) => {
-    const credential = r.bytes(8)
+    const credential = r.bytes(8).slice()
     const flags = r.u32()
     const rid = r.u32()
     const status = r.u32()
@@ -97,7 +102,9 @@ export interface NetworkLogon {
   readonly lmResponse: Uint8Array
 }
 
-const authenticator = (w: NdrWriter, a: Authenticator) => w.bytes(a.credential).u32(a.timestamp)
+const authenticator = (w: NdrWriter.NdrWriter, a: Authenticator) => {
+  w.bytes(a.credential).u32(a.timestamp)
+}
 
 /** NetrLogonSamLogonWithFlags request (3.5.4.5.1), network logon, validation level 3. */
 export const samLogonWithFlagsRequest = (
@@ -106,31 +113,25 @@ export const samLogonWithFlagsRequest = (
   auth: Authenticator,
   logon: NetworkLogon
 ): Uint8Array => {
-  const w = new NdrWriter()
-  server(w, `\\\\${dc}`)
-  w.pointer(true).wstringz(computer)
-  w.pointer(true)
-  authenticator(w, auth)
-  w.pointer(true)
-  authenticator(w, { credential: new Uint8Array(8), timestamp: 0 })
+  const w = newWriter()
+  uniqueString(w, `\\\\${dc}`)
+  uniqueString(w, computer)
+  w.pointer(auth, authenticator)
+  w.pointer({ credential: new Uint8Array(8), timestamp: 0 }, authenticator)
   w.u16(NETWORK_INFORMATION)
-  // NETLOGON_LEVEL: the union's discriminant (aligned as itself in NDR20) then the arm (a unique pointer)
+  // NETLOGON_LEVEL: the union's discriminant (aligned as itself in NDR20), then the arm, a unique pointer
   w.u16(NETWORK_INFORMATION)
-  w.pointer(true)
-  // NETLOGON_NETWORK_INFO
-  w.unicodeStringHeader(logon.domain)
-  w.u32(logon.parameterControl)
-  w.u32(0).u32(0) // Reserved (OLD_LARGE_INTEGER)
-  w.unicodeStringHeader(logon.user)
-  w.unicodeStringHeader(logon.workstation)
-  w.bytes(logon.serverChallenge)
-  w.byteStringHeader(logon.ntResponse)
-  w.byteStringHeader(logon.lmResponse)
-  w.unicodeStringBody(logon.domain)
-  w.unicodeStringBody(logon.user)
-  w.unicodeStringBody(logon.workstation)
-  w.byteStringBody(logon.ntResponse)
-  w.byteStringBody(logon.lmResponse)
+  w.pointer(logon, (w, logon) => {
+    // NETLOGON_NETWORK_INFO (its buffers deferred to its end)
+    w.unicodeString(logon.domain)
+    w.u32(logon.parameterControl)
+    w.u32(0).u32(0) // Reserved (OLD_LARGE_INTEGER)
+    w.unicodeString(logon.user)
+    w.unicodeString(logon.workstation)
+    w.bytes(logon.serverChallenge)
+    writeCountedBytes(w, logon.ntResponse)
+    writeCountedBytes(w, logon.lmResponse)
+  })
   w.u16(VALIDATION_SAM_INFO2)
   w.u32(0) // ExtraFlags
   return w.finish()
@@ -143,8 +144,8 @@ export interface SamLogonResult {
   readonly authoritative: number
 }
 
-const readAuthenticator = (r: NdrReader): Uint8Array => {
-  const credential = r.bytes(8)
+const readAuthenticator = (r: NdrReader.NdrReader): Uint8Array => {
+  const credential = r.bytes(8).slice()
   r.u32()
   return credential
 }
@@ -152,20 +153,17 @@ const readAuthenticator = (r: NdrReader): Uint8Array => {
 /** NetrLogonSamLogonWithFlags response. */
 export const decodeSamLogonWithFlags = (stub: Uint8Array): Result.Result<Answer<SamLogonResult>, NdrError> =>
   decode(stub, (r) => {
-    const returnAuthenticator = r.u32() === 0 ? undefined : readAuthenticator(r)
+    const returnAuthenticator = r.pointer(readAuthenticator).value
     // NETLOGON_VALIDATION: the union's discriminant, then the arm (a unique pointer)
     const level = r.u16()
-    const present = r.u32() !== 0
-    let validation: ValidationInfo | undefined
-    if (present) {
+    const validation = r.pointer((r) => {
       if (level !== VALIDATION_SAM_INFO2) r.fail(`unexpected validation level ${level}`)
-      validation = decodeValidationSamInfo2(r)
-    }
+      return decodeValidationSamInfo2(r)
+    }).value
     const authoritative = r.u8()
     r.u32() // ExtraFlags
     const status = r.u32()
-    if (r.remaining !== 0) r.fail("trailing bytes")
+    r.end()
     return { status, value: { returnAuthenticator, validation, authoritative } }
   })
 
-export { NdrError }

@@ -1,13 +1,14 @@
 /**
  * NETLOGON_VALIDATION_SAM_INFO2 (MS-NRPC 2.2.1.4.12, 2.2.1.4.11): who the
- * user is, the session key and the group memberships, with the SIDs as
- * strings (RPC_SID, MS-DTYP 2.4.2.3).
+ * user is, the session key and the group memberships, read with
+ * `@effect-sspi/ndr` (embedded pointers deferred to the end of the
+ * structure, NDR's order).
  *
  * @since 0.1.0
  */
-import type { NdrReader } from "../ndr20.ts"
+import { type NdrReader, Sid } from "@effect-sspi/ndr"
 
-/** A SID with its SE_GROUP_* attributes. */
+/** A SID (text) with its SE_GROUP_* attributes. */
 export interface SidAndAttributes {
   readonly sid: string
   readonly attributes: number
@@ -23,82 +24,58 @@ export interface ValidationInfo {
   readonly userId: number
   readonly primaryGroupId: number
   readonly userFlags: number
-  /** As sent by the DC (encrypted with the session key when the flags say so). */
+  /** As sent by the DC (encrypted with the session key, MS-NRPC 3.2.4.1). */
   readonly userSessionKey: Uint8Array
   readonly groups: ReadonlyArray<{ readonly relativeId: number; readonly attributes: number }>
   readonly extraSids: ReadonlyArray<SidAndAttributes>
 }
 
-/** RPC_SID body (after its conformance count). */
-const readSid = (r: NdrReader, conformance: number): string => {
-  const revision = r.u8()
-  const count = r.u8()
-  if (count !== conformance || count > 15) r.fail("bad SID sub-authority count")
-  const authority = r.bytes(6)
-  let value = 0
-  for (const b of authority) value = value * 256 + b
-  const parts = [`S-${revision}-${value}`]
-  for (let i = 0; i < count; i++) parts.push(String(r.u32()))
-  return parts.join("-")
-}
-
-/** A deferred RPC_SID pointee. */
-const sidPointee = (r: NdrReader): string => readSid(r, r.count(4))
-
-const skipOldLargeIntegers = (r: NdrReader, n: number) => {
-  for (let i = 0; i < 2 * n; i++) r.u32()
-}
-
-/** Decodes the structure at the reader's position (the pointee of the validation union arm). */
-export const decodeValidationSamInfo2 = (r: NdrReader): ValidationInfo => {
-  skipOldLargeIntegers(r, 6) // LogonTime … PasswordMustChange
-  const names = Array.from({ length: 6 }, () => r.unicodeHeader())
-  r.u16() // LogonCount
-  r.u16() // BadPasswordCount
-  const userId = r.u32()
-  const primaryGroupId = r.u32()
-  const groupCount = r.u32()
-  const groupsPresent = r.u32() !== 0
-  const userFlags = r.u32()
-  const userSessionKey = r.bytes(16)
-  const logonServerHeader = r.unicodeHeader()
-  const logonDomainHeader = r.unicodeHeader()
-  const domainSidPresent = r.u32() !== 0
-  for (let i = 0; i < 10; i++) r.u32() // ExpansionRoom
-  const sidCount = r.u32()
-  const extraSidsPresent = r.u32() !== 0
-  // deferred pointees, in the order of their pointers
-  const text = names.map((h) => (h.present ? r.unicodeBody(h.chars) : ""))
-  const groups: Array<{ relativeId: number; attributes: number }> = []
-  if (groupsPresent) {
-    if (r.count(8) !== groupCount) r.fail("group count differs from the array")
-    for (let i = 0; i < groupCount; i++) groups.push({ relativeId: r.u32(), attributes: r.u32() })
-  } else if (groupCount !== 0) r.fail("groups announced without an array")
-  const logonServer = logonServerHeader.present ? r.unicodeBody(logonServerHeader.chars) : ""
-  const logonDomain = logonDomainHeader.present ? r.unicodeBody(logonDomainHeader.chars) : ""
-  if (!domainSidPresent) r.fail("no logon domain SID")
-  const logonDomainSid = sidPointee(r)
-  const extraSids: Array<SidAndAttributes> = []
-  if (extraSidsPresent) {
-    if (r.count(8) !== sidCount) r.fail("SID count differs from the array")
-    const entries: Array<{ present: boolean; attributes: number }> = []
-    for (let i = 0; i < sidCount; i++) entries.push({ present: r.u32() !== 0, attributes: r.u32() })
-    for (const e of entries) {
-      if (!e.present) r.fail("null extra SID")
-      extraSids.push({ sid: sidPointee(r), attributes: e.attributes })
+/** Decodes the structure at the reader's position (the referent of the validation union's arm). */
+export const decodeValidationSamInfo2 = (r: NdrReader.NdrReader): ValidationInfo => {
+  const refs = r.scope(() => {
+    for (let i = 0; i < 12; i++) r.u32() // LogonTime … PasswordMustChange (OLD_LARGE_INTEGERs)
+    const effectiveName = r.unicodeString()
+    const fullName = r.unicodeString()
+    for (let i = 0; i < 4; i++) r.unicodeString() // LogonScript, ProfilePath, HomeDirectory, HomeDirectoryDrive
+    r.u16() // LogonCount
+    r.u16() // BadPasswordCount
+    const userId = r.u32()
+    const primaryGroupId = r.u32()
+    const groupCount = r.u32()
+    const groups = r.pointer((r) =>
+      r.conformantArray((r) => ({ relativeId: r.u32(), attributes: r.u32() }), 8, groupCount)
+    )
+    const userFlags = r.u32()
+    const userSessionKey = r.bytes(16).slice()
+    const logonServer = r.unicodeString()
+    const logonDomain = r.unicodeString()
+    const domainSid = r.pointer((r) => r.sid())
+    for (let i = 0; i < 10; i++) r.u32() // ExpansionRoom
+    const sidCount = r.u32()
+    const extraSids = r.pointer((r) =>
+      r.conformantArray((r) => ({ sid: r.pointer((r) => r.sid()), attributes: r.u32() }), 8, sidCount)
+    )
+    return {
+      effectiveName, fullName, userId, primaryGroupId, groupCount, groups, userFlags, userSessionKey,
+      logonServer, logonDomain, domainSid, sidCount, extraSids
     }
-  } else if (sidCount !== 0) r.fail("extra SIDs announced without an array")
+  })
+  if (refs.groups.value === undefined && refs.groupCount !== 0) r.fail("groups announced without an array")
+  if (refs.extraSids.value === undefined && refs.sidCount !== 0) r.fail("extra SIDs announced without an array")
   return {
-    effectiveName: text[0]!,
-    fullName: text[1]!,
-    logonServer,
-    logonDomain,
-    logonDomainSid,
-    userId,
-    primaryGroupId,
-    userFlags,
-    userSessionKey,
-    groups,
-    extraSids
+    effectiveName: refs.effectiveName.value ?? "",
+    fullName: refs.fullName.value ?? "",
+    logonServer: refs.logonServer.value ?? "",
+    logonDomain: refs.logonDomain.value ?? "",
+    logonDomainSid: Sid.format(r.required(refs.domainSid, "LogonDomainId")),
+    userId: refs.userId,
+    primaryGroupId: refs.primaryGroupId,
+    userFlags: refs.userFlags,
+    userSessionKey: refs.userSessionKey,
+    groups: refs.groups.value ?? [],
+    extraSids: (refs.extraSids.value ?? []).map((e) => ({
+      sid: Sid.format(r.required(e.sid, "ExtraSids[].Sid")),
+      attributes: e.attributes
+    }))
   }
 }

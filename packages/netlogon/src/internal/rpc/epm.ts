@@ -7,7 +7,7 @@
  * @since 0.1.0
  */
 import { Duration, Effect, Result } from "effect"
-import { decode, NdrWriter } from "../ndr20.ts"
+import { NdrReader, NdrWriter } from "@effect-sspi/ndr"
 import { bind, type CallError } from "./binding.ts"
 import { NDR20, RpcProtocolError, type SyntaxId, uuidBytes } from "./pdu.ts"
 import { connect, type RpcTransportError } from "./transport.ts"
@@ -92,9 +92,11 @@ export const towerPort = (tower: Uint8Array, iface: SyntaxId): number | undefine
 /** ept_map request stub: no object, the map tower, a zero handle, max 4 towers. */
 const eptMapRequest = (iface: SyntaxId): Uint8Array => {
   const tower = tcpTower(iface, 0, [0, 0, 0, 0])
-  const w = new NdrWriter()
-  w.pointer(false) // object: null
-  w.pointer(true).u32(tower.length).u32(tower.length).bytes(tower).align(4)
+  const w = new NdrWriter.NdrWriter()
+  w.pointer(undefined, () => {}) // object: null
+  w.pointer(tower, (w, t) => {
+    w.u32(t.length).u32(t.length).bytes(t) // twr_t: conformance, tower_length, octets
+  })
   w.bytes(new Uint8Array(20)) // entry_handle
   w.u32(4) // max_towers
   return w.finish()
@@ -108,25 +110,25 @@ const eptMapRequest = (iface: SyntaxId): Uint8Array => {
  */
 export const decodeEptMapResponse = (stub: Uint8Array, iface: SyntaxId): Result.Result<number, RpcProtocolError> =>
   Result.mapError(
-    decode(stub, (r) => {
+    NdrReader.decode(stub, (r) => {
       r.bytes(20) // entry_handle
       const numTowers = r.u32()
-      const max = r.count(4)
-      const offset = r.u32()
-      const actual = r.count(4)
-      if (offset !== 0 || actual > max || actual !== numTowers) r.fail("inconsistent tower array")
-      const referents: Array<number> = []
-      for (let i = 0; i < actual; i++) referents.push(r.u32())
-      let port: number | undefined
-      for (const referent of referents) {
-        if (referent === 0) continue
-        r.count(1)
-        const length = r.count(1)
-        const tower = r.bytes(length)
-        r.align(4)
-        port ??= towerPort(tower, iface)
-      }
+      // towers: [length_is(num_towers), size_is(max_towers)] twr_p_t[], each a unique pointer to twr_t
+      const towers = r.scope(() =>
+        r.conformantVaryingArray(
+          (r) =>
+            r.pointer((r) => {
+              const conformance = r.u32()
+              const length = r.u32()
+              if (conformance !== length) r.fail("twr_t: conformance differs from tower_length")
+              return r.bytes(r.fits(length, 1, "tower"))
+            }),
+          4
+        ).items
+      )
+      if (towers.length !== numTowers) r.fail("num_towers differs from the array")
       const status = r.u32()
+      const port = towers.map((t) => (t.value === undefined ? undefined : towerPort(t.value, iface))).find((p) => p !== undefined)
       if (status !== 0 || port === undefined) r.fail(`endpoint not registered (status 0x${status.toString(16)})`)
       return port!
     }),
