@@ -231,6 +231,12 @@ describe("PAC: server signature (MS-PAC 2.8.1) and PAC_CLIENT_INFO (2.7) checks"
     expect(failure(pacOfTicket(pac, rc4Key, later))._tag).toBe("LogonDenied")
   })
 
+  it("verifying leaves the received PAC intact (a Buffer's slice is a view): a second verification still succeeds", () => {
+    const pac = decodePac(Buffer.from(signedPac(aes256Key)))
+    expect(Result.isSuccess(verifyServerChecksum(ok(pac), aes256Key))).toBe(true)
+    expect(Result.isSuccess(verifyServerChecksum(ok(pac), aes256Key))).toBe(true)
+  })
+
   it("no PAC (an MIT ticket): none; two PACs: SEC_E_INVALID_TOKEN", () => {
     expect(ok(pacOfTicket([], rc4Key, EXAMPLE_CLIENT))).toEqual(Option.none())
     const one = ifRelevant(signedPac(rc4Key))[0]!

@@ -8,6 +8,7 @@
 import { SecurityError } from "@effect-sspi/core"
 import { Filetime } from "@effect-sspi/ndr"
 import { Option, Result } from "effect"
+import { copyBytes } from "../bytes.ts"
 import { enctype } from "../crypto/encryptionType.ts"
 import type { PrincipalName } from "../messages/common.ts"
 import type { Pac, Signature } from "./types.ts"
@@ -28,7 +29,8 @@ const denied = (detail: string) => new SecurityError.LogonDenied({ detail: `PAC:
  * (MS-PAC 2.8.1: what the server signature is computed over).
  */
 const zeroedSignatures = (pac: Pac): Uint8Array => {
-  const copy = pac.bytes.slice()
+  // a copy (Buffer's slice would be a view, and zeroing it would erase the received signatures)
+  const copy = copyBytes(pac.bytes)
   for (const s of [pac.serverChecksum, pac.kdcChecksum]) copy.fill(0, s.offset, s.offset + s.signature.length)
   return copy
 }
