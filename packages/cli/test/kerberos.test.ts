@@ -45,7 +45,7 @@ describe("sspi with Kerberos (MIT realm)", () => {
       assert.strictEqual(fromPassword.stdout.trim(), `hello ${realm.principal} (Negotiate)`)
 
       const wrong = yield* sspi(["get", "--negotiate", "-u", realm.principal, url], { ...noCache, SSPI_PASSWORD: "s3cret-wrong" })
-      assert.strictEqual(wrong.code, 1)
+      assert.strictEqual(wrong.code, 67)
       assert.include(wrong.stderr, "SEC_E_LOGON_DENIED (0x8009030C)")
       assert.notInclude(wrong.stdout + wrong.stderr, "s3cret-wrong")
 
@@ -74,10 +74,10 @@ describe("sspi with Kerberos (MIT realm)", () => {
         ...realm.env,
         KRB5CCNAME: `FILE:${realm.dir}/no-such-ccache`
       })
-      assert.strictEqual(noTickets.code, 1)
+      assert.strictEqual(noTickets.code, 67)
       assert.include(noTickets.stderr, "run kinit, or give -u USER@REALM")
-      const refused = yield* sspi(["get", "--ntlm", "-u", "EXAMPLE\\alice", `${localhost(server.url)}/`], { SSPI_PASSWORD: "Passw0rd!" })
-      assert.strictEqual(refused.code, 1)
+      const refused = yield* sspi(["get", "--fail", "--ntlm", "-u", "EXAMPLE\\alice", `${localhost(server.url)}/`], { SSPI_PASSWORD: "Passw0rd!" })
+      assert.strictEqual(refused.code, 22, "the server does not offer NTLM: its 401 stands")
       const missing = yield* Effect.flip(startServer(["--keytab", `${realm.dir}/missing.keytab`], realm.env))
       assert.include(missing.message, `--keytab ${realm.dir}/missing.keytab`)
     })), 90_000)
