@@ -37,6 +37,11 @@ export interface Options extends CallOptions {
    * that shares the store needs the same key.
    */
   readonly key: Redacted.Redacted<Uint8Array | string>
+  /**
+   * Keys still accepted when reading (same forms as `key`), for a key
+   * rotation: give every node the new key here first, then make it `key`.
+   */
+  readonly previousKeys?: ReadonlyArray<Redacted.Redacted<Uint8Array | string>> | undefined
   /** Prepended to every key (default `effect-sspi:handshake:`). */
   readonly prefix?: string | undefined
   /** `"getdel"` (default, Redis >= 6.2) or `"script"` (GET + DEL in Lua, any Redis). */
@@ -78,7 +83,11 @@ export const layer = (
 const make = Effect.fnUntraced(function*(options: Options) {
   const redis = yield* Redis.Redis
   const { call } = yield* makeCall(options)
-  const key = yield* Effect.acquireRelease(keyBytes(options.key), (k) => Effect.sync(() => k.fill(0)))
+  const [key, ...previous] = yield* Effect.acquireRelease(
+    Effect.forEach([options.key, ...(options.previousKeys ?? [])], keyBytes),
+    (keys) => Effect.sync(() => keys.forEach((k) => k.fill(0)))
+  )
+  const keys = [key!, ...previous]
   const prefix = options.prefix ?? "effect-sspi:handshake:"
   const maxEntryBytes = options.maxEntryBytes ?? 16 * 1024
   let useScript = options.take === "script"
@@ -95,7 +104,7 @@ const make = Effect.fnUntraced(function*(options: Options) {
       }
       const ms = Duration.toMillis(ttl)
       if (!Number.isFinite(ms)) return Effect.fail(new SecurityError.InternalError({ detail: "handshake store TTL must be finite" }))
-      const entry = Buffer.from(seal(key, id, bytes)).toString("base64")
+      const entry = Buffer.from(seal(key!, id, bytes)).toString("base64")
       return call("SET PX", redis.send("SET", prefix + id, entry, "PX", String(Math.max(1, Math.ceil(ms))))).pipe(
         Effect.flatMap((reply) =>
           reply === "OK"
@@ -125,9 +134,14 @@ const make = Effect.fnUntraced(function*(options: Options) {
         // type, garbage or a foreign entry, is missing (issue 12: "a Redis
         // reply that is not what was stored is treated as missing").
         const text = typeof reply === "string" ? reply : reply instanceof Uint8Array ? Buffer.from(reply).toString("latin1") : undefined
-        const found = text === undefined || text.length > 2 * (maxEntryBytes + OVERHEAD)
-          ? Option.none()
-          : open(key, id, Buffer.from(text, "base64"))
+        const blob = text === undefined || text.length > 2 * (maxEntryBytes + OVERHEAD)
+          ? undefined
+          : Buffer.from(text, "base64")
+        let found: Option.Option<Uint8Array> = Option.none()
+        for (const k of keys) {
+          if (blob === undefined || Option.isSome(found)) break
+          found = open(k, id, blob)
+        }
         if (Option.isSome(found)) counts.taken++
         else counts.missing++
         return found

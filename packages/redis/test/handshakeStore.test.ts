@@ -134,4 +134,20 @@ describe.skipIf(!redisAvailable)("RedisHandshakeStore against a real redis-serve
       assert.strictEqual(hex(Option.getOrThrow(yield* s.take("old"))), hex(state))
       assert.isTrue(Option.isNone(yield* s.take("old")))
     })))
+
+  it.live("key rotation: a store with previousKeys reads entries written under an old key; without them they are missing", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const server = yield* RedisServer.start()
+      const newKey = Redacted.make(new Uint8Array(32).fill(8))
+      const old = yield* store(server)
+      const rotated = yield* store(server, { key: newKey, previousKeys: [testKey] })
+      const newOnly = yield* store(server, { key: newKey })
+      yield* old.put("r1", state, minute)
+      yield* old.put("r2", state, minute)
+      assert.strictEqual(hex(Option.getOrThrow(yield* rotated.take("r1"))), hex(state))
+      assert.isTrue(Option.isNone(yield* newOnly.take("r2")))
+      // the rotated store writes under its new key
+      yield* rotated.put("r3", state, minute)
+      assert.isTrue(Option.isSome(yield* newOnly.take("r3")))
+    })))
 })
