@@ -26,3 +26,6 @@ export * as CredentialCache from "./CredentialCache.ts"
 
 /** @since 0.1.0 */
 export * as Keytab from "./Keytab.ts"
+
+/** @since 0.1.0 */
+export * as Pac from "./Pac.ts"

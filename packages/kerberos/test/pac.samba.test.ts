@@ -22,6 +22,7 @@ import { decodeEncTicketPart, decodeTicket } from "../src/internal/messages/tick
 import { authorizationDataOfEncTicketPart, pacOfTicket } from "../src/internal/pac/authData.ts"
 import type { Pac } from "../src/internal/pac/types.ts"
 import { verifyKdcChecksum } from "../src/internal/pac/verify.ts"
+import { Pac as PublicPac } from "../src/index.ts"
 
 const hasSamba = SambaDc.availableSync()
 if (!hasSamba) console.warn("pac.samba.test: Samba AD DC not available (install samba, run as root): SKIPPED")
@@ -102,6 +103,14 @@ const checkAgainstSambaTool = ({ dc, pac }: Fetched) =>
     expect(pac.upnDnsInfo?.dnsDomainName.toUpperCase()).toBe("CORP.TEST")
     expect(pac.upnDnsInfo?.samName).toBe("alice")
     expect(pac.upnDnsInfo?.sid).toBe(li.userSid)
+    // the public surface: the Principal's fields
+    expect(PublicPac.principalOf(pac)).toMatchObject({
+      userSid: li.userSid,
+      upn: "alice@corp.test",
+      logonDomain: "CORP",
+      accountName: "alice",
+      fullName: "Alice Liddell"
+    })
     // the KDC signature, with the krbtgt key samba-tool exported
     const krbtgt = ok(decodeKeytab(Fs.readFileSync(dc.krbtgtKeytab)))[0]!
     expect(Result.isSuccess(verifyKdcChecksum(pac, { enctype: krbtgt.enctype, key: krbtgt.key }))).toBe(true)
