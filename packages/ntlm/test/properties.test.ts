@@ -1,9 +1,11 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Result } from "effect"
+import { Cause, Effect, Exit, Option, Redacted, Result } from "effect"
 import { encodeAuthenticate, encodeChallenge, encodeNegotiate, encodeAvPairs } from "./support/encode.ts"
 import fc from "fast-check"
-import { type AvPair, decodeAvPairs } from "../src/internal/avpairs.ts"
-import { ChannelBindings } from "@effect-sspi/core"
+import { type AvPair, decodeAvPairs, encodeAvPairs as encodeAvPairsResult } from "../src/internal/avpairs.ts"
+import { ChannelBindings, Flags, SecBuffer, type SecurityPackage } from "@effect-sspi/core"
+import { Ntlm, NtlmMessage, UserStore } from "@effect-sspi/ntlm"
+import { ntowfv1 } from "../src/internal/owf.ts"
 import { AvId, NegotiateFlags as F, SIGNATURE } from "../src/internal/constants.ts"
 import {
   type AuthenticateMessage,
@@ -189,5 +191,120 @@ describe("encode then decode is the identity", () => {
     fc.assert(fc.property(fc.array(avPair, { maxLength: 8 }), (pairs) => {
       expect(Result.getOrThrow(decodeAvPairs(encodeAvPairs(pairs)))).toEqual(pairs)
     }))
+  })
+})
+
+// ---- entry points: the package's accept and initialize, NtlmMessage, the user file ----
+
+const pkg = Ntlm.make({
+  serverNames: { dnsComputer: "server.example" },
+  userStore: {
+    lookup: (_domain, user) =>
+      Effect.succeed(
+        user.toLowerCase() === "alice"
+          ? Option.some({ domain: "EXAMPLE", user: "alice", ntHash: ntowfv1("Passw0rd!") })
+          : Option.none()
+      )
+  }
+})
+const NOW = Date.UTC(2026, 10, 29)
+const request = (token: Uint8Array | undefined, cb?: Uint8Array): SecurityPackage.HandshakeRequest => ({
+  targetName: "HTTP/server.example",
+  contextReq: 0,
+  dataRep: 0x10,
+  input: [
+    ...(token === undefined ? [] : [SecBuffer.token(token)]),
+    ...(cb === undefined ? [] : [SecBuffer.channelBindings(cb)])
+  ],
+  now: NOW
+})
+const run = <A, E>(effect: Effect.Effect<A, E>) => Effect.runSyncExit(effect)
+const credential = (use: Flags.CredentialUse, authData: unknown) =>
+  Effect.runSync(pkg.acquireCredentials({ principal: undefined, credentialUse: use, authData, now: NOW })).credential
+const client = credential(Flags.CredentialUse.OUTBOUND, { user: "alice", domain: "EXAMPLE", password: Redacted.make("Passw0rd!") })
+const server = credential(Flags.CredentialUse.INBOUND, {})
+
+/** A real handshake's three tokens. */
+const real = (() => {
+  const c1 = Effect.runSync(pkg.initialize(client, undefined, request(undefined)))
+  const negotiate = c1.output[0]!.data
+  const s1 = Effect.runSync(pkg.accept(server, undefined, request(negotiate)))
+  const challenge = s1.output[0]!.data
+  const c2 = Effect.runSync(pkg.initialize(client, c1.state, request(challenge)))
+  return { negotiate, challenge, authenticate: c2.output[0]!.data }
+})()
+
+/** A typed failure or a success; a defect (throw, die) fails the property. */
+const noDefect = (exit: Exit.Exit<unknown, unknown>) => {
+  if (Exit.isFailure(exit)) expect(Cause.hasDies(exit.cause)).toBe(false)
+}
+
+const mutated = (base: Uint8Array) =>
+  fc.oneof(
+    fc.array(fc.nat({ max: base.length * 8 - 1 }), { minLength: 1, maxLength: 6 }).map((bits) => {
+      const c = base.slice()
+      for (const bit of bits) c[bit >> 3]! ^= 1 << (bit & 7)
+      return c
+    }),
+    fc.tuple(fc.nat({ max: base.length - 1 }), fc.integer({ min: 0, max: 0xffff }), fc.constantFrom(2, 4)).map(([at, v, w]) => {
+      // field descriptors: lengths and offsets set to arbitrary values
+      const c = base.slice()
+      for (let i = 0; i < w && at + i < c.length; i++) c[at + i] = (v >> (8 * (i % 2))) & 0xff
+      return c
+    }),
+    fc.nat({ max: base.length }).map((n) => base.subarray(0, n)),
+    bytes(0, 400)
+  )
+
+describe("entry points never die", () => {
+  it("accept: NEGOTIATE leg on mutated and random tokens", () => {
+    fc.assert(fc.property(mutated(real.negotiate), (t) => {
+      const exit = run(pkg.accept(server, undefined, request(t)))
+      noDefect(exit)
+      if (Exit.isSuccess(exit)) run(pkg.deleteContext(exit.value.state))
+    }), { numRuns: 300 })
+  })
+
+  it("accept: AUTHENTICATE leg on mutated real tokens, with and without channel bindings", () => {
+    fc.assert(fc.property(mutated(real.authenticate), fc.boolean(), (t, bound) => {
+      const s1 = Effect.runSync(pkg.accept(server, undefined, request(real.negotiate)))
+      noDefect(run(pkg.accept(server, s1.state, request(t, bound ? new Uint8Array(40) : undefined))))
+      run(pkg.deleteContext(s1.state))
+    }), { numRuns: 300 })
+  })
+
+  it("initialize: CHALLENGE leg on mutated real tokens and huge TargetInfo", () => {
+    const huge = fc.integer({ min: 60_000, max: 65_460 }).map((n) =>
+      encodeChallenge({
+        flags: F.UNICODE | F.NTLM | F.TARGET_INFO,
+        serverChallenge: new Uint8Array(8),
+        targetInfo: [{ id: AvId.MsvAvDnsTreeName, value: new Uint8Array(n) }, { id: AvId.MsvAvTimestamp, value: new Uint8Array(8) }]
+      })
+    )
+    fc.assert(fc.property(fc.oneof(mutated(real.challenge), huge), (t) => {
+      const c1 = Effect.runSync(pkg.initialize(client, undefined, request(undefined)))
+      noDefect(run(pkg.initialize(client, c1.state, request(t))))
+    }), { numRuns: 300 })
+  })
+
+  it("NtlmMessage.decode and isNtlm on mutated real tokens", () => {
+    const any = fc.oneof(mutated(real.negotiate), mutated(real.challenge), mutated(real.authenticate))
+    fc.assert(fc.property(any, (t) => {
+      expect(Result.isResult(NtlmMessage.decode(t))).toBe(true)
+      expect(typeof NtlmMessage.isNtlm(t)).toBe("boolean")
+    }), { numRuns: 500 })
+  })
+
+  it("UserStore.parseUserFile on arbitrary text: entries or SEC_E_INVALID_PARAMETER", () => {
+    const lines = fc.array(fc.oneof(fc.string(), fc.constant("EXAMPLE:alice:pw"), fc.constant(":::")), { maxLength: 8 })
+    fc.assert(fc.property(lines, (l) => noDefect(run(UserStore.parseUserFile(l.join("\n"))))), { numRuns: 300 })
+  })
+
+  it("encoders return NtlmTooLarge instead of throwing on any size", () => {
+    fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: 70_000 }), { maxLength: 3 }), (sizes) => {
+      const r = encodeAvPairsResult(sizes.map((n) => ({ id: AvId.MsvAvDnsTreeName, value: new Uint8Array(n) })))
+      const total = sizes.reduce((a, n) => a + 4 + n, 4)
+      expect(Result.isSuccess(r)).toBe(total <= 0xffff && sizes.every((n) => n <= 0xffff))
+    }), { numRuns: 100 })
   })
 })
