@@ -14,6 +14,8 @@ import { Effect } from "effect"
 import * as SambaDc from "../../packages/interop-harness/src/SambaDc.ts"
 
 export default async function setup(): Promise<() => Promise<void>> {
+  // the workers (forked after this) lease the DC in this process's name
+  process.env[SambaDc.LEASE_OWNER_VARIABLE] = String(process.pid)
   const dir = SambaDc.defaultDir()
   const wasRunning = await Effect.runPromise(SambaDc.isRunning(dir))
   return async () => {

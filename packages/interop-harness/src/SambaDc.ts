@@ -7,7 +7,7 @@
  * provisions it once (about 10 s on an idle machine; the provisioned
  * directory is kept, so later runs only start samba: 2-3 s), starts it under
  * a lock, and reuses a running one (0.1 s). Each process that uses it leaves
- * a lease (its pid); {@link stopUnlessLeased} (the run's global teardown)
+ * a lease (its pid, or its run's: {@link LEASE_OWNER_VARIABLE}); {@link stopUnlessLeased} (the run's global teardown)
  * stops it when no other live process holds a lease. Without a teardown the
  * DC ends itself after `SAMBA_DC_MAX_SECONDS` (4 hours).
  *
@@ -132,9 +132,21 @@ export const fromEnv = (env: Readonly<Record<string, string>>): SambaDc => {
   }
 }
 
+/**
+ * The variable the run's global setup sets to its own pid: the workers of a
+ * run lease the DC under that pid, so the run's teardown (in the same main
+ * process) knows them for its own, even while the worker processes live on.
+ */
+export const LEASE_OWNER_VARIABLE = "SAMBA_DC_LEASE_OWNER"
+
+const leaseOwner = (): number => {
+  const owner = Number(process.env[LEASE_OWNER_VARIABLE])
+  return Number.isInteger(owner) && owner > 0 ? owner : process.pid
+}
+
 const lease = (dir: string): void => {
   Fs.mkdirSync(Path.join(dir, "leases"), { recursive: true })
-  Fs.writeFileSync(Path.join(dir, "leases", String(process.pid)), "")
+  Fs.writeFileSync(Path.join(dir, "leases", String(leaseOwner())), "")
 }
 
 const pidAlive = (pid: number): boolean => {
@@ -200,9 +212,10 @@ export const stopUnlessLeased = (dir: string = defaultDir()): Effect.Effect<void
     const leases = Path.join(dir, "leases")
     const others = yield* Effect.sync(() => {
       try {
-        Fs.rmSync(Path.join(leases, String(process.pid)), { force: true })
+        const mine = leaseOwner()
+        Fs.rmSync(Path.join(leases, String(mine)), { force: true })
         return Fs.readdirSync(leases).map(Number).filter((pid) => {
-          if (Number.isInteger(pid) && pid !== process.pid && pidAlive(pid)) return true
+          if (Number.isInteger(pid) && pid !== mine && pidAlive(pid)) return true
           Fs.rmSync(Path.join(leases, String(pid)), { force: true })
           return false
         })
