@@ -4,9 +4,10 @@
  * mapping): every account condition is SEC_E_LOGON_DENIED, domain
  * controller trouble is SEC_E_NO_AUTHENTICATING_AUTHORITY.
  *
- * Wrong password and unknown user give the same status *and* the same
- * detail (MS-NLMP 3.2.5.1.2 / MS-APDS 3.1.5: the answer must not tell which);
- * the NTSTATUS name is kept in `reason` for the service's own logs.
+ * Wrong password, unknown user and STATUS_LOGON_FAILURE give the same
+ * status *and* the same detail, so nothing that reaches a client or a log
+ * tells whether the account exists; account conditions (disabled, locked,
+ * expired) keep the status and name the condition in the detail only.
  *
  * @since 0.1.0
  */
