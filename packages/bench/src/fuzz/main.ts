@@ -1,0 +1,52 @@
+/**
+ * `npm run fuzz [-- COUNT [TARGET-SUBSTRING …]]`: the fuzz campaign. Every
+ * decoder and acceptor entry point (NTLM, SPNEGO/Negotiate, Kerberos, the
+ * DER codec, HTTP Authorization parsing) gets COUNT mutated real tokens
+ * (default 1,000,000; FUZZ_COUNT also sets it, FUZZ_SEED the PRNG seed).
+ * Prints one line per target (inputs, accepted, typed failures, defects,
+ * hangs > 1 s, slowest input, heap growth) and exits non-zero when a target
+ * had a defect or a hang. Run with --expose-gc for the heap figures.
+ */
+import { Effect } from "effect"
+import { kerberosTargets } from "./kerberosTargets.ts"
+import { type Report, runTarget } from "./runner.ts"
+import { makeTargets } from "./targets.ts"
+
+const args = process.argv.slice(2)
+const count = Number(args[0] ?? process.env["FUZZ_COUNT"] ?? 1_000_000)
+const filters = args.slice(1).map((f) => f.toLowerCase())
+const seed = Number(process.env["FUZZ_SEED"] ?? 0x5eed)
+
+const mib = (bytes: number) => `${(bytes / (1024 * 1024)).toFixed(2)} MiB`
+const line = (r: Report) =>
+  `${r.target.padEnd(64)} inputs ${r.inputs}  accepted ${r.accepted}  typed ${r.typedFailures}  defects ${r.defects}  ` +
+  `hangs ${r.hangs}  slowest ${r.slowestMs.toFixed(1)} ms  heap ${mib(r.heapGrowthBytes)}  ${r.seconds.toFixed(0)} s`
+
+const program = Effect.scoped(Effect.gen(function*() {
+  if (typeof (globalThis as { gc?: unknown }).gc !== "function") console.log("(no --expose-gc: heap growth is without a full GC)")
+  const kerberos = yield* kerberosTargets
+  if (typeof kerberos === "string") console.log(kerberos)
+  const targets = [...makeTargets(typeof kerberos === "string" ? [] : kerberos.seeds), ...(typeof kerberos === "string" ? [] : kerberos.targets)]
+    .filter((t) => filters.length === 0 || filters.some((f) => t.name.toLowerCase().includes(f)))
+  console.log(`fuzz: ${targets.length} targets × ${count} inputs, seed ${seed}`)
+  const reports: Array<Report> = []
+  for (const [i, target] of targets.entries()) {
+    const report = runTarget(target, count, seed + i, (done) => {
+      if (process.stdout.isTTY) process.stdout.write(`\r  ${target.name}: ${done}/${count}`)
+    })
+    if (process.stdout.isTTY) process.stdout.write("\r")
+    console.log(line(report))
+    if (report.firstDefect !== undefined) console.log(`  first defect: ${report.firstDefect}`)
+    reports.push(report)
+  }
+  const bad = reports.filter((r) => r.defects > 0 || r.hangs > 0)
+  console.log(bad.length === 0 ? "fuzz: 0 defects, 0 hangs" : `fuzz: ${bad.length} target(s) with defects or hangs`)
+  if (process.env["FUZZ_JSON"] !== undefined) {
+    const { writeFileSync } = yield* Effect.promise(() => import("node:fs"))
+    writeFileSync(process.env["FUZZ_JSON"], JSON.stringify(reports, null, 2))
+  }
+  return bad.length
+}))
+
+const failed = await Effect.runPromise(program)
+process.exitCode = failed === 0 ? 0 : 1
