@@ -4,7 +4,7 @@
  * context of the runtime), and the memory Layer's full policies.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Layer } from "effect"
+import { Duration, Effect, Layer, Logger } from "effect"
 import { TestClock } from "effect/testing"
 import { Credentials, Flags, ReplayCache, SecurityContext, SspiRuntime } from "@effect-sspi/core"
 import { Kerberos } from "../src/index.ts"
@@ -67,8 +67,10 @@ describe("ReplayCache service", () => {
       assert.deepStrictEqual({ ...stats }, { size: 1, capacity: 600_000, fresh: 2, replays: 1, expired: 1, forgotten: 0, refused: 0 })
     }))
 
-  it.effect("full of live entries, default policy: forget the soonest-expiring entry, never refuse (counted)", () =>
-    Effect.gen(function*() {
+  it.effect("full of live entries, default policy: forget the soonest-expiring entry, never refuse (counted, logged once a minute)", () => {
+    const logs: Array<string> = []
+    const collect = Logger.layer([Logger.make((o) => logs.push(`${o.logLevel}: ${String(o.message)}`))])
+    return Effect.gen(function*() {
       const cache = yield* ReplayCache.makeMemory({ capacity: 3 })
       yield* TestClock.setTime(T0)
       for (const [n, ttl] of [[1, 5000], [2, 1000], [3, 9000]] as const) {
@@ -81,7 +83,11 @@ describe("ReplayCache service", () => {
       const stats = yield* cache.stats!
       assert.strictEqual(stats.forgotten, 1)
       assert.strictEqual(stats.size, 3)
-    }))
+      yield* cache.record(key(5), Duration.millis(9000))
+      assert.strictEqual((yield* cache.stats!).forgotten, 2)
+      assert.deepStrictEqual(logs, ["Warn: replay cache full (3 live entries): 1 live entries forgotten so far; size it for a higher rate"])
+    }).pipe(Effect.provide(collect))
+  })
 
   it.effect("full of live entries, policy \"refuse\": SEC_E_INSUFFICIENT_MEMORY until entries expire (counted)", () =>
     Effect.gen(function*() {
