@@ -6,15 +6,19 @@
  * attacks.interop.test.ts.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Layer } from "effect"
+import { Duration, Effect, Layer, Result } from "effect"
 import { TestClock } from "effect/testing"
 import * as fc from "fast-check"
 import { Credentials, Flags, ReplayCache, SecBuffer, SecurityContext, SspiRuntime } from "@effect-sspi/core"
 import { Kerberos } from "../src/index.ts"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
 import { initialize } from "../src/internal/context/initiator.ts"
+import { encodeCcache } from "../src/internal/files/ccacheWriter.ts"
 import type { KerberosContext } from "../src/internal/context/state.ts"
-import { frame, TokenId } from "../src/internal/gss/framing.ts"
-import { encodeApRep, encodeEncApRepPart } from "../src/internal/messages/ap.ts"
+import { frame, TokenId, unframe } from "../src/internal/gss/framing.ts"
+import { decodeApReq, encodeApRep, encodeEncApRepPart } from "../src/internal/messages/ap.ts"
 import { resolveSettings } from "../src/internal/settings.ts"
 import { aes256, APP_DATA, apReq, type ApReqOptions, GOOD_BINDINGS, keytab } from "./support/forge.ts"
 
@@ -43,6 +47,7 @@ const accept = (token: Uint8Array, bindings = false) =>
   }))
 
 const at = (ms: number) => TestClock.setTime(ms)
+const unframeAp = (token: Uint8Array) => Result.getOrThrow(unframe(token)).message
 
 describe("Kerberos attacks: replay and clock skew (RFC 4120 3.2.3; issue 9 D)", () => {
   it.effect("a replayed AP-REQ → SEC_E_INVALID_TOKEN (KRB_AP_ERR_REPEAT)", () =>
@@ -242,6 +247,38 @@ describe("Kerberos attacks: key lengths (RFC 3961 3; issue 9 G, D3, D4)", () => 
       }))
       assert.strictEqual(error.status, "SEC_E_UNKNOWN_CREDENTIALS")
     }).pipe(Effect.scoped, Effect.provide(runtime())))
+})
+
+describe("Kerberos attacks: credential cache keys (RFC 3961 3; issue 9 G)", () => {
+  it.effect("a ccache whose aes256 session key has 7 bytes → SEC_E_UNKNOWN_CREDENTIALS at acquire (was a RangeError at first use)", () =>
+    Effect.gen(function*() {
+      const alice = { name: { nameType: 1, components: ["alice"] }, realm: "TEST.REALM" }
+      const ticketDer = Result.getOrThrow(decodeApReq(unframeAp(apReq({ ctime: T0 })))).ticket.der
+      const entry = (length: number) => ({
+        client: alice,
+        server: { name: { nameType: 2, components: ["HTTP", "localhost"] }, realm: "TEST.REALM" },
+        key: { keytype: 18, keyvalue: new Uint8Array(length) },
+        authtime: T0,
+        starttime: T0,
+        endtime: T0 + HOUR,
+        renewTill: 0,
+        flags: 0,
+        ticket: ticketDer
+      })
+      const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "krb-attack-"))
+      const status = (length: number) => {
+        const file = Path.join(dir, `cc${length}`)
+        Fs.writeFileSync(file, encodeCcache(alice, [entry(length)]))
+        return Credentials.acquire({ packageName: "Kerberos", credentialUse: Flags.CredentialUse.OUTBOUND, authData: { ccache: `FILE:${file}` } }).pipe(
+          Effect.as("SEC_E_OK"),
+          Effect.catch((e) => Effect.succeed(e.status as string)),
+          Effect.scoped
+        )
+      }
+      assert.strictEqual(yield* status(7), "SEC_E_UNKNOWN_CREDENTIALS")
+      assert.strictEqual(yield* status(32), "SEC_E_OK")
+      Fs.rmSync(dir, { recursive: true, force: true })
+    }).pipe(Effect.provide(runtime())))
 })
 
 describe("Kerberos attacks: tickets for other principals (issue 9 H; RFC 4120 3.2.3 KRB_AP_ERR_NOT_US)", () => {
