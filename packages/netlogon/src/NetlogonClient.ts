@@ -99,12 +99,14 @@ export interface NetworkLogonResult {
  * The errors of a network logon: SEC_E_LOGON_DENIED (wrong password and
  * unknown user alike; account conditions), SEC_E_NO_AUTHENTICATING_AUTHORITY
  * (the DC cannot be reached or refuses the secure channel),
- * SEC_E_INVALID_TOKEN (the DC calls the response malformed) and
- * SEC_E_INTERNAL_ERROR (a reply we cannot decode).
+ * SEC_E_INVALID_TOKEN (a response or name too long for one request, or one
+ * the DC calls malformed), SEC_E_INVALID_PARAMETER (a server challenge that
+ * is not 8 bytes) and SEC_E_INTERNAL_ERROR (a reply we cannot decode).
  *
  * @since 0.1.0
  */
 export type NetlogonError =
+  | SecurityError.InvalidParameter
   | SecurityError.LogonDenied
   | SecurityError.NoAuthenticatingAuthority
   | SecurityError.InvalidToken
@@ -122,6 +124,23 @@ export class NetlogonClient extends Context.Service<NetlogonClient, {
 /** RPC fault nca_s_fault_sec_pkg_error (0x721): the DC could not unseal our PDU. */
 const FAULT_SEC_PKG_ERROR = 0x721
 const DEFAULT_TIMEOUT = Duration.seconds(10)
+/** Bounds that keep a request in one fragment (MAX_FRAGMENT 5840 with the 56-byte signature). */
+export const MAX_RESPONSE_BYTES = 4096
+export const MAX_NAME_CHARS = 128
+
+/** Input checks, before anything is sent: the request must fit one PDU. */
+const checkRequest = (request: NetworkLogonRequest): NetlogonError | undefined => {
+  if (request.serverChallenge.length !== 8) {
+    return new SecurityError.InvalidParameter({ detail: "the server challenge is not 8 bytes" })
+  }
+  if (request.ntResponse.length > MAX_RESPONSE_BYTES || request.lmResponse.length > MAX_RESPONSE_BYTES) {
+    return new SecurityError.InvalidToken({ detail: "challenge response too long" })
+  }
+  if ([request.domain, request.user, request.workstation].some((n) => n.length > MAX_NAME_CHARS)) {
+    return new SecurityError.InvalidToken({ detail: "name too long" })
+  }
+  return undefined
+}
 
 const noAuthority = (dc: string, reason: string) =>
   new SecurityError.NoAuthenticatingAuthority({ detail: `domain controller ${dc}: ${reason}` })
@@ -241,7 +260,9 @@ export const make = (
         return answer
       }).pipe(Effect.onError(() => drop))
 
-    const verifyNetworkLogon = (request: NetworkLogonRequest) => {
+    const verifyNetworkLogon = (request: NetworkLogonRequest): Effect.Effect<NetworkLogonResult, NetlogonError> => {
+      const bad = checkRequest(request)
+      if (bad !== undefined) return Effect.fail(bad)
       const logon: NetworkLogon = { ...request, parameterControl: 0 }
       return attempt(logon).pipe(
         // a dropped or refused channel is set up again once (MS-NRPC 3.4.5.2.3 / 3.1.4.5)

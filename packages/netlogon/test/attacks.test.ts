@@ -78,3 +78,28 @@ describe("a silent domain controller (TestClock)", () => {
       assert.include(error.detail, "no reply within 10s")
     })))
 })
+
+describe("bad input to verifyNetworkLogon (refused before anything is sent)", () => {
+  it.effect("a challenge that is not 8 bytes: SEC_E_INVALID_PARAMETER; an oversized response or name: SEC_E_INVALID_TOKEN", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const client = yield* NetlogonClient.make({
+        dc: "127.0.0.1",
+        domain: "CORP",
+        machineAccount: "WEB1$",
+        machinePassword: Redacted.make(MACHINE_PASSWORD),
+        endpointMapperPort: 1 // never reached
+      })
+      const fail = (r: NetlogonClient.NetworkLogonRequest) => Effect.flip(client.verifyNetworkLogon(r))
+      assert.strictEqual((yield* fail({ ...request(), serverChallenge: new Uint8Array(7) }))._tag, "InvalidParameter")
+      const big = yield* fail({ ...request(), ntResponse: new Uint8Array(NetlogonClient.MAX_RESPONSE_BYTES + 1) })
+      assert.deepStrictEqual([big._tag, big.detail], ["InvalidToken", "challenge response too long"])
+      const name = yield* fail({ ...request(), user: "u".repeat(NetlogonClient.MAX_NAME_CHARS + 1) })
+      assert.deepStrictEqual([name._tag, name.detail], ["InvalidToken", "name too long"])
+    })))
+
+  it.effect("no machine secret: SEC_E_NO_CREDENTIALS", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const error = yield* Effect.flip(NetlogonClient.make({ dc: "127.0.0.1", domain: "CORP", machineAccount: "WEB1$" }))
+      assert.strictEqual(error._tag, "NoCredentials")
+    })))
+})

@@ -10,7 +10,8 @@ import fc from "fast-check"
 import { decodeAuthenticate3, decodeReqChallenge, decodeSamLogonWithFlags } from "../src/internal/nrpc/calls.ts"
 import { decodeEptMapResponse, EPM, tcpTower, towerPort } from "../src/internal/rpc/epm.ts"
 import { decodePdu, encodePdu, fragmentLength, MAX_FRAGMENT, type Pdu, PfcFlags } from "../src/internal/rpc/pdu.ts"
-import { NETLOGON } from "../src/internal/nrpc/calls.ts"
+import { NETLOGON, samLogonWithFlagsRequest } from "../src/internal/nrpc/calls.ts"
+import { MAX_NAME_CHARS, MAX_RESPONSE_BYTES } from "../src/NetlogonClient.ts"
 
 const u32 = fc.integer({ min: 0, max: 0xffffffff })
 const u16 = fc.integer({ min: 0, max: 0xffff })
@@ -80,6 +81,23 @@ describe("DCE/RPC PDU codec", () => {
     const bigEndian = header.slice()
     bigEndian[4] = 0x00
     expect(Result.isFailure(fragmentLength(bigEndian))).toBe(true)
+  })
+})
+
+describe("request size", () => {
+  it("the largest request verifyNetworkLogon admits fits one sealed fragment", () => {
+    const name = "n".repeat(MAX_NAME_CHARS)
+    const stub = samLogonWithFlagsRequest(name, name, { credential: new Uint8Array(8), timestamp: 0 }, {
+      domain: name,
+      user: name,
+      workstation: name,
+      parameterControl: 0,
+      serverChallenge: new Uint8Array(8),
+      ntResponse: new Uint8Array(MAX_RESPONSE_BYTES),
+      lmResponse: new Uint8Array(24)
+    })
+    const padded = stub.length + ((16 - (stub.length % 16)) % 16)
+    expect(24 + padded + 8 + 56).toBeLessThanOrEqual(MAX_FRAGMENT)
   })
 })
 

@@ -58,7 +58,7 @@ export const connect = (
       orElse: () => Effect.fail(transportError(`no ${what} within ${Duration.format(timeout)}`))
     })
   return Effect.gen(function*() {
-    const socket = yield* NodeSocket.makeNet({ host, port })
+    const socket = yield* NodeSocket.makeNet({ host, port, noDelay: true })
     const pull = yield* bounded(Socket.readerBytes(socket), "connection")
     const writer = yield* socket.writer
     let pending = new Uint8Array(0)
