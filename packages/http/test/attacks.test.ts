@@ -9,7 +9,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { type Context, Duration, Effect, Layer, Schedule, type Scope } from "effect"
 import { TestClock } from "effect/testing"
 import { Credentials, Flags, SecurityContext, SspiRuntime } from "@effect-sspi/core"
-import { AuthHeader, SspiServer } from "@effect-sspi/http"
+import { AuthHeader, ChannelBindings, SspiServer } from "@effect-sspi/http"
 import { Command, Paths, requirePeersSync } from "@effect-sspi/interop-harness"
 import { alice, clientLayer, ConnectionLog, runtimeLayer, serve } from "./support/server.ts"
 
@@ -192,4 +192,19 @@ describe("H: a required attribute not granted", () => {
       const lenient = yield* serve(new ConnectionLog())
       assert.strictEqual((yield* curl(`${lenient.origin}/`)).stdout.split("\n").pop(), "200")
     }).pipe(Effect.provide(env))))
+})
+
+describe("D1 through the HTTP client: a server certificate with a huge signatureAlgorithm OID", () => {
+  /** DER SEQUENCE with a long-form length. */
+  const seq = (content: Uint8Array) => {
+    const n = content.length
+    return Uint8Array.from([0x30, 0x83, n >> 16, (n >> 8) & 0xff, n & 0xff, ...content])
+  }
+  it("a 200 KiB single-arc OID is refused at decode: the bindings hash falls back to SHA-256 at once (was minutes)", () => {
+    const arc = new Uint8Array(200 * 1024).fill(0xff)
+    arc[arc.length - 1] = 0x7f
+    const oid = Uint8Array.from([0x06, 0x83, arc.length >> 16, (arc.length >> 8) & 0xff, arc.length & 0xff, ...arc])
+    const certificate = seq(Uint8Array.from([...seq(new Uint8Array(0)), ...seq(oid), 0x03, 0x01, 0x00]))
+    assert.strictEqual(ChannelBindings.hashAlgorithm(certificate), "sha256")
+  }, 10_000)
 })
