@@ -12,7 +12,9 @@ import { NetlogonClient } from "../src/index.ts"
 import { NETLOGON } from "../src/internal/nrpc/calls.ts"
 import { establish } from "../src/internal/nrpc/secureChannel.ts"
 import { mapEndpoint } from "../src/internal/rpc/epm.ts"
+import * as ForgedDc from "./support/forgedDc.ts"
 import { challenge, ntHash, ntlmv2 } from "./support/ntlm.ts"
+import * as Relay from "./support/relay.ts"
 
 const available = SambaDc.availableSync()
 
@@ -126,6 +128,27 @@ describe.skipIf(!available)("Netlogon against the Samba AD DC", () => {
         const second = yield* verify(again.request)
         assert.deepStrictEqual(second.userSessionKey, again.sessionBaseKey)
       }).pipe(Effect.provide(NetlogonClient.layer(settings(dc))))
+    ), 120_000)
+
+  it.live("when the DC closes the connections (cut at a relay in front of it), the next logon sets the channel up again", () =>
+    withDc((dc) =>
+      Effect.gen(function*() {
+        const netlogonPort = yield* mapEndpoint("127.0.0.1", NETLOGON, Duration.seconds(10))
+        const relay = yield* Relay.start(netlogonPort)
+        const epm = yield* ForgedDc.endpointMapper(relay.port)
+        const client = yield* NetlogonClient.make({ ...settings(dc), endpointMapperPort: epm.port })
+        const first = logon("alice", dc.alice.password)
+        assert.deepStrictEqual((yield* client.verifyNetworkLogon(first.request)).userSessionKey, first.sessionBaseKey)
+        const before = relay.accepted()
+        for (const socket of relay.sockets) socket.destroy()
+        const second = logon("alice", dc.alice.password)
+        assert.deepStrictEqual((yield* client.verifyNetworkLogon(second.request)).userSessionKey, second.sessionBaseKey)
+        // a new challenge/Authenticate3 connection and a new sealed one
+        assert.strictEqual(relay.accepted(), before + 2)
+        const third = logon("alice", dc.alice.password)
+        assert.deepStrictEqual((yield* client.verifyNetworkLogon(third.request)).userSessionKey, third.sessionBaseKey)
+        assert.strictEqual(relay.accepted(), before + 2) // shared again
+      })
     ), 120_000)
 
   it.live("a DC that does not listen: SEC_E_NO_AUTHENTICATING_AUTHORITY naming the host", () =>

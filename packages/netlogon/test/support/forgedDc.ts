@@ -50,41 +50,65 @@ const answer = (options: ForgedDcOptions, port: number, state: { clientChallenge
   }
 }
 
-/** Starts the forged DC; `port` serves both the endpoint mapper and Netlogon. */
-export const start = (options: ForgedDcOptions): Effect.Effect<{ readonly port: number }, never, Scope.Scope> =>
+/** Answers the PDUs arriving on `socket`: bind → bind_ack; request → response with `answer`'s stub. */
+export const servePdus = (socket: Net.Socket, answer: (opnum: number, stub: Uint8Array) => Uint8Array): void => {
+  let pending = Buffer.alloc(0)
+  socket.on("error", () => socket.destroy())
+  socket.on("data", (chunk) => {
+    pending = Buffer.concat([pending, chunk])
+    while (pending.length >= 16) {
+      const length = fragmentLength(new Uint8Array(pending.subarray(0, 16)))
+      if (Result.isFailure(length) || pending.length < length.success) return
+      const pdu = decodePdu(new Uint8Array(pending.subarray(0, length.success)))
+      pending = pending.subarray(length.success)
+      if (Result.isFailure(pdu)) return socket.destroy()
+      const p = pdu.success
+      if (p.type === "bind") {
+        socket.write(encodePdu({ type: "bind_ack", callId: p.callId, maxXmit: 5840, maxRecv: 5840, assocGroup: 1, result: 0, reason: 0 }))
+      } else if (p.type === "request") {
+        const stub = answer(p.opnum, p.stub)
+        socket.write(encodePdu({ type: "response", callId: p.callId, flags: 3, allocHint: stub.length, contextId: 0, stub }))
+      }
+    }
+  })
+}
+
+/** A TCP server on 127.0.0.1 whose connections `onConnection` handles; destroyed on release. */
+export const listen = (
+  onConnection: (socket: Net.Socket, port: number) => void
+): Effect.Effect<{ readonly port: number; readonly sockets: Set<Net.Socket>; readonly accepted: () => number }, never, Scope.Scope> =>
   Effect.acquireRelease(
-    Effect.callback<{ readonly server: Net.Server; readonly sockets: Set<Net.Socket> }>((resume) => {
+    Effect.callback<{ readonly server: Net.Server; readonly sockets: Set<Net.Socket>; readonly count: { n: number } }>((resume) => {
       const sockets = new Set<Net.Socket>()
+      const count = { n: 0 }
       const server = Net.createServer((socket) => {
+        count.n++
         sockets.add(socket)
         socket.on("close", () => sockets.delete(socket))
-        socket.on("error", () => socket.destroy())
-        const state: { clientChallenge?: Uint8Array } = {}
-        let pending = Buffer.alloc(0)
-        socket.on("data", (chunk) => {
-          pending = Buffer.concat([pending, chunk])
-          while (pending.length >= 16) {
-            const length = fragmentLength(new Uint8Array(pending.subarray(0, 16)))
-            if (Result.isFailure(length) || pending.length < length.success) return
-            const pdu = decodePdu(new Uint8Array(pending.subarray(0, length.success)))
-            pending = pending.subarray(length.success)
-            if (Result.isFailure(pdu)) return socket.destroy()
-            const p = pdu.success
-            const port = (server.address() as Net.AddressInfo).port
-            if (p.type === "bind") {
-              socket.write(encodePdu({ type: "bind_ack", callId: p.callId, maxXmit: 5840, maxRecv: 5840, assocGroup: 1, result: 0, reason: 0 }))
-            } else if (p.type === "request") {
-              const stub = answer(options, port, state, p.opnum, p.stub)
-              socket.write(encodePdu({ type: "response", callId: p.callId, flags: 3, allocHint: stub.length, contextId: 0, stub }))
-            }
-          }
-        })
+        onConnection(socket, (server.address() as Net.AddressInfo).port)
       })
-      server.listen(0, "127.0.0.1", () => resume(Effect.succeed({ server, sockets })))
+      server.listen(0, "127.0.0.1", () => resume(Effect.succeed({ server, sockets, count })))
     }),
     ({ server, sockets }) =>
       Effect.sync(() => {
         for (const socket of sockets) socket.destroy()
         server.close()
       })
-  ).pipe(Effect.map(({ server }) => ({ port: (server.address() as Net.AddressInfo).port })))
+  ).pipe(Effect.map(({ server, sockets, count }) => ({
+    port: (server.address() as Net.AddressInfo).port,
+    sockets,
+    accepted: () => count.n
+  })))
+
+/** Starts the forged DC; `port` serves both the endpoint mapper and Netlogon. */
+export const start = (options: ForgedDcOptions): Effect.Effect<{ readonly port: number }, never, Scope.Scope> =>
+  listen((socket, port) => {
+    const state: { clientChallenge?: Uint8Array } = {}
+    servePdus(socket, (opnum, stub) => answer(options, port, state, opnum, stub))
+  })
+
+/**
+ * An endpoint mapper that sends Netlogon to `port` (a relay in front of the
+ * real DC), answering ept_map only.
+ */
+export const endpointMapper = (port: number) => listen((socket) => servePdus(socket, () => eptMapReply(port)))
