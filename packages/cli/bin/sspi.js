@@ -1,13 +1,21 @@
 #!/usr/bin/env node
 // The `sspi` command. Installed from npm, it runs the built JavaScript
 // (dist/bin.js; no TypeScript at start-up). In this repository, a run with the
-// `@effect-sspi/source` export condition (the test projects pass it through
-// NODE_OPTIONS) runs the TypeScript sources through tsx, so tests need no build.
+// `@effect-sspi/source` export condition (`npm start`, and the test projects
+// through NODE_OPTIONS) runs the TypeScript sources through tsx instead, so
+// neither needs a build.
 const entry = import.meta.resolve("@effect-sspi/cli")
 if (entry.endsWith(".ts")) {
   const { register } = await import("tsx/esm/api")
   register()
   await import(new URL("../src/bin.ts", import.meta.url).href)
 } else {
-  await import(new URL("../dist/bin.js", import.meta.url).href)
+  const built = new URL("../dist/bin.js", import.meta.url)
+  try {
+    await import(built.href)
+  } catch (error) {
+    if (error?.code !== "ERR_MODULE_NOT_FOUND" || !String(error.message).includes(built.pathname)) throw error
+    process.stderr.write(`sspi: ${built.pathname} is missing: run \`npm run build\` first (or run with --conditions=@effect-sspi/source)\n`)
+    process.exitCode = 1
+  }
 }
