@@ -6,7 +6,7 @@
  * attacks.interop.test.ts.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Layer, Result } from "effect"
+import { Effect, Layer, Result } from "effect"
 import { TestClock } from "effect/testing"
 import * as fc from "fast-check"
 import { Credentials, Flags, ReplayCache, SecBuffer, SecurityContext, SspiRuntime } from "@effect-sspi/core"
