@@ -247,9 +247,14 @@ export const sambaTool = (dc: SambaDc, args: ReadonlyArray<string>): Effect.Effe
 export const kinit = (
   dc: SambaDc,
   ccache: string,
-  options: { readonly principal?: string; readonly password?: string } = {}
+  options: {
+    readonly principal?: string
+    readonly password?: string
+    /** kinit flags, e.g. `["-E"]` (an enterprise name) or `["-C"]` (canonicalize). */
+    readonly flags?: ReadonlyArray<string>
+  } = {}
 ): Effect.Effect<void, SambaDcError> =>
-  run("/usr/bin/kinit", [options.principal ?? dc.alice.principal], {
+  run("/usr/bin/kinit", [...(options.flags ?? []), options.principal ?? dc.alice.principal], {
     env: { ...dc.env, KRB5CCNAME: `FILE:${ccache}` },
     input: `${options.password ?? dc.alice.password}\n`,
     timeout: Duration.seconds(15)

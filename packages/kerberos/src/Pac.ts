@@ -5,8 +5,8 @@
  *
  * ```ts
  * import { Pac } from "@effect-sspi/kerberos"
- * // after decrypting the ticket with the service key:
- * const pac = Pac.fromTicket(authData, { enctype, key }, { cname, authtime })
+ * // after decrypting the ticket with the service key (encTicketPart: the plaintext DER):
+ * const pac = Pac.fromEncTicketPart(encTicketPart, { enctype, key }, { cname, authtime })
  * // Result<Option<Pac.Pac>, SecurityError.InvalidToken | SecurityError.LogonDenied>
  * const who = Option.map(Result.getOrThrow(pac), Pac.principalOf)
  * ```
@@ -19,6 +19,8 @@ export {
   /** The AuthorizationData of a decrypted EncTicketPart (its DER); never throws. */
   authorizationDataOfEncTicketPart,
   type AuthorizationDataEntry,
+  /** The same from the decrypted EncTicketPart's DER. */
+  pacOfEncTicketPart as fromEncTicketPart,
   /** Decode, verify the server signature, check PAC_CLIENT_INFO: the acceptor's call. */
   pacOfTicket as fromTicket,
   type TicketClient

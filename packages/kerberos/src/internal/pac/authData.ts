@@ -86,3 +86,19 @@ export const pacOfTicket = (
     yield* checkClientInfo(pac, client.cname, client.authtime)
     return Option.some(pac)
   })
+
+/**
+ * {@link pacOfTicket} from the decrypted EncTicketPart's DER: its
+ * authorization-data is read here (a malformed one is SEC_E_INVALID_TOKEN).
+ *
+ * @since 0.1.0
+ */
+export const pacOfEncTicketPart = (
+  encTicketPart: Uint8Array,
+  serviceKey: ServiceKey,
+  client: TicketClient
+): Result.Result<Option.Option<Pac>, SecurityError.InvalidToken | SecurityError.LogonDenied> =>
+  Result.flatMap(
+    Result.mapError(authorizationDataOfEncTicketPart(encTicketPart), (e) => new SecurityError.InvalidToken({ detail: `EncTicketPart: ${e.reason}` })),
+    (authData) => pacOfTicket(authData, serviceKey, client)
+  )
