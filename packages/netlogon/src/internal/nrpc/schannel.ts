@@ -141,6 +141,10 @@ export const schannelProvider = (options: {
       verifier.set(sum, 16)
       return { data: out, verifier }
     },
+    wipe: () => {
+      key.fill(0)
+      sealKey.fill(0)
+    },
     unprotect: (data, verifier) => {
       const fail = (reason: string) => Result.fail(new RpcSecurityError({ reason }))
       if (verifier.length < (seal ? CONFOUNDER_OFFSET + 8 : CONFOUNDER_OFFSET)) return fail("short NL_AUTH_SIGNATURE")

@@ -143,11 +143,9 @@ export const establish = (settings: ChannelSettings): Effect.Effect<SecureChanne
     )
     yield* Effect.addFinalizer(() => Effect.sync(() => chain.wipe()))
     const conn = yield* connect(settings.host, port, settings.timeout)
-    const sealed = yield* bind(
-      conn,
-      NETLOGON,
-      schannelProvider({ sessionKey: key, domain: settings.domain, computer, seal: true, sealMode: settings.sealMode })
-    )
+    const provider = schannelProvider({ sessionKey: key, domain: settings.domain, computer, seal: true, sealMode: settings.sealMode })
+    yield* Effect.addFinalizer(() => Effect.sync(() => provider.wipe()))
+    const sealed = yield* bind(conn, NETLOGON, provider)
     const samLogon = (logon: NetworkLogon): Effect.Effect<LogonAnswer, ChannelError> =>
       Effect.gen(function*() {
         const now = Math.floor((yield* Clock.currentTimeMillis) / 1000)

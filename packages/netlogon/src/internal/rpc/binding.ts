@@ -47,6 +47,8 @@ export interface SecurityProvider {
   readonly protect: (data: Uint8Array) => { readonly data: Uint8Array; readonly verifier: Uint8Array }
   /** Verifies (and unseals) a received stub+pad against its auth_value. */
   readonly unprotect: (data: Uint8Array, verifier: Uint8Array) => Result.Result<Uint8Array, RpcSecurityError>
+  /** Zeroes the keys it holds. */
+  readonly wipe: () => void
 }
 
 export type CallError = RpcTransportError | RpcProtocolError | RpcFault | RpcSecurityError
