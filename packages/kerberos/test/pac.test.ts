@@ -237,6 +237,14 @@ describe("PAC: server signature (MS-PAC 2.8.1) and PAC_CLIENT_INFO (2.7) checks"
     expect(Result.isSuccess(verifyServerChecksum(ok(pac), aes256Key))).toBe(true)
   })
 
+  it("the decoded PAC is a copy: wiping the ticket's plaintext afterwards (as the acceptor does) leaves it intact", () => {
+    const plaintext = signedPac(rc4Key)
+    const pac = ok(decodePac(plaintext))
+    plaintext.fill(0)
+    expect(hex(pac.serverChecksum.signature)).not.toBe("00".repeat(16))
+    expect(Result.isSuccess(verifyServerChecksum(pac, rc4Key))).toBe(true)
+  })
+
   it("no PAC (an MIT ticket): none; two PACs: SEC_E_INVALID_TOKEN", () => {
     expect(ok(pacOfTicket([], rc4Key, EXAMPLE_CLIENT))).toEqual(Option.none())
     const one = ifRelevant(signedPac(rc4Key))[0]!

@@ -7,6 +7,7 @@
 import { SecurityError } from "@effect-sspi/core"
 import { NdrReader, type NdrError } from "@effect-sspi/ndr"
 import { Result } from "effect"
+import { copyBytes } from "../bytes.ts"
 import { decodeClientInfo, decodeSignature, decodeUpnDnsInfo } from "./buffers.ts"
 import { decodeLogonInfo } from "./logonInfo.ts"
 import { BufferType, type Pac, type PacBuffer } from "./types.ts"
@@ -44,11 +45,13 @@ const invalid = (what: string, e?: NdrError) =>
  * information and both signatures are required, each exactly once (a second
  * copy of a buffer could say something the checksums do not cover the same
  * way: refused, as MIT does); UPN_DNS_INFO is optional; other buffers are
- * kept undecoded. Never throws.
+ * kept undecoded. The PAC holds a copy of `input` (the acceptor wipes the
+ * ticket's plaintext it came from). Never throws.
  *
  * @since 0.1.0
  */
-export const decodePac = (bytes: Uint8Array): Result.Result<Pac, SecurityError.InvalidToken> => {
+export const decodePac = (input: Uint8Array): Result.Result<Pac, SecurityError.InvalidToken> => {
+  const bytes = copyBytes(input)
   const located = readBuffers(bytes)
   if (Result.isFailure(located)) return Result.fail(invalid("PACTYPE", located.failure))
   const buffers = located.success
