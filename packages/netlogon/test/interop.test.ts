@@ -98,6 +98,20 @@ describe.skipIf(!available)("Netlogon against the Samba AD DC", () => {
       }).pipe(Effect.provide(NetlogonClient.layer(settings(dc))))
     ), 120_000)
 
+  it.live("an expired account and a password that must change: SEC_E_LOGON_DENIED naming each (users made here with samba-tool)", () =>
+    withDc((dc) =>
+      Effect.gen(function*() {
+        const create = (args: ReadonlyArray<string>) => Effect.ignore(SambaDc.sambaTool(dc, ["user", "create", ...args]))
+        yield* create(["nl-expired", "Exp1red-Passw0rd!"])
+        yield* SambaDc.sambaTool(dc, ["user", "setexpiry", "nl-expired", "--days=0"])
+        yield* create(["nl-mustchange", "Must-Ch4nge-Passw0rd!", "--must-change-at-next-login"])
+        const expired = yield* Effect.flip(verify(logon("nl-expired", "Exp1red-Passw0rd!").request))
+        assert.deepStrictEqual([expired._tag, expired.detail], ["LogonDenied", "the account has expired"])
+        const mustChange = yield* Effect.flip(verify(logon("nl-mustchange", "Must-Ch4nge-Passw0rd!").request))
+        assert.deepStrictEqual([mustChange._tag, mustChange.detail], ["LogonDenied", "the password must be changed"])
+      }).pipe(Effect.provide(NetlogonClient.layer(settings(dc))))
+    ), 120_000)
+
   it.live("a wrong machine password: the DC refuses the secure channel, SEC_E_NO_AUTHENTICATING_AUTHORITY", () =>
     withDc((dc) =>
       Effect.gen(function*() {
