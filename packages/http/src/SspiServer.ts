@@ -170,6 +170,10 @@ type Outcome =
 
 const rejected: Outcome = { _tag: "Rejected" }
 
+/** A count bound: at least 1 (Infinity allowed); anything else (NaN, undefined) is the default. */
+const bound = (value: number | undefined, fallback: number): number =>
+  value === undefined || Number.isNaN(value) ? fallback : Math.max(1, Math.floor(value))
+
 /**
  * Whether a token starts a handshake: an NTLM NEGOTIATE_MESSAGE, or a GSS
  * InitialContextToken ([APPLICATION 0], SPNEGO NegTokenInit or Kerberos
@@ -227,8 +231,8 @@ export const make = (
     const connections = new Connections((effect) => {
       Effect.runForkWith(services)(effect)
     }, {
-      max: Math.max(1, options.maxPendingHandshakes ?? 4_096),
-      maxPerClient: Math.max(1, options.maxPendingHandshakesPerClient ?? 256),
+      max: bound(options.maxPendingHandshakes, 4_096),
+      maxPerClient: bound(options.maxPendingHandshakesPerClient, 256),
       timeoutMs: Duration.toMillis(pendingTimeout)
     })
     yield* Effect.addFinalizer(() => connections.dropAll)
