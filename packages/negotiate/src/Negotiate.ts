@@ -23,7 +23,7 @@ export interface NegotiateOptions {
    * What the acceptor does with NTLM, bare or chosen through SPNEGO:
    * - `"allow"` (default): accepted, as Windows' Negotiate does unless the
    *   "Network security: Restrict NTLM: Incoming NTLM traffic" policy
-   *   blocks NTLM altogether (MS-NLMP ServerBlocked). A man in the middle
+   *   blocks NTLM altogether (MS-NLMP 3.2.5.1.1: ServerBlock). A man in the middle
    *   who strips Negotiate from the server's offer (or Kerberos from the
    *   mechList) can then move a Kerberos-capable client to NTLM; inside
    *   SPNEGO the mechListMIC catches a stripped list (RFC 4178 section 5),

@@ -49,7 +49,7 @@ const ntlmRefused = (policy: NtlmPolicy, credential: NegotiateCredential): boole
 /**
  * As MS-NLMP 3.2.5.1.1 has the NTLM server answer STATUS_NOT_SUPPORTED
  * (SSPI: SEC_E_UNSUPPORTED_FUNCTION) when incoming NTLM is blocked
- * (ServerBlocked, the "Restrict NTLM: Incoming NTLM traffic" policy); here
+ * (ServerBlock == TRUE, the "Restrict NTLM: Incoming NTLM traffic" policy); here
  * NTLM is blocked only where Kerberos was possible, so that a man in the
  * middle cannot move a Kerberos-capable client to NTLM (a bare NTLM token
  * carries no mechListMIC, RFC 4178 section 5 / MS-SPNG 3.2.5.1).
