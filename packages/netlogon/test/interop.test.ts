@@ -8,6 +8,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Redacted } from "effect"
 import { SambaDc } from "@effect-sspi/interop-harness"
+import { Keytab } from "@effect-sspi/kerberos"
 import { NetlogonClient } from "../src/index.ts"
 import { NETLOGON } from "../src/internal/nrpc/calls.ts"
 import { establish } from "../src/internal/nrpc/secureChannel.ts"
@@ -74,6 +75,27 @@ describe.skipIf(!available)("Netlogon against the Samba AD DC", () => {
         )
         assert.isTrue(v.groupSids.every((g) => g.attributes === 7)) // mandatory, enabled by default, enabled
       }).pipe(Effect.provide(NetlogonClient.layer(settings(dc))))
+    ), 120_000)
+
+  it.live("the machine secret as the RC4-HMAC key of the keytab samba-tool exported for WEB1$ (= its NT hash)", () =>
+    withDc((dc) =>
+      Effect.gen(function*() {
+        const entries = yield* Keytab.read(dc.web1.keytab)
+        const rc4 = entries.find((e) => e.enctype === 23 && e.principal.name.components.join("/") === "WEB1$")
+        assert.isDefined(rc4)
+        const alice = logon("alice", dc.alice.password)
+        const result = yield* Effect.gen(function*() {
+          const client = yield* NetlogonClient.make({
+            dc: "127.0.0.1",
+            domain: dc.domain,
+            machineAccount: dc.web1.account,
+            machineNtHash: Redacted.make(rc4!.key)
+          })
+          return yield* client.verifyNetworkLogon(alice.request)
+        })
+        Keytab.wipe(entries)
+        assert.deepStrictEqual(result.userSessionKey, alice.sessionBaseKey)
+      })
     ), 120_000)
 
   it.live("wrong password and unknown user: the same SEC_E_LOGON_DENIED and the same detail; the channel stays usable", () =>
