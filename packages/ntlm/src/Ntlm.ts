@@ -37,6 +37,23 @@ export interface NtlmAuthData {
 }
 
 /**
+ * Windows' NtlmMinServerSec bits as booleans: `require128`
+ * (NTLMSSP_NEGOTIATE_128) and `requireNtlmv2SessionSecurity`
+ * (NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY).
+ *
+ * @since 0.2.0
+ */
+export type { MinimumSecurity } from "./internal/policy.ts"
+
+/**
+ * Windows' "Server SPN target name validation level" for MsvAvTargetName:
+ * `"off"`, `"whenPresent"` (accept if provided by client), `"required"`.
+ *
+ * @since 0.2.0
+ */
+export type { TargetNameValidation } from "./internal/policy.ts"
+
+/**
  * Package options.
  *
  * @since 0.1.0
