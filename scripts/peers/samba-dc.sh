@@ -35,6 +35,9 @@ if [ -z "$cmd" ] || [ -z "$dir" ]; then
 fi
 
 PATH="/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
+# Bump when provision() changes: SambaDc.ts names the state directory after
+# it, so a new version gets a freshly provisioned domain.
+FIXTURES_VERSION=1
 REALM=CORP.TEST
 DOMAIN=CORP
 ADMIN_PASSWORD='Adm1n-Passw0rd!'
@@ -81,6 +84,10 @@ write_krb5_conf() {
     udp_preference_limit = 1
     default_ccache_name = FILE:$dir/ccache
     default_keytab_name = FILE:$dir/http.keytab
+    # AD gives user accounts RC4 keys (websvc): keep RC4 usable where a
+    # newer MIT drops it from its defaults.
+    allow_rc4 = true
+    permitted_enctypes = aes256-cts-hmac-sha1-96 aes128-cts-hmac-sha1-96 arcfour-hmac
     kdc_timeout = 3s
     max_retries = 2
 

@@ -16,7 +16,6 @@
  *
  * @since 0.1.0
  */
-import * as Crypto from "node:crypto"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { Data, Duration, Effect } from "effect"
@@ -30,17 +29,20 @@ export const script: string = `${peersDir}samba-dc.sh`
 
 const DIR_PREFIX = "effect-sspi-samba-dc-"
 
-/** The DC's state directory: `SAMBA_DC_DIR`, else `/tmp/effect-sspi-samba-dc-<hash of samba-dc.sh>`. */
+/**
+ * The DC's state directory: `SAMBA_DC_DIR`, else
+ * `/tmp/effect-sspi-samba-dc-v<FIXTURES_VERSION of samba-dc.sh>`.
+ */
 export const defaultDir = (): string => {
   const configured = process.env["SAMBA_DC_DIR"]
   if (configured !== undefined && configured !== "") return configured
-  let hash = "unknown"
+  let version = "unknown"
   try {
-    hash = Crypto.createHash("sha256").update(Fs.readFileSync(script)).digest("hex").slice(0, 12)
+    version = /^FIXTURES_VERSION=(\w+)/m.exec(Fs.readFileSync(script, "utf8"))?.[1] ?? version
   } catch {
     // the script is missing: start fails with its own message
   }
-  return Path.join("/tmp", `${DIR_PREFIX}${hash}`)
+  return Path.join("/tmp", `${DIR_PREFIX}v${version}`)
 }
 
 /** A running DC and its fixtures, as samba-dc.sh prints them (DIR/env.sh). */
@@ -164,10 +166,25 @@ const script_ = (command: string, dir: string, timeout: Duration.Input) =>
     timeout
   }).pipe(Effect.mapError((e) => new SambaDcError({ message: `samba-dc.sh ${command}: ${e.message}`, output: e.stderr })))
 
-/** DCs of other versions of samba-dc.sh hold the fixed ports: stop them first. */
+/** The live processes (other than this run) holding a lease on the DC of `dir`. */
+const liveLeases = (dir: string): Array<number> => {
+  const mine = leaseOwner()
+  try {
+    return Fs.readdirSync(Path.join(dir, "leases")).map(Number)
+      .filter((pid) => Number.isInteger(pid) && pid !== mine && pidAlive(pid))
+  } catch {
+    return []
+  }
+}
+
+/**
+ * A DC of another fixtures version holds the fixed ports: stop it first,
+ * unless a live process still uses it (then fail: two runs with different
+ * fixtures cannot share the machine).
+ */
 const stopOthers = (dir: string) =>
-  Effect.forEach(
-    (() => {
+  Effect.gen(function*() {
+    const others = yield* Effect.sync(() => {
       try {
         return Fs.readdirSync("/tmp").filter((d) => d.startsWith(DIR_PREFIX) && !d.endsWith(".lock"))
           .map((d) => Path.join("/tmp", d))
@@ -175,10 +192,18 @@ const stopOthers = (dir: string) =>
       } catch {
         return []
       }
-    })(),
-    (other) => script_("stop", other, Duration.seconds(30)).pipe(Effect.ignore),
-    { discard: true }
-  )
+    })
+    for (const other of others) {
+      const users = liveLeases(other)
+      if (users.length > 0 && (yield* isRunning(other))) {
+        return yield* new SambaDcError({
+          message: `the Samba DC of ${other} (other fixtures) is in use by pids ${users.join(", ")}; it holds the DC ports`,
+          output: ""
+        })
+      }
+      yield* script_("stop", other, Duration.seconds(30)).pipe(Effect.ignore)
+    }
+  })
 
 /**
  * Start the DC (provisioning it the first time) or reuse the running one,
@@ -209,19 +234,9 @@ export const isRunning = (dir: string = defaultDir()): Effect.Effect<boolean> =>
  */
 export const stopUnlessLeased = (dir: string = defaultDir()): Effect.Effect<void> =>
   Effect.gen(function*() {
-    const leases = Path.join(dir, "leases")
     const others = yield* Effect.sync(() => {
-      try {
-        const mine = leaseOwner()
-        Fs.rmSync(Path.join(leases, String(mine)), { force: true })
-        return Fs.readdirSync(leases).map(Number).filter((pid) => {
-          if (Number.isInteger(pid) && pid !== mine && pidAlive(pid)) return true
-          Fs.rmSync(Path.join(leases, String(pid)), { force: true })
-          return false
-        })
-      } catch {
-        return []
-      }
+      Fs.rmSync(Path.join(dir, "leases", String(leaseOwner())), { force: true })
+      return liveLeases(dir)
     })
     if (others.length === 0) yield* script_("stop", dir, Duration.seconds(30)).pipe(Effect.ignore)
   })
