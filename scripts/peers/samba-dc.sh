@@ -250,7 +250,7 @@ stop_dc() {
 
 with_lock() {
   exec 9>"$dir.lock"
-  flock -w 120 9 || { echo "samba-dc: lock $dir.lock busy" >&2; exit 1; }
+  flock -w 300 9 || { echo "samba-dc: lock $dir.lock busy" >&2; exit 1; }
   "$@"
 }
 
