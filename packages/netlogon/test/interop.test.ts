@@ -187,6 +187,22 @@ describe.skipIf(!available)("Netlogon against the Samba AD DC", () => {
       })
     ), 120_000)
 
+  it.live("twenty concurrent logons share the one channel (no new connection) and each gets its own session key", () =>
+    withDc((dc) =>
+      Effect.gen(function*() {
+        const netlogonPort = yield* mapEndpoint("127.0.0.1", NETLOGON, Duration.seconds(10))
+        const relay = yield* Relay.start(netlogonPort)
+        const epm = yield* ForgedDc.endpointMapper(relay.port)
+        const client = yield* NetlogonClient.make({ ...settings(dc), endpointMapperPort: epm.port })
+        yield* client.verifyNetworkLogon(logon("alice", dc.alice.password).request)
+        const before = relay.accepted()
+        const logons = Array.from({ length: 20 }, () => logon("alice", dc.alice.password))
+        const results = yield* Effect.forEach(logons, (l) => client.verifyNetworkLogon(l.request), { concurrency: "unbounded" })
+        results.forEach((r, i) => assert.deepStrictEqual(r.userSessionKey, logons[i]!.sessionBaseKey))
+        assert.strictEqual(relay.accepted(), before)
+      })
+    ), 120_000)
+
   it.live("a DC that does not listen: SEC_E_NO_AUTHENTICATING_AUTHORITY naming the host", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(verify(logon("alice", "x").request))
