@@ -283,6 +283,35 @@ const finish = (
 
 const usesKeyExchange = (flags: number) => (flags & F.KEY_EXCH) !== 0 && (flags & (F.SIGN | F.SEAL)) !== 0
 
+/** Policy checks on the message, then the user lookup and {@link finish}. */
+const checkUser = (
+  credential: NtlmCredential,
+  state: NtlmContext,
+  options: AcceptorOptions,
+  request: SecurityPackage.HandshakeRequest,
+  received: Received
+): Effect.Effect<Step, SecurityError.SspiError> => {
+  const { message } = received
+  const encrypted = message.encryptedRandomSessionKey
+  // NtlmMinServerSec on the flags the client says it used ([MS-NLMP] 3.2.5.2.2)
+  const refusal = checkMinimumSecurity(options.policy.minimumSecurity, message.flags) ??
+    (usesKeyExchange(state.flags) && (encrypted === undefined || encrypted.length !== 16)
+      ? new SecurityError.InvalidToken({ detail: "missing encrypted session key" })
+      : undefined)
+  if (refusal !== undefined) return Effect.fail(refusal)
+  const store = credential.store
+  if (store === undefined) return Effect.fail(new SecurityError.NoCredentials({ detail: "no NTLM user store" }))
+  return Effect.flatMap(store.lookup(message.domain, message.user), (found) => {
+    // an unknown user is checked the same way against a stand-in hash: the same
+    // HMACs, the same allocations, the same failure object ([MS-NLMP] 3.2.5.1.2)
+    const user = Option.isSome(found)
+      ? found.value
+      : { domain: message.domain, user: message.user, ntHash: options.unknownUserHash.slice() }
+    const result = finish(credential, state, options, request, received, user)
+    return Effect.fromResult(Option.isSome(found) || Result.isFailure(result) ? result : Result.fail(denied()))
+  })
+}
+
 const authenticateLeg = (
   credential: NtlmCredential,
   state: NtlmContext,
@@ -292,25 +321,9 @@ const authenticateLeg = (
   // the challenge is answered (or about to fail): no longer outstanding
   options.challenges.remove(state.serverChallenge)
   const received = receive(request)
-  if (Result.isFailure(received)) return Effect.fail(received.failure).pipe(Effect.tapError(() => Effect.sync(() => wipeContext(state))))
-  const { message } = received.success
-  // NtlmMinServerSec on the flags the client says it used ([MS-NLMP] 3.2.5.2.2)
-  const weak = checkMinimumSecurity(options.policy.minimumSecurity, message.flags)
-  const encrypted = message.encryptedRandomSessionKey
-  const refusal = weak ?? (usesKeyExchange(state.flags) && (encrypted === undefined || encrypted.length !== 16)
-    ? new SecurityError.InvalidToken({ detail: "missing encrypted session key" })
-    : credential.store === undefined
-    ? new SecurityError.NoCredentials({ detail: "no NTLM user store" })
-    : undefined)
-  const checked = refusal !== undefined ? Effect.fail(refusal) : Effect.flatMap(credential.store!.lookup(message.domain, message.user), (found) => {
-    // an unknown user is checked the same way against a stand-in hash: the same
-    // HMACs, the same allocations, the same failure object ([MS-NLMP] 3.2.5.1.2)
-    const user = Option.isSome(found)
-      ? found.value
-      : { domain: message.domain, user: message.user, ntHash: options.unknownUserHash.slice() }
-    const result = finish(credential, state, options, request, received.success, user)
-    return Effect.fromResult(Option.isSome(found) || Result.isFailure(result) ? result : Result.fail(denied()))
-  })
+  const checked = Result.isFailure(received)
+    ? Effect.fail(received.failure)
+    : checkUser(credential, state, options, request, received.success)
   // a failed AUTHENTICATE ends the context: no second guess against the same challenge
   return Effect.tapError(checked, () => Effect.sync(() => wipeContext(state)))
 }
