@@ -4,6 +4,12 @@
 // `@effect-sspi/source` export condition (`npm start`, and the test projects
 // through NODE_OPTIONS) runs the TypeScript sources through tsx instead, so
 // neither needs a build.
+import module from "node:module"
+
+// V8's code cache for the modules loaded below (Node >= 22.1; a directory
+// under the OS temp dir, NODE_COMPILE_CACHE overrides, NODE_DISABLE_COMPILE_CACHE=1
+// turns it off): later starts skip most compilation.
+module.enableCompileCache?.()
 const entry = import.meta.resolve("@effect-sspi/cli")
 if (entry.endsWith(".ts")) {
   const { register } = await import("tsx/esm/api")
