@@ -4,5 +4,5 @@ import { projects } from "./vitest.workspace.ts"
 // npm scripts run on Node 24 (the root devDependency `node`), so Vitest 5
 // needs no polyfill.
 export default defineConfig({
-  test: { projects }
+  test: { projects, globalSetup: ["./scripts/test/globalSetup.ts"] }
 })
