@@ -46,6 +46,25 @@ describe("sspi", () => {
       assert.include(truncated.stderr, "malformed NTLM message")
     }))
 
+  it.live("decode: two tokens are two outputs; stdin (-) and @FILE one token per line; --json one document per token", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const negotiate = "TlRMTVNTUAABAAAAl4II4gAAAAAAAAAAAAAAAAAAAAAKAAAAAAAADw=="
+      const two = yield* sspi(["decode", negotiate, spnego])
+      assert.strictEqual(two.code, 0, two.stderr)
+      assert.strictEqual(two.stdout.split("NTLM NEGOTIATE_MESSAGE").length - 1, 2)
+      assert.include(two.stdout, "SPNEGO NegTokenInit")
+      const { dir } = yield* usersFile
+      writeFileSync(join(dir, "tokens"), `# a comment\nAuthorization: NTLM ${negotiate}\n\n${spnego}\n`)
+      const fromFile = yield* sspi(["decode", "--json", `@${join(dir, "tokens")}`])
+      assert.strictEqual(fromFile.code, 0, fromFile.stderr)
+      const docs = fromFile.stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>)
+      assert.deepStrictEqual(docs.map((d) => Object.keys(d)[0]), ["NTLM NEGOTIATE_MESSAGE (40 bytes)", "SPNEGO NegTokenInit (74 bytes)"])
+      const fromStdin = yield* sspi(["decode", "-"], {}, 60_000, `${negotiate}\nnot a token!\n`)
+      assert.strictEqual(fromStdin.code, 1)
+      assert.include(fromStdin.stdout, "NTLM NEGOTIATE_MESSAGE")
+      assert.include(fromStdin.stderr, "sspi: cannot decode token 2: the token is neither base64 nor hex")
+    })))
+
   it.live("serve + get: alice gets in; a wrong password says so, with the status, and no secret", () =>
     Effect.scoped(Effect.gen(function*() {
       const { file } = yield* usersFile

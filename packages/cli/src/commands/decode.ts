@@ -1,26 +1,85 @@
 /**
- * `sspi decode TOKEN`: an NTLM / SPNEGO / Kerberos token as a tree.
+ * `sspi decode [TOKEN|-|@FILE|FILE]…`: NTLM, SPNEGO and Kerberos tokens
+ * (RFC 4120 messages, RFC 4121 GSS tokens) as named-field trees or JSON.
+ * One token per argument and per input line; two tokens are two outputs.
  */
+import * as Fs from "node:fs"
 import { Console, Effect, Result } from "effect"
 import { Argument, Command } from "effect/cli"
 import { decode as decodeInput } from "../internal/decodeInput.ts"
-import { CliFailure } from "../internal/failure.ts"
+import { CliFailure, usage } from "../internal/failure.ts"
+import { toggle } from "../internal/flags.ts"
+import { toJson } from "../internal/json.ts"
 import { render } from "../internal/tree.ts"
+
+/** Arguments that belong to the next one: a header name, a scheme. */
+const joinsNext = (arg: string) => /:$/.test(arg) || /^(?:ntlm|negotiate|kerberos)$/i.test(arg)
+
+/** The non-empty lines of a text. */
+const lines = (text: string) => text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#"))
+
+const readLines = (source: string) =>
+  Effect.try({
+    try: () => lines(Fs.readFileSync(source === "-" ? 0 : source.replace(/^@/, ""), "utf8")),
+    catch: () => usage(`${source}: cannot read ${source === "-" ? "stdin" : "the file"}`)
+  })
+
+/** The inputs: arguments (header lines re-joined), `-` stdin, `@file` or an existing file: one per line. */
+const inputsOf = (args: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    if (args.length === 0) {
+      if (process.stdin.isTTY === true) return yield* usage("no token: give one, - for stdin, or @FILE")
+      return yield* readLines("-")
+    }
+    const out: Array<string> = []
+    let pending = ""
+    for (const arg of args) {
+      if (pending === "" && (arg === "-" || arg.startsWith("@") || (arg.includes("/") && Fs.existsSync(arg) && Fs.statSync(arg).isFile()))) {
+        out.push(...yield* readLines(arg))
+        continue
+      }
+      pending = pending === "" ? arg : `${pending} ${arg}`
+      if (!joinsNext(arg)) {
+        out.push(pending)
+        pending = ""
+      }
+    }
+    if (pending !== "") out.push(pending)
+    return out
+  })
 
 /** The `decode` command. */
 export const decode = Command.make(
   "decode",
   {
     token: Argument.String("token").pipe(
-      Argument.withDescription("base64 or hex token, or a whole `Authorization:` / `WWW-Authenticate:` line"),
-      Argument.variadic({ min: 1 })
-    )
+      Argument.withDescription("base64 or hex token, a whole `Authorization:` / `WWW-Authenticate:` line, - (stdin) or @FILE: one token per line"),
+      Argument.variadic({ min: 0 })
+    ),
+    json: toggle("json", undefined, "one JSON document per token (default: a tree)")
   },
-  ({ token }) =>
-    Effect.suspend(() => {
-      const result = decodeInput(token.join(" "))
-      return Result.isSuccess(result)
-        ? Console.log(render(result.success))
-        : Effect.fail(new CliFailure({ message: `cannot decode: ${result.failure}` }))
+  ({ json, token }) =>
+    Effect.gen(function*() {
+      const inputs = yield* inputsOf(token)
+      if (inputs.length === 0) return yield* usage("no token in the input")
+      let failed: string | undefined
+      for (const [i, input] of inputs.entries()) {
+        const result = decodeInput(input)
+        if (Result.isSuccess(result)) {
+          yield* Console.log(json ? JSON.stringify(toJson(result.success)) : `${i > 0 ? "\n" : ""}${render(result.success)}`)
+        } else {
+          const message = `cannot decode${inputs.length > 1 ? ` token ${i + 1}` : ""}: ${result.failure}`
+          if (inputs.length > 1) yield* Console.error(`sspi: ${message}`)
+          failed ??= message
+        }
+      }
+      if (failed !== undefined) return yield* new CliFailure({ message: inputs.length > 1 ? "some tokens could not be decoded" : failed })
     })
-).pipe(Command.withDescription("Show an NTLM (or SPNEGO/Kerberos) token as a readable tree"))
+).pipe(
+  Command.withDescription("Show NTLM, SPNEGO and Kerberos tokens (AS/TGS/AP exchanges, KRB-ERROR, GSS MIC/Wrap) with every field named"),
+  Command.withExamples([
+    { command: "sspi decode 'WWW-Authenticate: Negotiate oYG2MIGzoAMKAQGh…'", description: "a header line" },
+    { command: "sspi decode --json 6a81b63081b3a103…", description: "a Kerberos AS-REQ (hex) as JSON" },
+    { command: "grep -o 'Negotiate [^ ]*' trace.log | sspi decode -", description: "one token per line from stdin" }
+  ])
+)

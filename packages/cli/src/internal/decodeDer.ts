@@ -11,7 +11,10 @@
 import { type Asn1Error, decode, type Oid, type Reader, TagClass, type Tlv, UniversalTag } from "@effect-sspi/asn1"
 import { SpnegoToken } from "@effect-sspi/negotiate"
 import { Result } from "effect"
+import { elements } from "./derElements.ts"
+import { legacyTokenTree } from "./decodeGss.ts"
 import { isNtlm, ntlmTree } from "./decodeNtlm.ts"
+import { krbMessageTree } from "./krbSchema.ts"
 import { hex, node, type Tree } from "./tree.ts"
 
 const oidName = (oid: Oid): string => {
@@ -73,21 +76,6 @@ const tagName = (t: Tlv): string => {
 
 const strings: ReadonlySet<number> = new Set([UniversalTag.Utf8String, 19, UniversalTag.Ia5String, UniversalTag.GeneralizedTime, UniversalTag.GeneralString])
 
-/** The elements of `bytes`, read as one whole run of DER elements, or the asn1 reason. */
-const elements = (bytes: Uint8Array): Result.Result<Array<Tlv>, string> =>
-  Result.mapError(
-    decode(bytes, (r): Result.Result<Array<Tlv>, Asn1Error> => {
-      const out: Array<Tlv> = []
-      while (!r.done) {
-        const t = r.next()
-        if (Result.isFailure(t)) return Result.fail(t.failure)
-        out.push(t.success)
-      }
-      return Result.succeed(out)
-    }),
-    (e) => `${e.reason} at offset ${e.offset}`
-  )
-
 /** A primitive value through the asn1 reader (INTEGER, ENUMERATED, OID), or `undefined`. */
 const primitive = <A>(t: Tlv, f: (r: Reader) => Result.Result<A, unknown>): A | undefined => {
   const r = decode(t.encoded, f)
@@ -141,7 +129,10 @@ const ntlmOrMalformed = (bytes: Uint8Array): Tree => {
 const KRB5_TOK_ID: Readonly<Record<string, string>> = {
   "0100": "KRB_AP_REQ",
   "0200": "KRB_AP_REP",
-  "0300": "KRB_ERROR"
+  "0300": "KRB_ERROR",
+  "0101": "MIC, RFC 1964",
+  "0201": "Wrap, RFC 1964",
+  "0102": "delete context, RFC 1964"
 }
 
 /** A Kerberos GSS token (RFC 4121 4.1): [APPLICATION 0] { OID, TOK_ID, message }. */
@@ -152,11 +143,18 @@ const kerberosTree = (bytes: Uint8Array): Tree | undefined => {
   const { mech, rest } = parsed.success
   if (SpnegoToken.detect(bytes) !== "Kerberos" || rest.length < 2) return undefined
   const tokId = hex(rest.subarray(0, 2))
-  const message = elements(rest.subarray(2))
+  const body = rest.subarray(2)
+  const named = krbMessageTree(body)
+  const legacy = named === undefined ? legacyTokenTree(tokId, body) : undefined
+  const message = elements(body)
   return node(`Kerberos GSS token (${bytes.length} bytes)`, [
     node(`mech: ${oidName(mech)}`),
     node(`TOK_ID ${tokId}${KRB5_TOK_ID[tokId] !== undefined ? ` (${KRB5_TOK_ID[tokId]})` : ""}`),
-    ...(Result.isSuccess(message)
+    ...(named !== undefined
+      ? [named]
+      : legacy !== undefined
+      ? legacy
+      : Result.isSuccess(message)
       ? message.success.map((t) => elementTree(t, 1))
       : [node(`message: malformed (${message.failure})`)])
   ])
@@ -206,7 +204,11 @@ const spnegoTree = (bytes: Uint8Array, token: SpnegoToken.NegotiationToken): Tre
 
 /** Whether `bytes` looks like a GSS / SPNEGO token (DER, [APPLICATION 0] or NegTokenInit/Resp). */
 export const isDerToken = (bytes: Uint8Array): boolean =>
-  bytes.length > 2 && (bytes[0] === 0x60 || bytes[0] === 0xa0 || bytes[0] === 0xa1) && Result.isSuccess(elements(bytes))
+  bytes.length > 2 && (bytes[0] === 0x60 || bytes[0] === 0xa0 || bytes[0] === 0xa1 || krbApplication(bytes[0]!)) &&
+  Result.isSuccess(elements(bytes))
+
+/** [APPLICATION n] constructed with n a Kerberos message (RFC 4120 5.10). */
+const krbApplication = (b: number) => (b & 0xe0) === 0x60 && [1, 2, 10, 11, 12, 13, 14, 15, 22, 30].includes(b & 0x1f)
 
 /** The tree of a SPNEGO or Kerberos token, else a generic DER outline. */
 export const derTree = (bytes: Uint8Array): Result.Result<Tree, string> => {
@@ -214,9 +216,11 @@ export const derTree = (bytes: Uint8Array): Result.Result<Tree, string> => {
   if (spnego !== undefined && Result.isSuccess(spnego)) return Result.succeed(spnegoTree(bytes, spnego.success))
   const krb = kerberosTree(bytes)
   if (krb !== undefined) return Result.succeed(krb)
+  const message = krbMessageTree(bytes)
+  if (message !== undefined) return Result.succeed(message)
   const all = elements(bytes)
   if (Result.isFailure(all) || all.success.length !== 1) return Result.fail("not a single DER element")
-  const kind = bytes[0] === 0x60 ? "GSS-API InitialContextToken" : bytes[0] === 0xa0 ? "SPNEGO NegTokenInit" : "SPNEGO NegTokenResp"
+  const kind = bytes[0] === 0x60 ? "GSS-API InitialContextToken" : bytes[0] === 0xa0 ? "SPNEGO NegTokenInit" : bytes[0] === 0xa1 ? "SPNEGO NegTokenResp" : "DER"
   const why = spnego !== undefined && Result.isFailure(spnego) ? `, ${spnego.failure.detail ?? "not SPNEGO"}` : ""
   return Result.succeed(node(`${kind} (${bytes.length} bytes, generic DER outline${why})`, [elementTree(all.success[0]!, 0)]))
 }

@@ -6,6 +6,7 @@
 import { Result } from "effect"
 import { AuthHeader } from "@effect-sspi/http"
 import { derTree, isDerToken } from "./decodeDer.ts"
+import { gssPerMessageTree, isGssPerMessage } from "./decodeGss.ts"
 import { isNtlm, ntlmTree } from "./decodeNtlm.ts"
 import type { Tree } from "./tree.ts"
 
@@ -15,7 +16,7 @@ const bytesOf = (text: string): Uint8Array | undefined => {
   const compact = text.replace(/\s+/g, "")
   if (HEX.test(compact)) {
     const bytes = new Uint8Array(Buffer.from(compact, "hex"))
-    if (isNtlm(bytes) || isDerToken(bytes)) return bytes
+    if (isNtlm(bytes) || isDerToken(bytes) || isGssPerMessage(bytes)) return bytes
   }
   return AuthHeader.decodeBase64(compact) ?? AuthHeader.decodeBase64(compact.padEnd(Math.ceil(compact.length / 4) * 4, "="))
 }
@@ -42,5 +43,6 @@ export const decode = (input: string): Result.Result<Tree, string> =>
   Result.flatMap(tokenOf(input), ({ bytes }) => {
     if (isNtlm(bytes)) return Result.mapError(ntlmTree(bytes), (reason) => `malformed NTLM message: ${reason}`)
     if (isDerToken(bytes)) return derTree(bytes)
+    if (isGssPerMessage(bytes)) return Result.succeed(gssPerMessageTree(bytes))
     return Result.fail(`unknown token format (${bytes.length} bytes): not NTLM, not SPNEGO/Kerberos`)
   })

@@ -1,8 +1,10 @@
 /**
  * NTLM messages as a readable tree, through the NTLM package's public
- * decoder (`NtlmMessage.decode`). Responses, keys and the MIC are shown by
- * size only: an NTLMv2 response with its challenge is crackable offline, so
- * its bytes are never printed.
+ * decoder (`NtlmMessage.decode`): every field as pyspnego-parse shows it —
+ * flags by name, names, AV pairs, timestamps, version, the NTLMv2
+ * response's NTProofStr, client challenge and timestamp, the LM response,
+ * the (RC4-encrypted) session key and the MIC. These are bytes that were
+ * on the wire already; no key is derived or shown.
  */
 import { Result } from "effect"
 import { NtlmMessage } from "@effect-sspi/ntlm"
@@ -29,7 +31,7 @@ const avTree = (pairs: ReadonlyArray<NtlmMessage.AvPair>): ReadonlyArray<Tree> =
     if (p.timestamp !== undefined) return node(`${p.name}: ${fileTime(p.timestamp)}`)
     // A channel-bindings hash is public (a hash of the server's certificate).
     if (p.noChannelBindings !== undefined) return node(`${p.name}: ${hex(p.value)}${p.noChannelBindings ? " (none)" : ""}`)
-    return node(`${p.name}: ${p.value.length} bytes`)
+    return node(`${p.name}: ${p.value.length === 0 ? "(empty)" : hex(p.value)}`)
   })
 
 const name = (label: string, value: string | undefined): ReadonlyArray<Tree> =>
@@ -38,16 +40,18 @@ const name = (label: string, value: string | undefined): ReadonlyArray<Tree> =>
 const ntTree = (nt: NtlmMessage.NtResponse): Tree => {
   switch (nt._tag) {
     case "NTLMv2":
-      return node(`NT response: NTLMv2, ${nt.size} bytes (not shown)`, [
+      return node(`NT response: NTLMv2, ${nt.size} bytes`, [
+        node(`NTProofStr: ${hex(nt.ntProofStr)}`),
+        node(`client challenge: ${hex(nt.clientChallenge)}`),
         node(`timestamp: ${fileTime(nt.timestamp)}`),
         node("AV pairs", avTree(nt.avPairs))
       ])
     case "NTLMv1":
-      return node(`NT response: NTLMv1, ${nt.size} bytes (not shown)`)
+      return node(`NT response: NTLMv1, ${nt.size} bytes: ${hex(nt.response)}`)
     case "Anonymous":
       return node("NT response: empty (anonymous), 0 bytes")
     case "Unknown":
-      return node(`NT response: ${nt.size} bytes (not shown)`)
+      return node(`NT response: ${nt.size} bytes: ${hex(nt.response)}`)
   }
 }
 
@@ -76,10 +80,10 @@ export const messageTree = (m: NtlmMessage.NtlmMessage): Tree => {
         node(`domain: ${JSON.stringify(m.domain)}`),
         node(`user: ${JSON.stringify(m.user)}`),
         node(`workstation: ${JSON.stringify(m.workstation)}`),
-        node(`LM response: ${m.lmResponse.length} bytes (not shown)`),
+        node(`LM response: ${m.lmResponse.length === 0 ? "empty" : hex(m.lmResponse)}`),
         ntTree(m.ntResponse),
-        node(`encrypted session key: ${m.encryptedRandomSessionKey?.length ?? 0} bytes (not shown)`),
-        node(`MIC: ${m.mic === undefined ? "absent" : `present, ${m.mic.length} bytes (not shown)`}`),
+        node(`encrypted random session key: ${m.encryptedRandomSessionKey === undefined ? "absent" : hex(m.encryptedRandomSessionKey)}`),
+        node(`MIC: ${m.mic === undefined ? "absent" : hex(m.mic)}`),
         ...versionTree(m.version)
       ])
   }
