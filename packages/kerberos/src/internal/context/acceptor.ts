@@ -25,6 +25,7 @@ import { channelBindingsOf } from "./initiator.ts"
 import type { KerberosCredential } from "./credential.ts"
 import { replayKey, replayTtl, withinSkew } from "./replay.ts"
 import type { KerberosContext } from "./state.ts"
+import { type Delegation, readDelegation } from "./delegation.ts"
 
 type Step = SecurityPackage.HandshakeStep<KerberosContext>
 type E = SecurityError.SspiError
@@ -62,7 +63,7 @@ const checkBindings = (
 
 const retFlags = (gssFlags: number, mutual: boolean) =>
   (mutual ? Flags.AscRet.MUTUAL_AUTH : 0) |
-  (gssFlags & (Flags.AscRet.REPLAY_DETECT | Flags.AscRet.SEQUENCE_DETECT)) |
+  (gssFlags & (Flags.AscRet.DELEGATE | Flags.AscRet.REPLAY_DETECT | Flags.AscRet.SEQUENCE_DETECT)) |
   Flags.AscRet.CONFIDENTIALITY | Flags.AscRet.INTEGRITY
 
 /**
@@ -171,6 +172,7 @@ export const accept = (
     // the GSS checksum and channel bindings (RFC 4121 section 4.1.1.2)
     let gssFlags = GssFlags.CONF | GssFlags.INTEG
     let theirs: Uint8Array | undefined
+    let deleg: Uint8Array | undefined
     if (a.cksum !== undefined && a.cksum.cksumtype === GSS_CHECKSUM_TYPE) {
       const cksum = decodeGssChecksum(a.cksum.checksum)
       if (Result.isFailure(cksum)) {
@@ -178,7 +180,8 @@ export const accept = (
         return yield* invalidToken(cksum.failure)
       }
       theirs = cksum.success.bindings
-      gssFlags = cksum.success.flags & (GssFlags.MUTUAL | GssFlags.REPLAY | GssFlags.SEQUENCE | GssFlags.CONF | GssFlags.INTEG)
+      deleg = cksum.success.deleg
+      gssFlags = cksum.success.flags & (GssFlags.DELEG | GssFlags.MUTUAL | GssFlags.REPLAY | GssFlags.SEQUENCE | GssFlags.CONF | GssFlags.INTEG)
     }
     // the caller's per-call level (the HTTP server's) overrides the package setting
     yield* checkBindings(request.extendedProtection ?? settings.extendedProtection, request.input, theirs).pipe(Effect.tapError(() => Effect.sync(wipeAll)))
@@ -191,6 +194,17 @@ export const accept = (
       replayTtl(a.ctime, now, skew)
     ).pipe(Effect.tapError(() => Effect.sync(wipeAll)))
     if (verdict === "Replay") return yield* failA(ErrorCode.KRB_AP_ERR_REPEAT)
+
+    // the delegated TGT (RFC 4121 section 4.1.1), checked in delegation.ts: a bad
+    // KRB-CRED refuses the context, an unusable one (expired, address-bound) is dropped
+    let delegation: Delegation | undefined
+    if (deleg !== undefined) {
+      const keys = a.subkey === undefined ? [sessionKey] : [a.subkey, sessionKey]
+      delegation = yield* readDelegation(deleg, keys, { name: t.cname, realm: t.crealm }, now, skew).pipe(
+        Effect.tapError(() => Effect.sync(wipeAll))
+      )
+      if (delegation._tag === "Dropped") gssFlags &= ~GssFlags.DELEG
+    }
 
     const mutual = (options & ApOptions.MUTUAL_REQUIRED) !== 0
     const initiatorSeq = a.seqNumber ?? 0
@@ -207,7 +221,8 @@ export const accept = (
       sendSeq: initiatorSeq,
       recvSeq: initiatorSeq,
       gssFlags: mutual ? gssFlags | GssFlags.MUTUAL : gssFlags,
-      expiry: t.endtime
+      expiry: t.endtime,
+      delegated: delegation?._tag === "Delegated" ? delegation.tgt : undefined
     }
     let output: Array<SecBuffer.SecBuffer> = []
     if (mutual) {

@@ -14,7 +14,7 @@ import { enctype } from "../crypto/encryptionType.ts"
 import { badLength } from "../crypto/keys.ts"
 import { encodeGssChecksum, GSS_CHECKSUM_TYPE, GssFlags } from "../gss/checksum.ts"
 import { frame, TokenId, unframe } from "../gss/framing.ts"
-import { asExchange, tgsExchange, type TicketGrant } from "../kdc/client.ts"
+import { asExchange, forwardedTgt, tgsExchange, type TicketGrant } from "../kdc/client.ts"
 import { ApOptions, decodeApRep, decodeEncApRepPart, encodeApReq, encodeAuthenticator } from "../messages/ap.ts"
 import { NameType, parsePrincipal, type Principal, sameName } from "../messages/common.ts"
 import { decodeKrbError, ErrorCode } from "../messages/error.ts"
@@ -22,6 +22,7 @@ import type { Settings } from "../settings.ts"
 import { invalidToken, krbFailure } from "../status.ts"
 import type { KerberosCredential } from "./credential.ts"
 import type { KerberosContext } from "./state.ts"
+import { delegates, type DelegationRequest, makeKrbCred, policyOf } from "./delegation.ts"
 import { copyBytes } from "../bytes.ts"
 
 type Step = SecurityPackage.HandshakeStep<KerberosContext>
@@ -82,7 +83,7 @@ const gssFlagsOf = (contextReq: number) =>
   (contextReq & (GssFlags.MUTUAL | GssFlags.REPLAY | GssFlags.SEQUENCE)) | GssFlags.CONF | GssFlags.INTEG
 
 const retFlags = (gssFlags: number) =>
-  (gssFlags & (Flags.IscRet.MUTUAL_AUTH | Flags.IscRet.REPLAY_DETECT | Flags.IscRet.SEQUENCE_DETECT)) |
+  (gssFlags & (Flags.IscRet.DELEGATE | Flags.IscRet.MUTUAL_AUTH | Flags.IscRet.REPLAY_DETECT | Flags.IscRet.SEQUENCE_DETECT)) |
   Flags.IscRet.CONFIDENTIALITY | Flags.IscRet.INTEGRITY
 
 /** The MD5 of SECBUFFER_CHANNEL_BINDINGS, or zeros. */
@@ -92,7 +93,7 @@ export const channelBindingsOf = (input: ReadonlyArray<SecBuffer.SecBuffer>): Ef
 const first = (
   settings: Settings,
   cred: KerberosCredential,
-  request: SecurityPackage.HandshakeRequest
+  request: SecurityPackage.HandshakeRequest & DelegationRequest
 ): Effect.Effect<Step, E> =>
   Effect.gen(function*() {
     const now = request.now
@@ -105,13 +106,21 @@ const first = (
     const profile = Option.getOrUndefined(enctype(ticket.key.keytype))
     if (profile === undefined) return yield* krbFailure(ErrorCode.KDC_ERR_ETYPE_NOSUPP, "ap")
     const bindings = yield* channelBindingsOf(request.input)
-    const gssFlags = gssFlagsOf(request.contextReq)
+    // RFC 4121 section 4.1.1: a forwarded TGT as KRB-CRED in the checksum's Deleg field,
+    // encrypted in the session key (MIT's choice; its acceptor and ours also try the subkey)
+    let deleg: Uint8Array | undefined
+    if (delegates(policyOf(request), ticket)) {
+      const forwarded = yield* Effect.flatMap(tgtFor(settings, cred, cred.client, now), (tgt) => forwardedTgt(settings.send, tgt, now))
+      deleg = makeKrbCred(forwarded, profile, ticket.key, now)
+      forwarded.key.keyvalue.fill(0)
+    }
+    const gssFlags = gssFlagsOf(request.contextReq) | (deleg === undefined ? 0 : GssFlags.DELEG)
     const subkey = { keytype: profile.enctype, keyvalue: profile.randomToKey(randomBytes(profile.keyLength)) }
     const seq = randomBytes(4).readUInt32BE(0) & 0x3fffffff
     const authenticator = encodeAuthenticator({
       crealm: ticket.client.realm,
       cname: ticket.client.name,
-      cksum: { cksumtype: GSS_CHECKSUM_TYPE, checksum: encodeGssChecksum(bindings, gssFlags) },
+      cksum: { cksumtype: GSS_CHECKSUM_TYPE, checksum: encodeGssChecksum(bindings, gssFlags, deleg) },
       cusec: (now % 1000) * 1000,
       ctime: now,
       subkey,
@@ -202,6 +211,6 @@ export const initialize = (
   settings: Settings,
   cred: KerberosCredential,
   state: KerberosContext | undefined,
-  request: SecurityPackage.HandshakeRequest
+  request: SecurityPackage.HandshakeRequest & DelegationRequest
 ): Effect.Effect<Step, E> =>
   state === undefined ? first(settings, cred, request) : second(state, request)

@@ -7,6 +7,7 @@
 import { Option } from "effect"
 import { enctype } from "../crypto/encryptionType.ts"
 import type { ProtectionKey } from "../gss/perMessage.ts"
+import type { TicketGrant } from "../kdc/client.ts"
 import type { EncryptionKey, Principal } from "../messages/common.ts"
 
 /**
@@ -31,6 +32,11 @@ export interface KerberosContext {
   /** GSS flags in force (RFC 4121 section 4.1.1.1). */
   readonly gssFlags: number
   readonly expiry: number
+  /**
+   * Acceptor: the TGT the client delegated (KRB-CRED in the GSS checksum,
+   * RFC 4121 section 4.1.1), checked; its key is zeroed by {@link wipe}.
+   */
+  readonly delegated?: TicketGrant | undefined
 }
 
 /**
@@ -56,4 +62,5 @@ export const wipe = (s: KerberosContext): void => {
   s.sessionKey.keyvalue.fill(0)
   s.initiatorSubkey?.keyvalue.fill(0)
   s.acceptorSubkey?.keyvalue.fill(0)
+  s.delegated?.key.keyvalue.fill(0)
 }

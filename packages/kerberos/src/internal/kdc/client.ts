@@ -8,12 +8,12 @@
  */
 import { randomBytes } from "node:crypto"
 import { Effect, Option, Redacted, Result } from "effect"
-import type { SecurityError } from "@effect-sspi/core"
+import { SecurityError } from "@effect-sspi/core"
 import { enctype } from "../crypto/encryptionType.ts"
 import { checkKey } from "../crypto/keys.ts"
 import type { EncryptionProfile } from "../crypto/profile.ts"
 import * as Der from "../asn1/der.ts"
-import type { EncryptionKey, Principal } from "../messages/common.ts"
+import { type EncryptionKey, type Principal, sameName } from "../messages/common.ts"
 import { encodeApReq, encodeAuthenticator } from "../messages/ap.ts"
 import { decodeKrbError, ErrorCode, type KrbError } from "../messages/error.ts"
 import {
@@ -21,6 +21,7 @@ import {
   type EncKdcRepPart,
   encodeKdcReq,
   encodeKdcReqBody,
+  KdcOptions,
   type KdcRep,
   readKdcRep
 } from "../messages/kdc.ts"
@@ -32,7 +33,7 @@ import {
   PaType
 } from "../messages/padata.ts"
 import { encodeEncryptedData } from "../messages/common.ts"
-import { decodeTicket, type Ticket } from "../messages/ticket.ts"
+import { decodeTicket, type Ticket, TicketFlags } from "../messages/ticket.ts"
 import { invalidToken, krbFailure } from "../status.ts"
 import { copyBytes } from "../bytes.ts"
 
@@ -200,7 +201,8 @@ export const asExchange = (
         10,
         padata,
         encodeKdcReqBody({
-          options: 0,
+          // forwardable, as Windows asks for every TGT (so that ISC_REQ_DELEGATE can work later)
+          options: KdcOptions.FORWARDABLE,
           cname: client.name,
           realm: client.realm,
           sname: tgs.name,
@@ -250,7 +252,8 @@ export const asExchange = (
   })
 
 /**
- * The TGS exchange: a ticket for `service` with the TGT.
+ * The TGS exchange: a ticket for `service` with the TGT (`options`: KDC
+ * options, e.g. FORWARDED for a forwarded TGT).
  *
  * @since 0.1.0
  */
@@ -258,13 +261,14 @@ export const tgsExchange = (
   send: KdcSend,
   tgt: TicketGrant,
   service: Principal,
-  now: number
+  now: number,
+  options: number = 0
 ): Effect.Effect<TicketGrant, SecurityError.SspiError> =>
   Effect.gen(function*() {
     const profile = yield* profileOf(tgt.key.keytype, "tgs")
     const n = nonce()
     const body = encodeKdcReqBody({
-      options: 0,
+      options,
       realm: service.realm,
       sname: service.name,
       till: tgt.endtime,
@@ -291,6 +295,33 @@ export const tgsExchange = (
     }
     const part = yield* openReply(r.rep, tgt.key.keyvalue, 8, n, "tgs")
     return grant(r.rep, part)
+  })
+
+/**
+ * A forwarded TGT (RFC 4120 section 2.6): a TGS exchange for the TGT's own
+ * service with KDC options FORWARDED and FORWARDABLE. The KDC grants it only
+ * for a FORWARDABLE TGT, so a TGT without the flag is refused here first
+ * (SEC_E_DELEGATION_POLICY); a reply without the FORWARDED flag is refused too.
+ *
+ * @since 0.2.0
+ */
+export const forwardedTgt = (
+  send: KdcSend,
+  tgt: TicketGrant,
+  now: number
+): Effect.Effect<TicketGrant, SecurityError.SspiError> =>
+  Effect.gen(function*() {
+    // RFC 4120 section 2.6: "The FORWARDABLE flag in a ticket is normally only interpreted by the TGS"
+    // and a forwarded TGT is issued only from a FORWARDABLE one
+    if ((tgt.flags & TicketFlags.FORWARDABLE) === 0) {
+      return yield* new SecurityError.DelegationPolicy({ detail: "the ticket-granting ticket is not forwardable" })
+    }
+    const forwarded = yield* tgsExchange(send, tgt, tgt.server, now, KdcOptions.FORWARDED | KdcOptions.FORWARDABLE)
+    if ((forwarded.flags & TicketFlags.FORWARDED) === 0 || !sameName(forwarded.client.name, tgt.client.name)) {
+      forwarded.key.keyvalue.fill(0)
+      return yield* invalidToken("the KDC did not answer with a forwarded ticket-granting ticket for the client")
+    }
+    return forwarded
   })
 
 /**

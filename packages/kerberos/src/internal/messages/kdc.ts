@@ -33,6 +33,7 @@ export const MessageType = {
 /** KDCOptions bits (bit 0 is the most significant). */
 export const KdcOptions = {
   FORWARDABLE: 0x40000000,
+  FORWARDED: 0x20000000,
   RENEWABLE: 0x00800000,
   CANONICALIZE: 0x00010000,
   RENEWABLE_OK: 0x00000010

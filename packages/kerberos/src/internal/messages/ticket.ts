@@ -63,7 +63,10 @@ export const TicketFlags = {
   INVALID: 0x01000000,
   RENEWABLE: 0x00800000,
   INITIAL: 0x00400000,
-  PRE_AUTHENT: 0x00200000
+  PRE_AUTHENT: 0x00200000,
+  HW_AUTHENT: 0x00100000,
+  TRANSITED_POLICY_CHECKED: 0x00080000,
+  OK_AS_DELEGATE: 0x00040000
 } as const
 
 /** EncTicketPart (the fields an acceptor uses). */
