@@ -37,13 +37,18 @@ const program = Effect.scoped(Effect.gen(function*() {
     if (process.stdout.isTTY) process.stdout.write("\r")
     console.log(line(report))
     if (report.firstDefect !== undefined) console.log(`  first defect: ${report.firstDefect}`)
+    const slowDir = process.env["FUZZ_SLOW_DIR"]
+    if (slowDir !== undefined && report.slowestInput !== undefined) {
+      const { writeFileSync } = yield* Effect.promise(() => import("node:fs"))
+      writeFileSync(`${slowDir}/${i}.bin`, report.slowestInput)
+    }
     reports.push(report)
   }
   const bad = reports.filter((r) => r.defects > 0 || r.hangs > 0)
   console.log(bad.length === 0 ? "fuzz: 0 defects, 0 hangs" : `fuzz: ${bad.length} target(s) with defects or hangs`)
   if (process.env["FUZZ_JSON"] !== undefined) {
     const { writeFileSync } = yield* Effect.promise(() => import("node:fs"))
-    writeFileSync(process.env["FUZZ_JSON"], JSON.stringify(reports, null, 2))
+    writeFileSync(process.env["FUZZ_JSON"], JSON.stringify(reports.map(({ slowestInput: _, ...r }) => r), null, 2))
   }
   return bad.length
 }))

@@ -38,6 +38,8 @@ export interface Report {
   readonly heapGrowthBytes: number
   readonly seconds: number
   readonly firstDefect: string | undefined
+  /** The slowest input (for reproduction: FUZZ_SLOW_DIR writes it to a file). */
+  readonly slowestInput: Uint8Array | undefined
 }
 
 const HANG_MS = 1000
@@ -61,16 +63,25 @@ export const runTarget = (target: Target, count: number, seed: number, progress:
   let hangs = 0
   let slowestMs = 0
   let firstDefect: string | undefined
+  let slowestInput: Uint8Array | undefined
   gc()
   const heapBefore = process.memoryUsage().heapUsed
   const start = performance.now()
   for (let i = 0; i < count; i++) {
     // one input in 64 is a seed as it is, so the valid path stays exercised
+    let live: ReturnType<NonNullable<Target["live"]>> | undefined
+    try {
+      live = target.live?.()
+    } catch (e) {
+      // the real exchange itself failed (not an attacker input): counted as a defect, reported
+      defects++
+      firstDefect ??= `live exchange #${i}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`.slice(0, 2000)
+      continue
+    }
+    const seed = live?.token ?? rng.pick(target.seeds)
+    const input = (i & 63) === 0 ? Uint8Array.from(seed) : mutate(rng, seed, target.seeds)
     const t0 = performance.now()
     try {
-      const live = target.live?.()
-      const seed = live?.token ?? rng.pick(target.seeds)
-      const input = (i & 63) === 0 ? Uint8Array.from(seed) : mutate(rng, seed, target.seeds)
       if ((live?.feed ?? target.run)(input) === "ok") accepted++
       else typedFailures++
     } catch (e) {
@@ -78,7 +89,10 @@ export const runTarget = (target: Target, count: number, seed: number, progress:
       firstDefect ??= `input #${i} (seed ${seed}): ${e instanceof Error ? e.stack ?? e.message : String(e)}`.slice(0, 2000)
     }
     const ms = performance.now() - t0
-    if (ms > slowestMs) slowestMs = ms
+    if (ms > slowestMs) {
+      slowestMs = ms
+      slowestInput = input
+    }
     if (ms > HANG_MS) hangs++
     if ((i & 0x3fff) === 0x3fff) progress(i + 1)
   }
@@ -94,6 +108,7 @@ export const runTarget = (target: Target, count: number, seed: number, progress:
     slowestMs,
     heapGrowthBytes: process.memoryUsage().heapUsed - heapBefore,
     seconds,
-    firstDefect
+    firstDefect,
+    slowestInput
   }
 }
