@@ -20,7 +20,7 @@ import { serve } from "./commands/serve.ts"
  * @since 0.1.0
  */
 export const sspi = Command.make("sspi").pipe(
-  Command.withDescription("Negotiate / NTLM over HTTP with effect-sspi"),
+  Command.withDescription("Negotiate / NTLM / Kerberos with effect-sspi: curl-like requests, kinit/klist/kdestroy, a token decoder, a demo server"),
   Command.withSubcommands([demo, get, serve, decode, kinit, klist, kdestroy])
 )
 

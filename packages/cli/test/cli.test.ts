@@ -65,6 +65,22 @@ describe("sspi", () => {
       assert.include(fromStdin.stderr, "sspi: cannot decode token 2: the token is neither base64 nor hex")
     })))
 
+  it.live("help: every subcommand shows its defaults and examples; --version has no -v alias", () =>
+    Effect.gen(function*() {
+      for (const command of ["demo", "get", "serve", "decode", "kinit", "klist", "kdestroy"]) {
+        const help = yield* sspi([command, "--help"])
+        assert.strictEqual(help.code, 0, `${command}: ${help.stderr}`)
+        assert.include(help.stdout, "EXAMPLES", command)
+        assert.include(help.stdout, `sspi ${command}`, command)
+        if (command !== "demo") assert.include(help.stdout, "(default: ", command)
+      }
+      const version = yield* sspi(["--version"])
+      assert.include(version.stdout, "0.1.0")
+      const verbose = yield* sspi(["get", "-v"])
+      assert.strictEqual(verbose.code, 2, "-v is --verbose: the URL is missing")
+      assert.notInclude(verbose.stdout, "0.1.0")
+    }))
+
   it.live("serve + get: alice gets in; a wrong password says so, with the status, and no secret", () =>
     Effect.scoped(Effect.gen(function*() {
       const { file } = yield* usersFile

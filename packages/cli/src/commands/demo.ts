@@ -107,7 +107,10 @@ const windowsShapedClient = (url: string, scheme: string, packageName: string) =
   }))
 
 /** The `demo` command. */
-export const demo = Command.make("demo", {}, () => run(demoPackage === "Negotiate")).pipe(Command.withDescription("Authenticate a client to a Negotiate/NTLM-protected loopback server, showing each leg"))
+export const demo = Command.make("demo", {}, () => run(demoPackage === "Negotiate")).pipe(
+  Command.withDescription("Authenticate a client to a Negotiate/NTLM-protected loopback server, showing each leg (no options; exits by itself)"),
+  Command.withExamples([{ command: "sspi demo", description: "every Sspi*Async call and leg, both sides" }])
+)
 
 const run = (negotiate: boolean) =>
   Effect.gen(function*() {

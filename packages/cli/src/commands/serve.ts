@@ -12,7 +12,7 @@ import { HttpServer, HttpServerResponse } from "effect/http"
 import { Credentials, Flags } from "@effect-sspi/core"
 import { UserStore } from "@effect-sspi/ntlm"
 import { Principal, SspiServer } from "@effect-sspi/http"
-import { CliFailure, explained } from "../internal/failure.ts"
+import { explained, usage } from "../internal/failure.ts"
 import { negotiateMechanisms, type Packages, runtimeLayer } from "../internal/packages.ts"
 import { serverLeg } from "../internal/print.ts"
 
@@ -33,23 +33,21 @@ const checkKeytab = (keytab: string) =>
 export const serve = Command.make(
   "serve",
   {
-    users: Flag.String("users").pipe(Flag.withDescription("NTLM_USER_FILE: DOMAIN:USER:PASSWORD per line"), Flag.optional),
+    users: Flag.String("users").pipe(Flag.withDescription("NTLM_USER_FILE: DOMAIN:USER:PASSWORD per line, enables NTLM (default: none)"), Flag.optional),
     keytab: Flag.String("keytab").pipe(
-      Flag.withDescription("Kerberos keytab with the HTTP/<host> service keys (Kerberos through Negotiate)"),
+      Flag.withDescription("Kerberos keytab with the HTTP/<host> service keys, enables Kerberos through Negotiate (default: none)"),
       Flag.optional
     ),
-    port: Flag.Int("port").pipe(Flag.withDescription("TCP port (0: any)"), Flag.withDefault(8080)),
-    host: Flag.String("host").pipe(Flag.withDescription("listen address"), Flag.withDefault("127.0.0.1")),
-    verbose: Flag.Boolean("verbose").pipe(Flag.withAlias("v"), Flag.withDescription("print each handshake leg"), Flag.withDefault(false))
+    port: Flag.Int("port").pipe(Flag.withDescription("TCP port, 0 for any (default: 8080)"), Flag.withDefault(8080)),
+    host: Flag.String("host").pipe(Flag.withDescription("listen address (default: 127.0.0.1)"), Flag.withDefault("127.0.0.1")),
+    verbose: Flag.Boolean("verbose").pipe(Flag.withAlias("v"), Flag.withDescription("print each handshake leg (default: no)"), Flag.withDefault(false))
   },
   (args) =>
     Effect.gen(function*() {
       const users = Option.getOrUndefined(args.users)
       const keytab = Option.getOrUndefined(args.keytab)
       if (users === undefined && keytab === undefined) {
-        return yield* new CliFailure({
-          message: "--users FILE (NTLM_USER_FILE format: DOMAIN:USER:PASSWORD) or --keytab FILE (Kerberos) is required"
-        })
+        return yield* usage("--users FILE (NTLM_USER_FILE format: DOMAIN:USER:PASSWORD) or --keytab FILE (Kerberos) is required")
       }
       const packages: Packages = {
         negotiate: true,
@@ -92,4 +90,10 @@ export const serve = Command.make(
         explained
       )
     })
-).pipe(Command.withDescription("Serve a Negotiate (Kerberos, NTLM) / NTLM-protected page on loopback"))
+).pipe(
+  Command.withDescription("Serve a Negotiate (Kerberos, NTLM) / NTLM-protected page on loopback"),
+  Command.withExamples([
+    { command: "sspi serve --users users.txt", description: "NTLM (and Negotiate over NTLM) for the users of the file, on 127.0.0.1:8080" },
+    { command: "sspi serve --keytab /etc/krb5.keytab --users users.txt --port 0 -v", description: "Kerberos and NTLM, any free port, each leg printed" }
+  ])
+)
