@@ -29,3 +29,6 @@ export * as Keytab from "./Keytab.ts"
 
 /** @since 0.1.0 */
 export * as Pac from "./Pac.ts"
+
+/** @since 0.2.0 */
+export * as Delegation from "./Delegation.ts"

@@ -211,6 +211,11 @@ def main():
             st.setdefault("status_errors", {})["session_key"] = str(e)
         if args.role == "accept":
             st["delegated"] = ctx.delegated_creds is not None
+            if ctx.delegated_creds is not None:
+                try:
+                    st["delegated_name"] = str(ctx.delegated_creds.name)
+                except Exception as e:
+                    st.setdefault("status_errors", {})["delegated_name"] = str(e)
         return st
 
     def need_established():
