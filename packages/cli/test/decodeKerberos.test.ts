@@ -15,7 +15,8 @@ import { render, type Tree } from "../src/internal/tree.ts"
 const fixture = JSON.parse(readFileSync(new URL("./fixtures/krb5-messages.json", import.meta.url), "utf8")) as {
   readonly messages: ReadonlyArray<{ readonly what: string; readonly hex: string }>
 }
-const hexOf = (what: string, nth = 0) => fixture.messages.filter((m) => m.what === what)[nth]!.hex
+const samba = JSON.parse(readFileSync(new URL("./fixtures/samba-messages.json", import.meta.url), "utf8")) as typeof fixture
+const hexOf = (what: string, nth = 0, from = fixture) => from.messages.filter((m) => m.what === what)[nth]!.hex
 const tree = (input: string): Tree => {
   const r = decode(input)
   assert.isTrue(Result.isSuccess(r), Result.isFailure(r) ? r.failure : "")
@@ -37,6 +38,7 @@ describe("decode: Kerberos (MIT captures)", () => {
     assert.include(t, "etype: AES256_CTS_HMAC_SHA1_96 (18)")
     assert.include(t, "etype: RC4_HMAC (23)")
     assert.match(t, /till: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/)
+    for (const m of fixture.messages) assert.notMatch(text(m.hex), /expected |\[\d+\]: \d+ bytes/, `${m.what}: every field known`)
   })
 
   it("KRB-ERROR: error codes by name, e-text, METHOD-DATA with ETYPE-INFO2 and its salt", () => {
@@ -88,6 +90,20 @@ describe("decode: Kerberos (MIT captures)", () => {
     assert.include(wrap, "Data: 49 bytes (encrypted)")
   })
 
+  it("Samba AD DC (Heimdal KDC) captures: its METHOD-DATA (PKINIT, ETYPE-INFO2 with s2kparams), RC4 service tickets of a user account", () => {
+    const preauth = text(hexOf("KRB-ERROR", 0, samba))
+    assert.include(preauth, "error-code: KDC_ERR_PREAUTH_REQUIRED (25)")
+    assert.include(preauth, "PA-DATA: PA-PK-AS-REQ (16)")
+    assert.include(preauth, "salt: CORP.TESTalice")
+    assert.include(preauth, "s2kparams: 00001000")
+    const asRep = text(hexOf("AS-REP", 0, samba))
+    assert.match(asRep, /sname: krbtgt\/CORP\.TEST\n.*name-type: NT-SRV-INST \(2\)/)
+    const apReq = text(hexOf("AP-REQ (GSS initial context token)", 0, samba))
+    assert.match(apReq, /sname: HTTP\/localhost[\s\S]*enc-part\n.*etype: RC4_HMAC \(23\)/, "websvc is a user account: RC4 only")
+    assert.include(text(hexOf("KRB-ERROR", 1, samba)), "error-code: KDC_ERR_S_PRINCIPAL_UNKNOWN (7)")
+    for (const m of samba.messages) assert.notMatch(text(m.hex), /expected |\[\d+\]: \d+ bytes/, `${m.what}: every field known`)
+  })
+
   it("the SPNEGO capture still shows its AP-REQ with named fields", () => {
     const capture = JSON.parse(readFileSync(new URL("../../negotiate/test/fixtures/spnego-krb5.json", import.meta.url), "utf8")) as {
       readonly tokens: ReadonlyArray<{ readonly hex: string }>
@@ -112,7 +128,7 @@ describe("decode: Kerberos (MIT captures)", () => {
       const r = decode(Buffer.from(bytes).toString("hex"))
       assert.isTrue(Result.isSuccess(r) || typeof r.failure === "string")
     }))
-    for (const m of fixture.messages) {
+    for (const m of [...fixture.messages, ...samba.messages]) {
       const bytes = Buffer.from(m.hex, "hex")
       fc.assert(fc.property(fc.nat(bytes.length - 1), fc.integer({ min: 1, max: 255 }), (at, x) => {
         const flipped = Buffer.from(bytes)

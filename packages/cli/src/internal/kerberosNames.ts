@@ -115,6 +115,8 @@ export const paDataTypes: Readonly<Record<number, string>> = {
   2: "PA-ENC-TIMESTAMP",
   3: "PA-PW-SALT",
   11: "PA-ETYPE-INFO",
+  14: "PA-PK-AS-REQ_OLD",
+  15: "PA-PK-AS-REP_OLD",
   16: "PA-PK-AS-REQ",
   17: "PA-PK-AS-REP",
   19: "PA-ETYPE-INFO2",
@@ -125,9 +127,14 @@ export const paDataTypes: Readonly<Record<number, string>> = {
   136: "PA-FX-FAST",
   137: "PA-FX-ERROR",
   138: "PA-ENCRYPTED-CHALLENGE",
+  147: "PA-PKINIT-KX",
   149: "PA-REQ-ENC-PA-REP",
   150: "PA-AS-FRESHNESS",
+  151: "PA-SPAKE",
+  161: "PA-KERB-KEY-LIST-REQ",
+  162: "PA-KERB-KEY-LIST-REP",
   165: "PA-SUPPORTED-ETYPES",
+  166: "PA-EXTENDED-ERROR",
   167: "PA-PAC-OPTIONS"
 }
 
