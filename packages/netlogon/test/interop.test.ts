@@ -41,6 +41,16 @@ const logon = (user: string, password: string, domain = "CORP") => {
   }
 }
 
+/** A client whose Netlogon connections go through a relay in front of the DC (our endpoint mapper points at it). */
+const viaRelay = (dc: SambaDc.SambaDc, tap?: Relay.Tap) =>
+  Effect.gen(function*() {
+    const netlogonPort = yield* mapEndpoint("127.0.0.1", NETLOGON, Duration.seconds(10))
+    const relay = yield* Relay.start(netlogonPort, tap)
+    const epm = yield* ForgedDc.endpointMapper(relay.port)
+    const client = yield* NetlogonClient.make({ ...settings(dc), endpointMapperPort: epm.port })
+    return { client, relay }
+  })
+
 const verify = (request: NetlogonClient.NetworkLogonRequest) =>
   Effect.gen(function*() {
     const client = yield* NetlogonClient.NetlogonClient
@@ -169,10 +179,7 @@ describe.skipIf(!available)("Netlogon against the Samba AD DC", () => {
   it.live("when the DC closes the connections (cut at a relay in front of it), the next logon sets the channel up again", () =>
     withDc((dc) =>
       Effect.gen(function*() {
-        const netlogonPort = yield* mapEndpoint("127.0.0.1", NETLOGON, Duration.seconds(10))
-        const relay = yield* Relay.start(netlogonPort)
-        const epm = yield* ForgedDc.endpointMapper(relay.port)
-        const client = yield* NetlogonClient.make({ ...settings(dc), endpointMapperPort: epm.port })
+        const { client, relay } = yield* viaRelay(dc)
         const first = logon("alice", dc.alice.password)
         assert.deepStrictEqual((yield* client.verifyNetworkLogon(first.request)).userSessionKey, first.sessionBaseKey)
         const before = relay.accepted()
@@ -190,10 +197,7 @@ describe.skipIf(!available)("Netlogon against the Samba AD DC", () => {
   it.live("twenty concurrent logons share the one channel (no new connection) and each gets its own session key", () =>
     withDc((dc) =>
       Effect.gen(function*() {
-        const netlogonPort = yield* mapEndpoint("127.0.0.1", NETLOGON, Duration.seconds(10))
-        const relay = yield* Relay.start(netlogonPort)
-        const epm = yield* ForgedDc.endpointMapper(relay.port)
-        const client = yield* NetlogonClient.make({ ...settings(dc), endpointMapperPort: epm.port })
+        const { client, relay } = yield* viaRelay(dc)
         yield* client.verifyNetworkLogon(logon("alice", dc.alice.password).request)
         const before = relay.accepted()
         const logons = Array.from({ length: 20 }, () => logon("alice", dc.alice.password))
@@ -206,11 +210,8 @@ describe.skipIf(!available)("Netlogon against the Samba AD DC", () => {
   it.live("attack: a man in the middle replays the DC's sealed success reply to a wrong password: refused, the logon is denied", () =>
     withDc((dc) =>
       Effect.gen(function*() {
-        const netlogonPort = yield* mapEndpoint("127.0.0.1", NETLOGON, Duration.seconds(10))
         const tap: Relay.Tap = { recorded: undefined, replayNext: false }
-        const relay = yield* Relay.start(netlogonPort, tap)
-        const epm = yield* ForgedDc.endpointMapper(relay.port)
-        const client = yield* NetlogonClient.make({ ...settings(dc), endpointMapperPort: epm.port })
+        const { client, relay } = yield* viaRelay(dc, tap)
         yield* client.verifyNetworkLogon(logon("alice", dc.alice.password).request)
         assert.isDefined(tap.recorded)
         tap.replayNext = true
