@@ -6,6 +6,7 @@
  * or a failure under CI=true.
  */
 import { chmodSync, copyFileSync } from "node:fs"
+import { createServer as createHttpsServer } from "node:https"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Redacted } from "effect"
@@ -15,6 +16,7 @@ import { Negotiate } from "@effect-sspi/negotiate"
 import { Ntlm, UserStore } from "@effect-sspi/ntlm"
 import { Apache, Command, Realm, requirePeersSync } from "@effect-sspi/interop-harness"
 import type { SspiClient } from "@effect-sspi/http"
+import { selfSigned } from "./support/certificate.ts"
 import { client, clientLayer, ConnectionLog, serve, users } from "./support/server.ts"
 
 const curlAvailable = requirePeersSync("krb5", "curl")
@@ -140,4 +142,31 @@ describe("our client against Apache mod_auth_gssapi (Kerberos)", () => {
         assert.notInclude(String(error), "wrong-password")
       })
     ).pipe(Effect.timeout("90 seconds")), 120_000)
+})
+
+describe("F: Extended Protection with a real Kerberos client that sends no bindings (curl --negotiate over HTTPS)", () => {
+  const pem = selfSigned("sha256")
+  const curlTls = (realm: Realm.Realm, origin: string) =>
+    Command.run(
+      "/usr/bin/curl",
+      ["-sS", "-k", "--negotiate", "-u", ":", "-w", "\n%{http_code}", "--max-time", "20", `https://localhost:${portOf(origin)}/`],
+      { env: realm.env, timeout: "30 seconds" }
+    )
+
+  it.live.skipIf(!curlAvailable)("whenSupported (default): accepted; required: 401 (its AP-REQ carries no 0x8003 bindings)", () =>
+    withRealm((realm) =>
+      Effect.gen(function*() {
+        yield* Realm.kinit(realm)
+        const lenient = yield* serve(new ConnectionLog(), { schemes: ["Negotiate"], credentials: keytabCredentials(realm) }, () => createHttpsServer(pem))
+        assert.strictEqual((yield* curlTls(realm, lenient.origin)).stdout.split("\n").pop(), "200")
+        const legs: Array<string> = []
+        const strict = yield* serve(
+          new ConnectionLog(),
+          { schemes: ["Negotiate"], credentials: keytabCredentials(realm), extendedProtection: "required", onLeg: (leg) => Effect.sync(() => legs.push(leg.status)) },
+          () => createHttpsServer(pem)
+        )
+        assert.strictEqual((yield* curlTls(realm, strict.origin)).stdout.split("\n").pop(), "401")
+        assert.include(legs, "SEC_E_BAD_BINDINGS")
+      })
+    ), 60_000)
 })
