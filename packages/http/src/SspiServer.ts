@@ -83,7 +83,9 @@ export interface ServerOptions {
    * milliseconds), 30 seconds since the last leg.
    */
   readonly maxPendingHandshakes?: number | undefined
+  /** Held handshakes per client address (default 256); that address's oldest is shed first. */
   readonly maxPendingHandshakesPerClient?: number | undefined
+  /** A held handshake is deleted this long after its last leg (default 30 s, `Clock` time). */
   readonly pendingHandshakeTimeout?: Duration.Input | undefined
   /**
    * The largest token accepted in an Authorization header, decoded
