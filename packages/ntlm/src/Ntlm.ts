@@ -6,8 +6,8 @@
  * @since 0.1.0
  */
 import { hostname } from "node:os"
-import { Effect, Redacted } from "effect"
-import { type ChannelBindings, Flags, RandomBytes, SecurityError, type SecurityPackage } from "@effect-sspi/core"
+import { Duration, Effect, Option, Redacted } from "effect"
+import { type ChannelBindings, Flags, HandshakeStore, RandomBytes, SecurityError, type SecurityPackage } from "@effect-sspi/core"
 import { accept, namePairs, type ServerNames } from "./internal/acceptor.ts"
 import { OutstandingChallenges } from "./internal/challenges.ts"
 import { initialize } from "./internal/initiator.ts"
@@ -102,6 +102,17 @@ export interface NtlmOptions {
   readonly challengeLifetimeMs?: number | undefined
   /** At most this many outstanding challenges are remembered (oldest forgotten first). Default 65,536. */
   readonly maxOutstandingChallenges?: number | undefined
+  /**
+   * A shared handshake store (core's `HandshakeStore`: memory, or Redis from
+   * `@effect-sspi/redis`): the acceptor then puts each NTLM handshake's state
+   * there, under the CHALLENGE's MsvAvTimestamp, and an AUTHENTICATE given to
+   * a fresh acceptor context (no context handle) on any node that shares the
+   * store finishes it, exactly once. NTLMv1 stays connection-bound.
+   * `withUserStore` takes it from the context when present.
+   */
+  readonly handshakeStore?: HandshakeStore.HandshakeStoreService | undefined
+  /** How long a stored handshake waits for its AUTHENTICATE; default `challengeLifetimeMs`. */
+  readonly handshakeTimeoutMs?: number | undefined
 }
 
 /**
@@ -230,10 +241,9 @@ export const make = (options: NtlmOptions = {}): SecurityPackage.SecurityPackage
     serviceNames: options.serviceNames === undefined ? undefined : new Set(options.serviceNames.map(normaliseSpn)),
     hostNames
   }
-  const challenges = new OutstandingChallenges(
-    options.maxOutstandingChallenges ?? 65_536,
-    options.challengeLifetimeMs ?? 5 * 60_000
-  )
+  const lifetimeMs = options.challengeLifetimeMs ?? 5 * 60_000
+  const challenges = new OutstandingChallenges(options.maxOutstandingChallenges ?? 65_536, lifetimeMs)
+  const store = options.handshakeStore
   return {
     info,
     acquireCredentials: acquire(options.userStore),
@@ -250,12 +260,23 @@ export const make = (options: NtlmOptions = {}): SecurityPackage.SecurityPackage
       maxClockSkewMs: options.maxClockSkewMs ?? 30 * 60_000,
       policy,
       challenges,
-      unknownUserHash: RandomBytes.randomBytes(16)
+      unknownUserHash: RandomBytes.randomBytes(16),
+      store,
+      handshakeTtl: Duration.millis(options.handshakeTimeoutMs ?? lifetimeMs)
     }),
     deleteContext: (state) =>
-      Effect.sync(() => {
-        if (state.role === "server" && state.phase === "authenticate") challenges.remove(state.serverChallenge)
+      Effect.suspend(() => {
+        const pending = state.role === "server" && state.phase === "authenticate"
+        if (pending) challenges.remove(state.serverChallenge)
+        const id = pending ? state.handshakeId : undefined
         wipeContext(state)
+        // a pending handshake's shared entry goes with its context (a store failure is only logged: deletion cannot fail)
+        return store === undefined || id === undefined
+          ? Effect.void
+          : store.take(id).pipe(
+            Effect.map(Option.map((bytes) => bytes.fill(0))),
+            Effect.catchCause((cause) => Effect.logWarning("NTLM: could not remove a pending handshake from the store", cause))
+          )
       }),
     queryAttribute,
     ...protection,
@@ -265,11 +286,16 @@ export const make = (options: NtlmOptions = {}): SecurityPackage.SecurityPackage
 
 /**
  * The NTLM package with the {@link UserStore} from the context, for
- * `SecurityPackages.layer(Ntlm.withUserStore())`.
+ * `SecurityPackages.layer(Ntlm.withUserStore())`; also core's
+ * `HandshakeStore` from the context when there is one (and
+ * `options.handshakeStore` is not given): handshakes then finish on any node.
  *
  * @since 0.1.0
  */
 export const withUserStore = (
   options: Omit<NtlmOptions, "userStore"> = {}
 ): Effect.Effect<SecurityPackage.SecurityPackage<NtlmCredential, NtlmContext>, never, UserStore> =>
-  UserStore.useSync((store) => make({ ...options, userStore: store }))
+  Effect.flatMap(Effect.serviceOption(HandshakeStore.HandshakeStore), (shared) =>
+    UserStore.useSync((store) =>
+      make({ ...options, userStore: store, handshakeStore: options.handshakeStore ?? Option.getOrUndefined(shared) })
+    ))

@@ -7,13 +7,14 @@
  */
 import { timingSafeEqual } from "node:crypto"
 
-import { RandomBytes, SecBuffer, SecurityError, type SecurityPackage } from "@effect-sspi/core"
-import { Effect, Option, Result } from "effect"
+import { type HandshakeStore, RandomBytes, SecBuffer, SecurityError, type SecurityPackage } from "@effect-sspi/core"
+import { type Duration, Effect, Option, Result } from "effect"
 import { type AvPair, avString, avTimestamp, fileTimeFromUnixMillis, findAvPair, avFlagsOf } from "./avpairs.ts"
 import type { OutstandingChallenges } from "./challenges.ts"
-import { AvFlags, AvId, NegotiateFlags as F } from "./constants.ts"
+import { AvFlags, AvId, MessageType, NegotiateFlags as F } from "./constants.ts"
+import { decodeServerState, encodeServerState, idOfPairs, idOfTimestamp, issueTimestamp } from "./handshakeState.ts"
 import { encryptSessionKey, keyExchangeKeyV1 } from "./keys.ts"
-import { decodeAuthenticate, decodeNegotiate, encodeChallenge, type AuthenticateMessage } from "./messages.ts"
+import { decodeAuthenticate, decodeNegotiate, encodeChallenge, peekMessageType, type AuthenticateMessage } from "./messages.ts"
 import { computeMic } from "./mic.ts"
 import { probe } from "./probe.ts"
 import { ntowfv2 } from "./owf.ts"
@@ -24,6 +25,7 @@ import {
   bindingsHash,
   contextAttributes,
   decodeInput,
+  inputToken,
   invalidToken,
   wipeContext,
   type NtlmContext,
@@ -60,6 +62,10 @@ export interface AcceptorOptions {
   readonly challenges: OutstandingChallenges
   /** The NT hash an unknown user is checked against (never zeroed: copied per use). */
   readonly unknownUserHash: Uint8Array
+  /** A shared handshake store: NTLMv2 handshakes can then finish on any node (see `handshakeState.ts`). */
+  readonly store: HandshakeStore.HandshakeStoreService | undefined
+  /** How long a stored handshake waits for its AUTHENTICATE. */
+  readonly handshakeTtl: Duration.Duration
 }
 
 type Step = SecurityPackage.HandshakeStep<NtlmContext>
@@ -90,7 +96,9 @@ const challengeLeg = (
   const flags = chooseFlags(negotiate.flags)
   const serverChallenge = RandomBytes.randomBytes(8)
   const { names } = options
-  const targetInfo = [...options.namePairs, avTimestamp(fileTimeFromUnixMillis(request.now))]
+  // with a shared store the timestamp also names the handshake (random low-order bits)
+  const timestamp = options.store === undefined ? avTimestamp(fileTimeFromUnixMillis(request.now)) : issueTimestamp(request.now)
+  const targetInfo = [...options.namePairs, timestamp]
   const encoded = encodeChallenge({
     flags,
     serverChallenge,
@@ -114,7 +122,8 @@ const challengeLeg = (
       serverChallenge,
       userName: "",
       exportedSessionKey: undefined,
-      session: undefined
+      session: undefined,
+      handshakeId: options.store === undefined ? undefined : idOfTimestamp(timestamp)
     },
     output: [SecBuffer.token(challengeBytes)],
     attributes: 0,
@@ -321,11 +330,103 @@ const authenticateLeg = (
   // the challenge is answered (or about to fail): no longer outstanding
   options.challenges.remove(state.serverChallenge)
   const received = receive(request)
-  const checked = Result.isFailure(received)
-    ? Effect.fail(received.failure)
-    : checkUser(credential, state, options, request, received.success)
+  // shared store: the entry is taken here too (even for a malformed message), so that no other node can finish this handshake
+  const checked = Effect.andThen(
+    claim(options.store, state.handshakeId),
+    Result.isFailure(received)
+      ? Effect.fail(received.failure)
+      : checkUser(credential, state, options, request, received.success)
+  )
   // a failed AUTHENTICATE ends the context: no second guess against the same challenge
   return Effect.tapError(checked, () => Effect.sync(() => wipeContext(state)))
+}
+
+const noPending = () =>
+  new SecurityError.InvalidToken({ detail: "no pending NTLM handshake for this message (unknown, expired or already used)" })
+
+/** Takes the store entry of `id` (exactly once), or SEC_E_INVALID_TOKEN; its bytes are wiped after `use`. */
+const takeEntry = <A>(
+  store: HandshakeStore.HandshakeStoreService,
+  id: string,
+  use: (bytes: Uint8Array) => Result.Result<A, SecurityError.SspiError>
+): Effect.Effect<A, SecurityError.SspiError> =>
+  Effect.flatMap(store.take(id), (entry) => {
+    if (Option.isNone(entry)) return Effect.fail(noPending())
+    const result = use(entry.value)
+    entry.value.fill(0)
+    return Effect.fromResult(result)
+  })
+
+const claim = (store: HandshakeStore.HandshakeStoreService | undefined, id: string | undefined) =>
+  store === undefined || id === undefined ? Effect.void : takeEntry(store, id, () => Result.succeed(undefined))
+
+/**
+ * An AUTHENTICATE on a fresh context, with a shared store: the handshake was
+ * started by another node (or connection). Its state is found by the
+ * MsvAvTimestamp the client echoed under NTProofStr ([MS-NLMP] 3.1.5.2.1),
+ * taken once, then checked as on the node that issued the CHALLENGE (the
+ * full echo of its TargetInfo included). NTLMv1 carries no AV pairs: it
+ * stays connection-bound (SEC_E_INVALID_TOKEN here).
+ */
+const storedLeg = (
+  credential: NtlmCredential,
+  options: AcceptorOptions,
+  store: HandshakeStore.HandshakeStoreService,
+  request: SecurityPackage.HandshakeRequest
+): Effect.Effect<Step, SecurityError.SspiError> => {
+  const received = receive(request)
+  if (Result.isFailure(received)) return Effect.fail(received.failure)
+  const response = received.success.response
+  const id = response === undefined ? undefined : idOfPairs(response.avPairs)
+  if (id === undefined) {
+    return Effect.fail(new SecurityError.InvalidToken({ detail: "no MsvAvTimestamp echoed: the handshake is bound to its connection" }))
+  }
+  return Effect.flatMap(
+    takeEntry(store, id, (bytes) => Result.mapError(decodeServerState(bytes, id), invalidToken)),
+    (stored) => {
+      const state: NtlmContext = {
+        role: "server",
+        phase: "authenticate",
+        flags: stored.flags,
+        negotiate: stored.negotiate,
+        challenge: stored.challenge,
+        sentTargetInfo: stored.targetInfo,
+        serverChallenge: stored.serverChallenge,
+        userName: "",
+        exportedSessionKey: undefined,
+        session: undefined,
+        storedBindings: stored.bindings
+      }
+      // this leg's bindings when given, else those the CHALLENGE leg was given
+      const bindings = received.success.bindings ?? stored.bindings
+      return checkUser(credential, state, options, request, { ...received.success, bindings }).pipe(
+        Effect.tapError(() => Effect.sync(() => wipeContext(state)))
+      )
+    }
+  )
+}
+
+/** Whether the input token is an AUTHENTICATE message. */
+const isAuthenticate = (request: SecurityPackage.HandshakeRequest): boolean => {
+  const token = inputToken(request.input)
+  if (Result.isFailure(token)) return false
+  const type = peekMessageType(token.success)
+  return Result.isSuccess(type) && type.success === MessageType.AUTHENTICATE
+}
+
+/** The CHALLENGE leg; with a store, its state is put there under its id before the CHALLENGE goes out. */
+const challengeAndPut = (
+  options: AcceptorOptions,
+  store: HandshakeStore.HandshakeStoreService,
+  request: SecurityPackage.HandshakeRequest
+): Effect.Effect<Step, SecurityError.SspiError> => {
+  const bindings = bindingsHash(request.input)
+  if (Result.isFailure(bindings)) return Effect.fail(bindings.failure)
+  const step = challengeLeg(options, request)
+  if (Result.isFailure(step)) return Effect.fail(step.failure)
+  const state = step.success.state
+  const bytes = encodeServerState({ negotiate: state.negotiate, challenge: state.challenge, bindings: bindings.success })
+  return Effect.as(store.put(state.handshakeId!, bytes, options.handshakeTtl), step.success)
 }
 
 /** AcceptSecurityContext for NTLM. */
@@ -335,7 +436,11 @@ export const accept = (options: AcceptorOptions) =>
   state: NtlmContext | undefined,
   request: SecurityPackage.HandshakeRequest
 ): Effect.Effect<Step, SecurityError.SspiError> => {
-  if (state === undefined) return Effect.fromResult(challengeLeg(options, request))
+  const store = options.store
+  if (state === undefined) {
+    if (store === undefined) return Effect.fromResult(challengeLeg(options, request))
+    return isAuthenticate(request) ? storedLeg(credential, options, store, request) : challengeAndPut(options, store, request)
+  }
   if (state.role !== "server" || state.phase !== "authenticate") return Effect.fail(new SecurityError.OutOfSequence({}))
   return authenticateLeg(credential, state, options, request)
 }

@@ -35,6 +35,10 @@ export interface NtlmContext {
   challenge: Uint8Array
   /** Server: the AV pairs its CHALLENGE sent, which the client must echo. */
   sentTargetInfo?: ReadonlyArray<AvPair>
+  /** Server with a shared handshake store: the id its pending state is stored under (the CHALLENGE's MsvAvTimestamp). */
+  handshakeId?: string | undefined
+  /** Server, state taken from a handshake store: the channel bindings hash its CHALLENGE leg was given. */
+  storedBindings?: Uint8Array | undefined
   serverChallenge: Uint8Array
   userName: string
   exportedSessionKey: Uint8Array | undefined

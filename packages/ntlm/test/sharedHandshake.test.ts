@@ -1,0 +1,198 @@
+/**
+ * Issue 12 item 2: NTLM handshakes that any node can finish. Two independent
+ * package instances (node A, node B) share one HandshakeStore (memory, and
+ * Redis against a real redis-server); every real client (our initiator,
+ * gss-ntlmssp, python3-ntlm-auth, curl) starts on A and finishes on a fresh
+ * context of B, found by the MsvAvTimestamp it echoed. Replays, stripped or
+ * tampered echoes, NTLMv1 and deleted or expired handshakes are refused.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { NodeRedis } from "@effect/platform-node"
+import { Context, Duration, Effect, Layer, Redacted, Result } from "effect"
+import { TestClock } from "effect/testing"
+import { HandshakeStore, SecurityContext, SspiRuntime } from "@effect-sspi/core"
+import { Drivers as D, type Drivers, Ours, RedisServer, requirePeersSync } from "@effect-sspi/interop-harness"
+import { RedisHandshakeStore } from "@effect-sspi/redis"
+import { AvId } from "../src/internal/constants.ts"
+import { decodeChallenge } from "../src/internal/messages.ts"
+import { acceptFresh, echoOf, freshAcceptor, node, type Node, splitHandshake, statusOf } from "./support/nodes.ts"
+import { curlInitiator } from "./support/peers.ts"
+import { alice, clientCredentials, ntlmLayer, serverCredentials } from "./support/runtime.ts"
+
+const hasGss = requirePeersSync("ntlm")
+const hasPython = requirePeersSync("ntlm", "ntlmAuth")
+const hasCurl = requirePeersSync("curl")
+const hasRedis = RedisServer.requireSync()
+
+const peerUser = { domain: "EXAMPLE", user: "alice", password: "Passw0rd!" }
+
+/** Our initiator, on a runtime of its own (a client machine). */
+const ours = (auth: Partial<typeof alice> & { allowNtlmV1?: boolean } = {}) =>
+  Effect.gen(function*() {
+    const runtime = Context.get(yield* Layer.build(ntlmLayer()), SspiRuntime.SspiRuntime)
+    return yield* Effect.gen(function*() {
+      const context = yield* SecurityContext.initiator(yield* clientCredentials({ ...alice, ...auth }), { targetName: "HTTP/server.example" })
+      return yield* Ours.ourStepper(context)
+    }).pipe(Effect.provideService(SspiRuntime.SspiRuntime, runtime))
+  })
+
+interface Client {
+  readonly name: string
+  readonly available: boolean
+  /** The client puts its own clock, not the CHALLENGE's MsvAvTimestamp, in its NTLMv2 blob (it still echoes the pair). */
+  readonly ownTimestamp: boolean
+  readonly make: () => Effect.Effect<Drivers.Stepper<unknown>, unknown, any>
+}
+
+const clients: ReadonlyArray<Client> = [
+  { name: "our initiator", available: true, ownTimestamp: false, make: () => ours() },
+  {
+    name: "gss-ntlmssp",
+    available: hasGss,
+    ownTimestamp: false,
+    make: () => Effect.map(D.gssPeer({ role: "initiate", mech: "ntlm", target: "HTTP@localhost", ...peerUser }), D.stepper)
+  },
+  { name: "python3-ntlm-auth", available: hasPython, ownTimestamp: false, make: () => Effect.map(D.ntlmAuthClient(peerUser), D.stepper) },
+  {
+    name: "python3-ntlm-auth with curl's flags (0x00088207)",
+    available: hasPython,
+    ownTimestamp: false,
+    make: () => Effect.map(D.ntlmAuthClient({ ...peerUser, flags: 0x00088207 }), D.stepper)
+  },
+  { name: "curl", available: hasCurl, ownTimestamp: true, make: () => curlInitiator("EXAMPLE\\alice:Passw0rd!") }
+]
+
+/** Two nodes over one memory store. */
+const memoryNodes = Effect.gen(function*() {
+  const store = Context.get(yield* Layer.build(HandshakeStore.layerMemory()), HandshakeStore.HandshakeStore)
+  return { a: yield* node(store), b: yield* node(store), store }
+})
+
+const key = Redacted.make(new Uint8Array(32).fill(9))
+
+/** A Redis-backed store with its own Redis client, as a separate process has. */
+const redisStore = (server: RedisServer.RedisServer) =>
+  Effect.map(
+    Layer.build(RedisHandshakeStore.layer({ key }).pipe(Layer.provide(NodeRedis.layer({ url: server.url, disableOfflineQueue: true })))),
+    (context) => Context.get(context, HandshakeStore.HandshakeStore)
+  )
+
+/** Two nodes, each with its own Redis client, over one real redis-server. */
+const redisNodes = Effect.gen(function*() {
+  const server = yield* RedisServer.start()
+  const storeA = yield* redisStore(server)
+  return { a: yield* node(storeA), b: yield* node(yield* redisStore(server)), store: storeA }
+})
+
+/** The split handshake, the echo, and every replay of its AUTHENTICATE refused. */
+const finishesOnB = (client: Client, nodes: { a: Node; b: Node }) =>
+  Effect.gen(function*() {
+    const { a, b } = nodes
+    const split = yield* splitHandshake(yield* client.make(), a, b)
+    assert.strictEqual(split.status, "SEC_E_OK", client.name)
+    assert.strictEqual(split.user, "EXAMPLE\\alice")
+    // the id: the CHALLENGE's MsvAvTimestamp, echoed byte for byte
+    const echo = echoOf(split.challenge, split.authenticate)
+    assert.strictEqual(echo.echoed, echo.sent)
+    // replayed to B, to A, and to A's own pending context: the entry is gone
+    assert.strictEqual((yield* acceptFresh(b, split.authenticate)).status, "SEC_E_INVALID_TOKEN")
+    assert.strictEqual((yield* acceptFresh(a, split.authenticate)).status, "SEC_E_INVALID_TOKEN")
+    assert.strictEqual(statusOf(yield* Effect.exit(a.run(split.onA.step(split.authenticate)))), "SEC_E_INVALID_TOKEN")
+    return echo
+  })
+
+describe("shared NTLM handshakes (memory store)", () => {
+  for (const client of clients) {
+    it.live.skipIf(!client.available)(`${client.name}: starts on A, finishes on B; replays refused`, () =>
+      Effect.scoped(Effect.gen(function*() {
+        const echo = yield* finishesOnB(client, yield* memoryNodes)
+        // the NTLMv2 blob's Timestamp: a copy of MsvAvTimestamp ([MS-NLMP] 3.1.5.1.2), or curl's own clock (whole seconds)
+        const drift = echo.clientTimestamp - echo.sentValue
+        if (client.ownTimestamp) {
+          assert.strictEqual((echo.clientTimestamp - 116_444_736_000_000_000n) % 10_000_000n, 0n)
+          assert.isTrue(drift !== 0n && Math.abs(Number(drift)) < 600_000_000, `${client.name}: ${drift}`)
+        } else assert.strictEqual(drift, 0n, client.name)
+      })), 60_000)
+  }
+
+  it.live("connection-bound still works with a store: A finishes its own handshake, and then B cannot", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const { a, b, store } = yield* memoryNodes
+      const client = yield* ours()
+      const onA = yield* freshAcceptor(a)
+      const challenge = (yield* a.run(onA.step((yield* client.step(null)).token!))).token!
+      assert.strictEqual((yield* store.stats).pending, 1)
+      const authenticate = (yield* client.step(challenge)).token!
+      yield* a.run(onA.step(authenticate))
+      assert.strictEqual((yield* a.run(onA.query("Names"))).userName, "EXAMPLE\\alice")
+      assert.strictEqual((yield* store.stats).pending, 0)
+      assert.strictEqual((yield* acceptFresh(b, authenticate)).status, "SEC_E_INVALID_TOKEN")
+    })))
+
+  it.live("two CHALLENGEs in the same millisecond get different ids (random low-order timestamp bits)", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const { a, store } = yield* memoryNodes
+      const ids = new Set<string>()
+      for (let i = 0; i < 50; i++) {
+        const client = yield* ours()
+        const challenge = (yield* a.run((yield* freshAcceptor(a)).step((yield* client.step(null)).token!))).token!
+        const pair = (Result.getOrThrow(decodeChallenge(challenge)).targetInfo ?? []).find((p) => p.id === AvId.MsvAvTimestamp)!
+        ids.add(Buffer.from(pair.value).toString("hex"))
+      }
+      assert.strictEqual(ids.size, 50)
+      assert.strictEqual((yield* store.stats).pending, 50)
+    })))
+
+  it.live("deleting A's pending context removes its entry: B then refuses the AUTHENTICATE", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const { a, b, store } = yield* memoryNodes
+      const client = yield* ours()
+      const negotiate = (yield* client.step(null)).token!
+      const challenge = yield* Effect.scoped(Effect.gen(function*() {
+        const onA = yield* freshAcceptor(a)
+        return (yield* a.run(onA.step(negotiate))).token!
+      }))
+      assert.strictEqual((yield* store.stats).pending, 0)
+      const authenticate = (yield* client.step(challenge)).token!
+      assert.strictEqual((yield* acceptFresh(b, authenticate)).status, "SEC_E_INVALID_TOKEN")
+    })))
+
+  it.live("NTLMv1 stays connection-bound: B refuses it (SEC_E_INVALID_TOKEN), A's own context accepts it", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const store = Context.get(yield* Layer.build(HandshakeStore.layerMemory()), HandshakeStore.HandshakeStore)
+      const a = yield* node(store)
+      const b = yield* node(store)
+      const v1Acceptor = (n: Node) =>
+        n.run(Effect.flatMap(serverCredentials({ allowNtlmV1: true }), (c) => SecurityContext.acceptor(c)))
+      const run = (client: Drivers.Stepper<unknown>, onB: boolean) =>
+        Effect.gen(function*() {
+          const onA = yield* v1Acceptor(a)
+          const challenge = (yield* a.run(onA.step((yield* client.step(null)).token!))).token!
+          const authenticate = (yield* client.step(challenge)).token!
+          if (!onB) return statusOf(yield* Effect.exit(a.run(onA.step(authenticate))))
+          const fresh = yield* v1Acceptor(b)
+          return statusOf(yield* Effect.exit(b.run(fresh.step(authenticate))))
+        })
+      assert.strictEqual(yield* run(yield* ours({ allowNtlmV1: true }), true), "SEC_E_INVALID_TOKEN")
+      assert.strictEqual(yield* run(yield* ours({ allowNtlmV1: true }), false), "SEC_E_OK")
+    })))
+
+  it.effect("an expired entry (TestClock past the handshake time-out) is SEC_E_INVALID_TOKEN on B", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const store = Context.get(yield* Layer.build(HandshakeStore.layerMemory()), HandshakeStore.HandshakeStore)
+      const a = yield* node(store, { handshakeTimeoutMs: 10_000 })
+      const b = yield* node(store, { handshakeTimeoutMs: 10_000 })
+      const client = yield* ours()
+      const challenge = (yield* a.run((yield* freshAcceptor(a)).step((yield* client.step(null)).token!))).token!
+      const authenticate = (yield* client.step(challenge)).token!
+      yield* TestClock.adjust(Duration.seconds(11))
+      assert.strictEqual((yield* acceptFresh(b, authenticate)).status, "SEC_E_INVALID_TOKEN")
+    })))
+})
+
+describe.skipIf(!hasRedis)("shared NTLM handshakes (Redis store, real redis-server)", () => {
+  for (const client of clients) {
+    it.live.skipIf(!client.available)(`${client.name}: starts on A, finishes on B through Redis; replays refused`, () =>
+      Effect.scoped(Effect.asVoid(Effect.flatMap(redisNodes, (nodes) => finishesOnB(client, nodes)))), 60_000)
+  }
+})
