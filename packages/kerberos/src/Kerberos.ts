@@ -17,6 +17,17 @@ import { copyBytes } from "./internal/bytes.ts"
 
 export type { CcacheAuthData, KerberosAuthData, KeytabAuthData, PasswordAuthData } from "./internal/context/credential.ts"
 export type { KerberosOptions } from "./internal/settings.ts"
+export {
+  /**
+   * The effect `Config` the package reads from the app's `ConfigProvider`
+   * (KRB5_CONFIG, KRB5_KTNAME, KRB5_CLIENT_KTNAME, KRB5CCNAME,
+   * SSPI_KRB5_CLOCKSKEW, SSPI_KRB5_KDC_TIMEOUT, SSPI_KRB5_REPLAY_CACHE_SIZE,
+   * SSPI_KRB5_DNS_SERVERS).
+   *
+   * @since 0.1.0
+   */
+  config
+} from "./internal/settings.ts"
 
 /**
  * The package's SecPkgInfo.
@@ -40,18 +51,32 @@ export const info: SecurityPackage.PackageInfo = {
 export type KerberosPackage = SecurityPackage.SecurityPackage<KerberosCredential, KerberosContext>
 
 /**
- * Builds the package: resolves settings (krb5.conf) and takes the acceptor's
+ * SEC_E_TARGET_UNKNOWN names the service principal asked for.
+ */
+const namingTarget = (targetName: string | undefined) => (e: SecurityError.SspiError): SecurityError.SspiError =>
+  e._tag === "TargetUnknown" && targetName !== undefined && targetName !== "" && !(e.detail ?? "").includes(targetName)
+    ? new SecurityError.TargetUnknown({ detail: `${e.detail ?? "unknown"}: service principal ${targetName}` })
+    : e
+
+/**
+ * Builds the package: resolves settings (the app's `ConfigProvider`, see
+ * {@link config}, and krb5.conf) and takes the acceptor's
  * replay cache from the `ReplayCache` service when one is provided (e.g.
  * `ReplayCache.layerMemory()` shared by several packages, or a Redis Layer
  * shared by several processes); without one, the package makes its own
  * memory cache (`ReplayCache.makeMemory`, window twice the clock skew), as
- * before.
+ * before. A config value of the wrong form (e.g. SSPI_KRB5_CLOCKSKEW=abc)
+ * makes every AcquireCredentialsHandle fail with SEC_E_INVALID_PARAMETER
+ * naming it. KDC discovery uses the app's `Dns` service (effect/net/Dns) when
+ * one is provided.
  *
  * @since 0.1.0
  */
 export const make = (options: KerberosOptions = {}): Effect.Effect<KerberosPackage> =>
   Effect.gen(function*() {
-    const settings = yield* resolveSettings(options)
+    const resolved = yield* Effect.result(resolveSettings(options))
+    if (resolved._tag === "Failure") return unconfigured(resolved.failure)
+    const settings = resolved.success
     const provided = yield* Effect.serviceOption(ReplayCache.ReplayCache)
     const replay = Option.isSome(provided)
       ? provided.value
@@ -60,7 +85,8 @@ export const make = (options: KerberosOptions = {}): Effect.Effect<KerberosPacka
       info,
       acquireCredentials: (request) => acquire(settings, request),
       freeCredentials: free,
-      initialize: (cred, state, request) => initialize(settings, cred, state, request),
+      initialize: (cred, state, request) =>
+        Effect.mapError(initialize(settings, cred, state, request), namingTarget(request.targetName)),
       accept: (cred, state, request) => accept(settings, replay, cred, state, request),
       deleteContext: (state) => Effect.sync(() => wipe(state)),
       queryAttribute: (state, attribute) =>
@@ -99,3 +125,21 @@ export const make = (options: KerberosOptions = {}): Effect.Effect<KerberosPacka
  */
 export const layer = (options: KerberosOptions = {}): Layer.Layer<SecurityPackage.SecurityPackages> =>
   SecurityPackage.SecurityPackages.layer(make(options))
+
+/** The package when its configuration is unusable: every call fails with that error. */
+const unconfigured = (error: SecurityError.SspiError): KerberosPackage => {
+  const fail = () => Effect.fail(error)
+  return {
+    info,
+    acquireCredentials: fail,
+    freeCredentials: free,
+    initialize: fail,
+    accept: fail,
+    deleteContext: (state) => Effect.sync(() => wipe(state)),
+    queryAttribute: fail,
+    makeSignature: fail,
+    verifySignature: fail,
+    encryptMessage: fail,
+    decryptMessage: fail
+  }
+}

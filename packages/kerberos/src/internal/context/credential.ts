@@ -6,16 +6,15 @@
  *
  * @since 0.1.0
  */
-import * as Fs from "node:fs"
-import * as Os from "node:os"
 import { Effect, Redacted, Result } from "effect"
 import { Flags, SecurityError } from "@effect-sspi/core"
 import type { SecurityPackage } from "@effect-sspi/core"
 import { badLength } from "../crypto/keys.ts"
 import { decodeCcache } from "../files/ccache.ts"
 import { decodeKeytab, type KeytabEntry } from "../files/keytab.ts"
+import { ccacheFiles, type FileProblem, keytabPath, readBytes } from "../files/locations.ts"
 import { type ClientSecret, grantFromCache, type TicketGrant } from "../kdc/client.ts"
-import { parsePrincipal, type Principal, sameName } from "../messages/common.ts"
+import { formatPrincipal, parsePrincipal, type Principal, sameName } from "../messages/common.ts"
 import type { Settings } from "../settings.ts"
 
 /**
@@ -42,7 +41,8 @@ export interface KeytabAuthData {
 }
 
 /**
- * authData for an MIT credential cache (default: KRB5CCNAME).
+ * authData for an MIT credential cache, `FILE:` or a `DIR:` collection
+ * (default: KRB5CCNAME, then krb5.conf default_ccache_name).
  *
  * @since 0.1.0
  */
@@ -52,7 +52,9 @@ export interface CcacheAuthData {
 
 /**
  * The authData accepted by AcquireCredentialsHandle. Without authData, an
- * outbound credential reads KRB5CCNAME and an inbound one KRB5_KTNAME.
+ * outbound credential reads the default ccache (KRB5CCNAME), else the client
+ * keytab (KRB5_CLIENT_KTNAME), and an inbound one the default keytab
+ * (KRB5_KTNAME).
  *
  * @since 0.1.0
  */
@@ -74,25 +76,45 @@ export interface KerberosCredential {
   readonly acceptAs: Principal | undefined
 }
 
-const fileName = (name: string) => name.replace(/^FILE:/, "")
+/** A file that cannot be read: SEC_E_NO_CREDENTIALS naming the path and the errno. */
+const noFile = (problem: FileProblem) => new SecurityError.NoCredentials({ detail: `cannot read the ${problem.message}` })
 
-const readFile = (path: string, what: string): Effect.Effect<Uint8Array, SecurityError.SspiError> =>
-  Effect.try({
-    try: () => new Uint8Array(Fs.readFileSync(path)),
-    catch: () => new SecurityError.NoCredentials({ detail: `cannot read the ${what}` })
+interface LoadedKeytab {
+  readonly entries: Array<KeytabEntry>
+  /** The path, or "the keytab given in memory". */
+  readonly label: string
+}
+
+const loadKeytab = (source: string | Uint8Array): Effect.Effect<LoadedKeytab, SecurityError.SspiError> =>
+  Effect.gen(function*() {
+    const path = typeof source === "string" ? yield* Effect.mapError(keytabPath(source), noFile) : undefined
+    const label = path === undefined ? "the keytab given in memory" : `keytab ${path}`
+    const bytes = path === undefined ? source as Uint8Array : yield* Effect.mapError(readBytes(path, "keytab"), noFile)
+    const decoded = decodeKeytab(bytes)
+    if (Result.isFailure(decoded)) {
+      return yield* new SecurityError.UnknownCredentials({ detail: `${label}: ${decoded.failure.reason}` })
+    }
+    const entries = decoded.success
+    // RFC 3961 section 3: each key has its enctype's length (issue 9 G)
+    if (entries.some((e) => badLength({ keytype: e.enctype, keyvalue: e.key }))) {
+      for (const e of entries) e.key.fill(0)
+      return yield* new SecurityError.UnknownCredentials({ detail: `${label}: a key's length does not match its encryption type` })
+    }
+    return { entries, label }
   })
 
-const loadKeytab = (source: string | Uint8Array): Effect.Effect<Array<KeytabEntry>, SecurityError.SspiError> =>
-  Effect.flatMap(typeof source === "string" ? readFile(fileName(source), "keytab") : Effect.succeed(source), (bytes) =>
-    Result.match(decodeKeytab(bytes), {
-      onFailure: (e) => Effect.fail(new SecurityError.UnknownCredentials({ detail: `keytab: ${e.reason}` })),
-      onSuccess: (entries) => {
-        // RFC 3961 section 3: each key has its enctype's length (issue 9 G)
-        if (!entries.some((e) => badLength({ keytype: e.enctype, keyvalue: e.key }))) return Effect.succeed(entries)
-        for (const e of entries) e.key.fill(0)
-        return Effect.fail(new SecurityError.UnknownCredentials({ detail: "keytab: a key's length does not match its encryption type" }))
-      }
-    }))
+/** The distinct principals of a keytab, for messages. */
+const held = (entries: ReadonlyArray<KeytabEntry>) =>
+  entries.length === 0
+    ? "it holds no key"
+    : `it holds ${[...new Set(entries.map((e) => formatPrincipal(e.principal)))].join(", ")}`
+
+/** No key for the principal: SEC_E_NO_CREDENTIALS naming the keytab and what it holds (keys zeroed). */
+const noKey = (keytab: LoadedKeytab, wanted: string) => {
+  const detail = `${keytab.label}: no key for ${wanted}; ${held(keytab.entries)}`
+  for (const e of keytab.entries) e.key.fill(0)
+  return new SecurityError.NoCredentials({ detail })
+}
 
 /**
  * The keytab entries an inbound credential acquired without a principal
@@ -111,9 +133,6 @@ const acceptable = (settings: Settings, entries: Array<KeytabEntry>): Array<Keyt
   )
 }
 
-const defaultCcache = (settings: Settings) =>
-  settings.env["KRB5CCNAME"] ?? `FILE:/tmp/krb5cc_${typeof Os.userInfo === "function" ? Os.userInfo().uid : 0}`
-
 const isPassword = (a: unknown): a is PasswordAuthData =>
   typeof a === "object" && a !== null && "password" in a && Redacted.isRedacted((a as PasswordAuthData).password)
 const isKeytab = (a: unknown): a is KeytabAuthData =>
@@ -122,23 +141,85 @@ const isCcache = (a: unknown): a is CcacheAuthData => typeof a === "object" && a
 
 const realmOf = (settings: Settings) => settings.defaultRealm ?? ""
 
-const fromCcache = (settings: Settings, name: string | undefined) =>
-  Effect.flatMap(readFile(fileName(name ?? defaultCcache(settings)), "credential cache"), (bytes) =>
+/** Decodes one cache file (keys of the wrong length refused). */
+const decodeCacheFile = (path: string) =>
+  Effect.flatMap(Effect.mapError(readBytes(path, "credential cache"), noFile), (bytes) =>
     Result.match(decodeCcache(bytes), {
-      onFailure: (e) => Effect.fail(new SecurityError.UnknownCredentials({ detail: `ccache: ${e.reason}` })),
+      onFailure: (e) => Effect.fail(new SecurityError.UnknownCredentials({ detail: `credential cache ${path}: ${e.reason}` })),
       onSuccess: (cache) => {
         // RFC 3961 section 3: each session key has its enctype's length (issue 9 G)
         if (cache.credentials.some((c) => badLength(c.key))) {
           for (const c of cache.credentials) c.key.keyvalue.fill(0)
-          return Effect.fail(new SecurityError.UnknownCredentials({ detail: "ccache: a key's length does not match its encryption type" }))
+          return Effect.fail(new SecurityError.UnknownCredentials({ detail: `credential cache ${path}: a key's length does not match its encryption type` }))
         }
-        const tickets = cache.credentials.flatMap((c) => {
-          const g = grantFromCache(c)
-          return g === undefined ? [] : [g]
-        })
-        return Effect.succeed({ client: cache.defaultPrincipal, tickets })
+        return Effect.succeed(cache)
       }
     }))
+
+/**
+ * The tickets of a ccache: a FILE cache, or a DIR: collection's primary
+ * cache, or (asked for a principal) the collection's cache whose default
+ * principal it is (krb5_cc_cache_match).
+ */
+const fromCcache = (name: string, wanted: Principal | undefined) =>
+  Effect.gen(function*() {
+    const files = yield* Effect.mapError(ccacheFiles(name), noFile)
+    const candidates = wanted === undefined ? files.slice(0, 1) : files
+    for (const path of candidates) {
+      const cache = yield* decodeCacheFile(path).pipe(
+        // searching a collection for a principal skips what cannot be read (krb5_cc_cache_match)
+        Effect.catch((e) => candidates.length === 1 ? Effect.fail(e) : Effect.succeed(undefined))
+      )
+      if (cache === undefined) continue
+      const mine = wanted === undefined ||
+        (sameName(cache.defaultPrincipal.name, wanted.name) && cache.defaultPrincipal.realm === wanted.realm)
+      if (!mine) {
+        for (const c of cache.credentials) c.key.keyvalue.fill(0)
+        continue
+      }
+      const tickets = cache.credentials.flatMap((c) => {
+        const g = grantFromCache(c)
+        return g === undefined ? [] : [g]
+      })
+      return { client: cache.defaultPrincipal, tickets, secret: undefined as ClientSecret | undefined }
+    }
+    return yield* new SecurityError.NoCredentials({
+      detail: `credential cache ${name}: no cache for ${wanted === undefined ? "a client" : formatPrincipal(wanted)} (read ${candidates.join(", ")})`
+    })
+  })
+
+/** The keys of `wanted` (or the acceptable/first principal's); none is SEC_E_NO_CREDENTIALS naming the keytab. */
+const keysFor = (settings: Settings, keytab: LoadedKeytab, wanted: Principal | undefined, inbound: boolean) =>
+  Effect.suspend(() => {
+    const entries = keytab.entries
+    const mine = wanted !== undefined
+      ? entries.filter((e) => sameName(e.principal.name, wanted.name) && e.principal.realm === wanted.realm)
+      : inbound
+      ? acceptable(settings, entries)
+      : entries
+    if (mine.length === 0) {
+      const names = settings.acceptorPrincipals
+      const asked = wanted !== undefined
+        ? formatPrincipal(wanted)
+        : Array.isArray(names) ? `the acceptor principals ${names.join(", ")}` : "any principal"
+      return Effect.fail(noKey(keytab, asked))
+    }
+    for (const e of entries) if (!mine.includes(e)) e.key.fill(0)
+    return Effect.succeed({ mine, wanted })
+  })
+
+const outboundKeys = (client: Principal, mine: ReadonlyArray<KeytabEntry>): ClientSecret => ({
+  _tag: "Keys",
+  keys: mine.filter((e) => sameName(e.principal.name, client.name)).map((e) => ({ keytype: e.enctype, keyvalue: e.key }))
+})
+
+const fromClientKeytab = (settings: Settings, name: string, wanted: Principal | undefined) =>
+  Effect.gen(function*() {
+    const keytab = yield* loadKeytab(name)
+    const keys = yield* keysFor(settings, keytab, wanted, false)
+    const client = keys.wanted ?? keys.mine[0]!.principal
+    return { client, tickets: [] as Array<TicketGrant>, secret: outboundKeys(client, keys.mine) as ClientSecret | undefined }
+  })
 
 /**
  * AcquireCredentialsHandle for Kerberos.
@@ -164,40 +245,35 @@ export const acquire = (
       client = named(auth.principal)
       // our own copy, wiped on free (the caller keeps theirs)
       secret = { _tag: "Password", password: Redacted.make(Redacted.value(auth.password)) }
-    } else if (isKeytab(auth)) {
-      const entries = yield* loadKeytab(auth.keytab)
-      const wanted = named(auth.principal ?? request.principal)
-      const mine = wanted !== undefined
-        ? entries.filter((e) => sameName(e.principal.name, wanted.name) && e.principal.realm === wanted.realm)
-        : inbound
-        ? acceptable(settings, entries)
-        : entries
-      for (const e of entries) if (!mine.includes(e)) e.key.fill(0)
-      if (mine.length === 0) return yield* new SecurityError.NoCredentials({ detail: "no keytab entry for the principal" })
+    } else if (isKeytab(auth) || (inbound && (auth === undefined || auth === null))) {
+      // Keys are checked here, when the credential is acquired: a missing,
+      // unreadable or foreign keytab fails now, naming the path and what it holds
+      const keytab = yield* loadKeytab(isKeytab(auth) ? auth.keytab : settings.keytabName)
+      const keys = yield* keysFor(settings, keytab, named((isKeytab(auth) ? auth.principal : undefined) ?? request.principal), inbound)
       if (inbound) {
-        serviceKeys = mine
-        acceptAs = wanted
+        serviceKeys = keys.mine
+        acceptAs = keys.wanted
       }
       if (outbound) {
-        client = wanted ?? mine[0]!.principal
-        const c = client
-        secret = {
-          _tag: "Keys",
-          keys: mine.filter((e) => sameName(e.principal.name, c.name)).map((e) => ({ keytype: e.enctype, keyvalue: e.key }))
-        }
+        client = keys.wanted ?? keys.mine[0]!.principal
+        secret = outboundKeys(client, keys.mine)
       }
     } else if (outbound && (auth === undefined || auth === null || isCcache(auth))) {
-      const loaded = yield* fromCcache(settings, isCcache(auth) ? auth.ccache : undefined)
+      const explicit = isCcache(auth) ? auth.ccache : undefined
+      const wanted = named(request.principal)
+      const loaded = yield* fromCcache(explicit ?? settings.ccacheName, wanted).pipe(
+        // MIT gss_acquire_cred: with no usable ccache, the client keytab (when there is one)
+        Effect.catch((e) =>
+          explicit !== undefined || settings.clientKeytabName === undefined
+            ? Effect.fail(e)
+            : fromClientKeytab(settings, settings.clientKeytabName, wanted).pipe(
+              Effect.mapError((k) => new SecurityError.NoCredentials({ detail: `${e.detail ?? e.message}; and ${k.detail ?? k.message}` }))
+            )
+        )
+      )
       client = loaded.client
       tickets = loaded.tickets
-    } else if (inbound && (auth === undefined || auth === null)) {
-      const entries = yield* loadKeytab(settings.env["KRB5_KTNAME"] ?? "/etc/krb5.keytab")
-      acceptAs = named(request.principal)
-      const a = acceptAs
-      serviceKeys = a === undefined
-        ? acceptable(settings, entries)
-        : entries.filter((e) => sameName(e.principal.name, a.name) && e.principal.realm === a.realm)
-      for (const e of entries) if (!serviceKeys.includes(e)) e.key.fill(0)
+      secret = loaded.secret
     } else {
       return yield* new SecurityError.UnknownCredentials({ detail: "unrecognised Kerberos authData" })
     }

@@ -1,7 +1,11 @@
 /**
  * The parts of an MIT krb5.conf this package reads: [libdefaults]
- * default_realm, udp_preference_limit, kdc_timeout, clockskew, and
- * [realms] REALM = { kdc = host[:port] }. Unknown relations are ignored;
+ * default_realm, udp_preference_limit, kdc_timeout, clockskew,
+ * dns_lookup_kdc, default_ccache_name, default_keytab_name,
+ * default_client_keytab_name; [realms] REALM = { kdc = host[:port] }; and
+ * [domain_realm]. `include FILE` / `includedir DIR` lines are handed to the
+ * caller (see krb5ConfFiles.ts), which parses several files into one
+ * profile as MIT does. Unknown relations are ignored;
  * malformed lines are skipped (as MIT's profile library is lenient about
  * what it does not use). Never throws.
  *
@@ -32,6 +36,10 @@ export interface ProfileSection {
 export interface KdcAddress {
   readonly host: string
   readonly port: number
+  /** The name it was found under (an SRV target), for messages. */
+  readonly name?: string | undefined
+  /** "tcp": TCP only ("tcp/host" in krb5.conf, a `_tcp`-only SRV record); else UDP first for short requests. */
+  readonly transport?: "tcp" | undefined
 }
 
 /**
@@ -48,23 +56,61 @@ export interface Krb5Config {
   /** Allowed clock skew in milliseconds, if set. */
   readonly clockSkew: number | undefined
   readonly realms: ReadonlyMap<string, ReadonlyArray<KdcAddress>>
+  /** libdefaults dns_lookup_kdc, when set. */
+  readonly dnsLookupKdc: boolean | undefined
+  /** libdefaults default_ccache_name, unexpanded. */
+  readonly defaultCcacheName: string | undefined
+  /** libdefaults default_keytab_name, unexpanded. */
+  readonly defaultKeytabName: string | undefined
+  /** libdefaults default_client_keytab_name, unexpanded. */
+  readonly defaultClientKeytabName: string | undefined
+  /** [domain_realm]: lower-case host or ".domain" → realm (first value wins). */
+  readonly domainRealm: ReadonlyMap<string, string>
 }
+
+/**
+ * An `include` or `includedir` directive met while parsing.
+ *
+ * @since 0.1.0
+ */
+export interface IncludeDirective {
+  readonly kind: "include" | "includedir"
+  readonly path: string
+}
+
+/**
+ * A mutable profile tree several files are parsed into.
+ *
+ * @since 0.1.0
+ */
+export type ProfileRoot = Record<string, ProfileSection>
 
 /**
  * Parses the profile syntax into sections (never throws).
  *
  * @since 0.1.0
  */
-export const parseProfile = (text: string): Record<string, ProfileSection> => {
-  const sections: Record<string, Record<string, Array<ProfileValue>>> = {}
+export const parseProfile = (
+  text: string,
+  root: ProfileRoot = Object.create(null) as ProfileRoot,
+  onInclude?: (directive: IncludeDirective) => void
+): ProfileRoot => {
+  const sections = root as Record<string, Record<string, Array<ProfileValue>>>
   let stack: Array<Record<string, Array<ProfileValue>>> = []
   for (const raw of text.split(/\r?\n/)) {
+    // MIT prof_parse.c parse_line: a directive starts the line, in any state;
+    // the file it names is parsed into the same tree with a fresh state
+    const directive = /^(includedir|include)\s+(\S.*?)\s*$/.exec(raw)
+    if (directive !== null) {
+      onInclude?.({ kind: directive[1] as "include" | "includedir", path: directive[2]! })
+      continue
+    }
     const line = raw.trim()
     if (line === "" || line.startsWith("#") || line.startsWith(";")) continue
     const header = /^\[([^\]]*)\]\*?$/.exec(line)
     if (header !== null) {
       const name = header[1]!.trim()
-      sections[name] ??= Object.create(null) as Record<string, Array<ProfileValue>>
+      if (!Object.hasOwn(sections, name)) sections[name] = Object.create(null) as Record<string, Array<ProfileValue>>
       stack = [sections[name]!]
       continue
     }
@@ -111,12 +157,15 @@ export const parseDuration = (text: string): number | undefined => {
 
 /** "host", "host:port", "[v6]:port" → address (default port 88). */
 export const parseKdcAddress = (text: string): KdcAddress | undefined => {
-  const t = text.trim().replace(/^(tcp|udp|kkdcp):\/?\/?/i, "")
+  const prefix = /^(tcp|udp|kkdcp)(:\/\/|:|\/)/i
+  const tcp = /^tcp/i.test(text.trim()) && prefix.test(text.trim())
+  const t = text.trim().replace(prefix, "")
   const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(t)
   const m = v6 ?? /^([^:\s/]+)(?::(\d+))?$/.exec(t)
   if (m === null) return undefined
   const port = m[2] === undefined ? 88 : Number(m[2])
-  return port > 0 && port < 65536 ? { host: m[1]!, port } : undefined
+  if (!(port > 0 && port < 65536)) return undefined
+  return tcp ? { host: m[1]!, port, transport: "tcp" } : { host: m[1]!, port }
 }
 
 /**
@@ -124,15 +173,31 @@ export const parseKdcAddress = (text: string): KdcAddress | undefined => {
  *
  * @since 0.1.0
  */
-export const parseKrb5Conf = (text: string): Krb5Config => {
-  const profile = parseProfile(text)
+export const parseKrb5Conf = (text: string): Krb5Config => krb5ConfOf(parseProfile(text))
+
+const booleanOf = (text: string | undefined): boolean | undefined => {
+  if (text === undefined) return undefined
+  // MIT prof_get.c parse_boolean: y, yes, true, t, 1, on / n, no, false, nil, 0, off
+  const t = text.toLowerCase()
+  if (["y", "yes", "true", "t", "1", "on"].includes(t)) return true
+  if (["n", "no", "false", "nil", "0", "off"].includes(t)) return false
+  return undefined
+}
+
+/**
+ * The settings this package uses from a parsed profile (one file, or several
+ * merged: the first file's value of a relation wins, KDC lists concatenate).
+ *
+ * @since 0.1.0
+ */
+export const krb5ConfOf = (profile: ProfileRoot): Krb5Config => {
   const lib = profile["libdefaults"]
   const limit = Number(first(lib, "udp_preference_limit"))
   const timeout = first(lib, "kdc_timeout")
   const skew = first(lib, "clockskew")
   const realms = new Map<string, Array<KdcAddress>>()
   for (const [realm, values] of Object.entries(profile["realms"] ?? {})) {
-    const kdcs: Array<KdcAddress> = []
+    const kdcs: Array<KdcAddress> = realms.get(realm) ?? []
     for (const v of values) {
       if (typeof v === "string") continue
       for (const k of v["kdc"] ?? []) {
@@ -142,11 +207,39 @@ export const parseKrb5Conf = (text: string): Krb5Config => {
     }
     realms.set(realm, kdcs)
   }
+  const domainRealm = new Map<string, string>()
+  for (const [host, values] of Object.entries(profile["domain_realm"] ?? {})) {
+    const realm = values.find((x): x is string => typeof x === "string")
+    if (realm !== undefined && !domainRealm.has(host.toLowerCase())) domainRealm.set(host.toLowerCase(), realm)
+  }
   return {
+    dnsLookupKdc: booleanOf(first(lib, "dns_lookup_kdc")),
+    defaultCcacheName: first(lib, "default_ccache_name"),
+    defaultKeytabName: first(lib, "default_keytab_name"),
+    defaultClientKeytabName: first(lib, "default_client_keytab_name"),
+    domainRealm,
     defaultRealm: first(lib, "default_realm"),
     udpPreferenceLimit: Number.isFinite(limit) && limit >= 0 ? limit : 1465,
     kdcTimeout: timeout === undefined ? undefined : parseDuration(timeout),
     clockSkew: skew === undefined ? undefined : parseDuration(skew),
     realms
   }
+}
+
+/**
+ * MIT's host → realm mapping from [domain_realm] (lib/krb5/os/hostrealm_domain.c
+ * / hst_realm.c): the host itself, then each ".suffix" from the longest;
+ * the first match wins.
+ *
+ * @since 0.1.0
+ */
+export const realmOfHost = (conf: Krb5Config, host: string): string | undefined => {
+  const h = host.toLowerCase().replace(/\.$/, "")
+  const exact = conf.domainRealm.get(h)
+  if (exact !== undefined) return exact
+  for (let i = h.indexOf("."); i >= 0; i = h.indexOf(".", i + 1)) {
+    const realm = conf.domainRealm.get(h.slice(i))
+    if (realm !== undefined) return realm
+  }
+  return undefined
 }

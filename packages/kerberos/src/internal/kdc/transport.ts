@@ -44,7 +44,7 @@ const unreachable = (
   if (reason._tag === "SocketCloseError") return new KdcUnreachable({ reason: "connection closed before a reply" })
   const cause = "cause" in reason ? reason.cause : undefined
   const message = cause instanceof Error ? cause.message : reason.message
-  return new KdcUnreachable({ reason: `${transport} ${address.host}:${address.port}: ${message}` })
+  return new KdcUnreachable({ reason: `${transport} ${formatKdc(address)}: ${message}` })
 }
 
 /**
@@ -142,7 +142,7 @@ export interface TransportSettings {
   readonly kdcs: ReadonlyArray<KdcAddress>
   /** Requests at least this long go over TCP only. */
   readonly udpPreferenceLimit: number
-  /** Per-attempt wait. */
+  /** Per-attempt wait (connect and reply). */
   readonly timeout: Duration.Duration
 }
 
@@ -153,31 +153,63 @@ const tooBig = (reply: Uint8Array): boolean =>
     onSuccess: (e) => e.errorCode === ErrorCode.KRB_ERR_RESPONSE_TOO_BIG
   })
 
-const attempt = (exchange: Effect.Effect<Uint8Array, KdcUnreachable>, timeout: Duration.Duration) =>
-  Effect.timeoutOrElse(exchange, {
-    duration: timeout,
-    orElse: () => Effect.fail(new KdcUnreachable({ reason: `no reply within ${Duration.format(timeout)}` }))
-  })
-
 /**
- * Sends `request` to the first KDC that answers: per KDC, UDP first for short
- * requests (then TCP on KRB_ERR_RESPONSE_TOO_BIG or no answer), else TCP.
+ * "name (address):port" or "address:port", as messages name a KDC.
  *
  * @since 0.1.0
  */
-export const send = (settings: TransportSettings, request: Uint8Array): Effect.Effect<Uint8Array, KdcUnreachable> => {
-  if (settings.kdcs.length === 0) return Effect.fail(new KdcUnreachable({ reason: "no KDC is configured for the realm" }))
-  const perKdc = (address: KdcAddress) => {
-    const tcp = attempt(exchangeTcp(address, request), settings.timeout)
-    if (request.length >= settings.udpPreferenceLimit) return tcp
-    return attempt(exchangeUdp(address, request), settings.timeout).pipe(
-      Effect.flatMap((reply) => tooBig(reply) ? tcp : Effect.succeed(reply)),
-      Effect.catchTag("KdcUnreachable", () => tcp)
-    )
-  }
-  const [head, ...rest] = settings.kdcs
-  return rest.reduce(
-    (acc, address) => Effect.catchTag(acc, "KdcUnreachable", () => perKdc(address)),
-    perKdc(head!)
+export const formatKdc = (a: KdcAddress): string =>
+  a.name !== undefined && a.name !== a.host ? `${a.name} (${a.host}):${a.port}` : `${a.host}:${a.port}`
+
+const attempt = (exchange: Effect.Effect<Uint8Array, KdcUnreachable>, timeout: Duration.Duration, transport: string, address: KdcAddress) =>
+  Effect.timeoutOrElse(exchange, {
+    duration: timeout,
+    orElse: () => Effect.fail(new KdcUnreachable({ reason: `${transport} ${formatKdc(address)}: no reply within ${Duration.format(timeout)}` }))
+  })
+
+/**
+ * One KDC: UDP first for short requests (then TCP on
+ * KRB_ERR_RESPONSE_TOO_BIG or no answer), else, or for a TCP-only KDC, TCP.
+ * A failure lists every attempt.
+ *
+ * @since 0.1.0
+ */
+export const sendTo = (
+  address: KdcAddress,
+  request: Uint8Array,
+  settings: Pick<TransportSettings, "udpPreferenceLimit" | "timeout">
+): Effect.Effect<Uint8Array, KdcUnreachable> => {
+  const tcp = attempt(exchangeTcp(address, request), settings.timeout, "tcp", address)
+  if (address.transport === "tcp" || request.length >= settings.udpPreferenceLimit) return tcp
+  return attempt(exchangeUdp(address, request), settings.timeout, "udp", address).pipe(
+    Effect.flatMap((reply) => tooBig(reply) ? tcp : Effect.succeed(reply)),
+    Effect.catchTag("KdcUnreachable", (udp) =>
+      Effect.mapError(tcp, (e) => new KdcUnreachable({ reason: `${udp.reason}; ${e.reason}` })))
   )
 }
+
+/**
+ * Sends `request` to the first KDC that answers, in order; `onAnswer` is
+ * told which one did. Every wait is bounded (at most two attempts of
+ * `timeout` per KDC); the failure names every address tried and why.
+ *
+ * @since 0.1.0
+ */
+export const send = (
+  settings: TransportSettings,
+  request: Uint8Array,
+  onAnswer: (address: KdcAddress) => void = () => {}
+): Effect.Effect<Uint8Array, KdcUnreachable> =>
+  Effect.gen(function*() {
+    if (settings.kdcs.length === 0) return yield* new KdcUnreachable({ reason: "no KDC is configured for the realm" })
+    const failures: Array<string> = []
+    for (const address of settings.kdcs) {
+      const reply = yield* Effect.result(sendTo(address, request, settings))
+      if (reply._tag === "Success") {
+        onAnswer(address)
+        return reply.success
+      }
+      failures.push(reply.failure.reason)
+    }
+    return yield* new KdcUnreachable({ reason: `no KDC answered (tried ${failures.join("; ")})` })
+  })
