@@ -85,6 +85,9 @@ export interface NetworkLogonResult {
     readonly user: string
     readonly fullName: string
     readonly logonDomain: string
+    /** The DNS name of the logon domain and the user's UPN (absent when the DC gives none). */
+    readonly dnsDomain?: string | undefined
+    readonly upn?: string | undefined
     readonly logonServer: string
     readonly domainSid: string
     readonly userSid: string
@@ -163,13 +166,17 @@ const channelFailure = (dc: string, error: ChannelError): NetlogonError => {
 
 const sid = (domainSid: string, rid: number) => `${domainSid}-${rid}`
 
-/** MS-NRPC 3.2.4.1 / 2.2.1.4.11: with AES the user session key is AES-CFB8-encrypted with the session key. */
+/**
+ * MS-NRPC 3.2.4.1 / 2.2.1.4.11: in SAM_INFO2 the user session key is
+ * AES-CFB8-encrypted with the session key (when not all zero); SAM_INFO4
+ * carries it in the clear (the channel is sealed).
+ */
 const result = (validation: ValidationInfo, sessionKey: Uint8Array): NetworkLogonResult => {
-  const encrypted = validation.userSessionKey
-  const userSessionKey = encrypted.every((b) => b === 0)
-    ? encrypted.slice()
-    : aesCfb8(sessionKey, new Uint8Array(16), encrypted, true)
-  encrypted.fill(0)
+  const received = validation.userSessionKey
+  const userSessionKey = !validation.userSessionKeyEncrypted || received.every((b) => b === 0)
+    ? received.slice()
+    : aesCfb8(sessionKey, new Uint8Array(16), received, true)
+  received.fill(0)
   const domainSid = validation.logonDomainSid
   return {
     userSessionKey,
@@ -177,6 +184,8 @@ const result = (validation: ValidationInfo, sessionKey: Uint8Array): NetworkLogo
       user: validation.effectiveName,
       fullName: validation.fullName,
       logonDomain: validation.logonDomain,
+      ...(validation.dnsLogonDomain ? { dnsDomain: validation.dnsLogonDomain } : {}),
+      ...(validation.upn ? { upn: validation.upn } : {}),
       logonServer: validation.logonServer,
       domainSid,
       userSid: sid(domainSid, validation.userId),

@@ -117,10 +117,17 @@ describe("endpoint mapper towers", () => {
   })
 })
 
-const samLogonReply = Uint8Array.from(Buffer.from(readFileSync(new URL("./samlogon-response.hex", import.meta.url), "utf8").trim(), "hex"))
+const fixture = (name: string) =>
+  Uint8Array.from(Buffer.from(readFileSync(new URL(`./${name}`, import.meta.url), "utf8").trim(), "hex"))
 
-describe("NetrLogonSamLogonWithFlags reply", () => {
-  it("the Samba DC's reply for alice decodes: names, RIDs, groups, domain SID", () => {
+/** Replies of the Samba DC for alice (unsealed stub data): validation level 3 (SAM_INFO2) and 6 (SAM_INFO4). */
+const replies = [
+  { level: 3, bytes: fixture("samlogon-response.hex") },
+  { level: 6, bytes: fixture("samlogon-response-info4.hex") }
+] as const
+
+describe.each(replies)("NetrLogonSamLogonWithFlags reply, validation level $level", ({ bytes: samLogonReply, level }) => {
+  it("the Samba DC's reply for alice decodes: names, RIDs, groups, domain SID (and DNS domain, UPN)", () => {
     const answer = Result.getOrThrow(decodeSamLogonWithFlags(samLogonReply))
     expect(answer.status).toBe(0)
     const v = answer.value!.validation!
@@ -137,6 +144,9 @@ describe("NetrLogonSamLogonWithFlags reply", () => {
       { relativeId: 1105, attributes: 7 }
     ])
     expect(v.extraSids).toEqual([])
+    expect(v.userSessionKeyEncrypted).toBe(level === 3)
+    expect(v.upn).toBe(level === 6 ? "alice@corp.test" : undefined)
+    expect(v.dnsLogonDomain?.toLowerCase()).toBe(level === 6 ? "corp.test" : undefined)
     expect(answer.value!.returnAuthenticator).toHaveLength(8)
   })
 
@@ -154,7 +164,7 @@ describe("NetrLogonSamLogonWithFlags reply", () => {
       const r = decodeSamLogonWithFlags(bytes)
       expect(Result.isSuccess(r) || r.failure._tag === "NdrError").toBe(true)
     }), { numRuns: 3000 })
-    // SAM_INFO2 starts at 24 (return authenticator, union arm); after 6 times, 6 strings and 2 counters:
+    // SAM_INFO starts at 24 (return authenticator, union arm); after 6 times, 6 strings and 2 counters:
     // UserId at 124, PrimaryGroupId at 128, GroupCount at 132
     const huge = samLogonReply.slice()
     const view = new DataView(huge.buffer)
@@ -163,7 +173,9 @@ describe("NetrLogonSamLogonWithFlags reply", () => {
     const r = decodeSamLogonWithFlags(huge)
     expect(Result.isFailure(r) && r.failure.reason).toMatch(/conformance|exceeds/)
   })
+})
 
+describe("other Netlogon replies", () => {
   it("the other replies: any bytes are a value or a typed error", () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
       const challenge = decodeReqChallenge(bytes)

@@ -76,6 +76,8 @@ describe.skipIf(!available)("Netlogon against the Samba AD DC", () => {
         const v = result.validation
         assert.strictEqual(v.user, "alice")
         assert.strictEqual(v.logonDomain, dc.domain)
+        assert.strictEqual(v.dnsDomain?.toLowerCase(), dc.realm.toLowerCase())
+        assert.strictEqual(v.upn, "alice@corp.test")
         assert.strictEqual(v.domainSid, dc.domainSid)
         assert.strictEqual(v.userSid, dc.alice.sid)
         assert.strictEqual(v.primaryGroupSid, dc.groups.domainUsers)

@@ -11,7 +11,7 @@ import { type NdrError, NdrReader, NdrWriter } from "@effect-sspi/ndr"
 import { writeCountedBytes, writeStringz } from "../ndrStrings.ts"
 import { uuidBytes } from "../rpc/pdu.ts"
 import type { Authenticator } from "./credential.ts"
-import { decodeValidationSamInfo2, type ValidationInfo } from "./validation.ts"
+import { decodeValidation, type ValidationInfo } from "./validation.ts"
 
 /** The Netlogon interface 12345678-1234-abcd-ef00-01234567cffb v1.0. */
 export const NETLOGON = { uuid: uuidBytes("12345678-1234-abcd-ef00-01234567cffb"), major: 1, minor: 0 }
@@ -24,6 +24,8 @@ const WORKSTATION_SECURE_CHANNEL = 2
 const NETWORK_INFORMATION = 2
 /** NetlogonValidationSamInfo2 (2.2.1.4.17): SAM_INFO plus the extra SIDs. */
 export const VALIDATION_SAM_INFO2 = 3
+/** NetlogonValidationSamInfo4: SAM_INFO2 plus the DNS domain and UPN (asked for; needs a sealed channel). */
+export const VALIDATION_SAM_INFO4 = 6
 
 /**
  * Negotiate flags we ask for (MS-NRPC 3.1.4.2): what Samba's own client
@@ -106,7 +108,7 @@ const authenticator = (w: NdrWriter.NdrWriter, a: Authenticator) => {
   w.bytes(a.credential).u32(a.timestamp)
 }
 
-/** NetrLogonSamLogonWithFlags request (3.5.4.5.1), network logon, validation level 3. */
+/** NetrLogonSamLogonWithFlags request (3.5.4.5.1), network logon, validation level 6 (SAM_INFO4). */
 export const samLogonWithFlagsRequest = (
   dc: string,
   computer: string,
@@ -132,7 +134,7 @@ export const samLogonWithFlagsRequest = (
     writeCountedBytes(w, logon.ntResponse)
     writeCountedBytes(w, logon.lmResponse)
   })
-  w.u16(VALIDATION_SAM_INFO2)
+  w.u16(VALIDATION_SAM_INFO4)
   w.u32(0) // ExtraFlags
   return w.finish()
 }
@@ -157,8 +159,8 @@ export const decodeSamLogonWithFlags = (stub: Uint8Array): Result.Result<Answer<
     // NETLOGON_VALIDATION: the union's discriminant, then the arm (a unique pointer)
     const level = r.u16()
     const validation = r.pointer((r) => {
-      if (level !== VALIDATION_SAM_INFO2) r.fail(`unexpected validation level ${level}`)
-      return decodeValidationSamInfo2(r)
+      if (level !== VALIDATION_SAM_INFO2 && level !== VALIDATION_SAM_INFO4) r.fail(`unexpected validation level ${level}`)
+      return decodeValidation(r, level === VALIDATION_SAM_INFO4)
     }).value
     const authoritative = r.u8()
     r.u32() // ExtraFlags

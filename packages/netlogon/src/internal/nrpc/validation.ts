@@ -1,6 +1,7 @@
 /**
- * NETLOGON_VALIDATION_SAM_INFO2 (MS-NRPC 2.2.1.4.12, 2.2.1.4.11): who the
- * user is, the session key and the group memberships, read with
+ * NETLOGON_VALIDATION_SAM_INFO2 and SAM_INFO4 (MS-NRPC 2.2.1.4.12,
+ * 2.2.1.4.13, 2.2.1.4.11): who the user is, the session key, the group
+ * memberships and (SAM_INFO4) the DNS domain and UPN, read with
  * `@effect-sspi/ndr` (embedded pointers deferred to the end of the
  * structure, NDR's order).
  *
@@ -24,14 +25,22 @@ export interface ValidationInfo {
   readonly userId: number
   readonly primaryGroupId: number
   readonly userFlags: number
-  /** As sent by the DC (encrypted with the session key, MS-NRPC 3.2.4.1). */
+  /** As sent by the DC: encrypted with the session key for SAM_INFO2, in the clear for SAM_INFO4 (MS-NRPC 3.2.4.1). */
   readonly userSessionKey: Uint8Array
+  readonly userSessionKeyEncrypted: boolean
   readonly groups: ReadonlyArray<{ readonly relativeId: number; readonly attributes: number }>
   readonly extraSids: ReadonlyArray<SidAndAttributes>
+  /** SAM_INFO4 only. */
+  readonly dnsLogonDomain?: string | undefined
+  readonly upn?: string | undefined
 }
 
-/** Decodes the structure at the reader's position (the referent of the validation union's arm). */
-export const decodeValidationSamInfo2 = (r: NdrReader.NdrReader): ValidationInfo => {
+/**
+ * Decodes the structure at the reader's position (the referent of the
+ * validation union's arm); `info4`: SAM_INFO4, which appends
+ * DnsLogonDomainName, Upn and ten expansion strings.
+ */
+export const decodeValidation = (r: NdrReader.NdrReader, info4: boolean): ValidationInfo => {
   const refs = r.scope(() => {
     for (let i = 0; i < 12; i++) r.u32() // LogonTime … PasswordMustChange (OLD_LARGE_INTEGERs)
     const effectiveName = r.unicodeString()
@@ -55,7 +64,11 @@ export const decodeValidationSamInfo2 = (r: NdrReader.NdrReader): ValidationInfo
     const extraSids = r.pointer((r) =>
       r.conformantArray((r) => ({ sid: r.pointer((r) => r.sid()), attributes: r.u32() }), 8, sidCount)
     )
+    const dnsLogonDomain = info4 ? r.unicodeString() : undefined
+    const upn = info4 ? r.unicodeString() : undefined
+    if (info4) for (let i = 0; i < 10; i++) r.unicodeString() // ExpansionString1..10
     return {
+      dnsLogonDomain, upn,
       effectiveName, fullName, userId, primaryGroupId, groupCount, groups, userFlags, userSessionKey,
       logonServer, logonDomain, domainSid, sidCount, extraSids
     }
@@ -72,10 +85,13 @@ export const decodeValidationSamInfo2 = (r: NdrReader.NdrReader): ValidationInfo
     primaryGroupId: refs.primaryGroupId,
     userFlags: refs.userFlags,
     userSessionKey: refs.userSessionKey,
+    // MS-NRPC 3.2.4.1: SAM_INFO4 travels only over a sealed channel, its keys unencrypted
+    userSessionKeyEncrypted: !info4,
     groups: refs.groups.value ?? [],
     extraSids: (refs.extraSids.value ?? []).map((e) => ({
       sid: Sid.format(r.required(e.sid, "ExtraSids[].Sid")),
       attributes: e.attributes
-    }))
+    })),
+    ...(info4 ? { dnsLogonDomain: refs.dnsLogonDomain?.value ?? "", upn: refs.upn?.value ?? "" } : {})
   }
 }
