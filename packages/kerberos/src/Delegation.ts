@@ -14,11 +14,14 @@
  *
  * @since 0.2.0
  */
-import type { Effect } from "effect"
-import type { SecurityError } from "@effect-sspi/core"
+import { Clock, Effect } from "effect"
+import { SecurityError } from "@effect-sspi/core"
 import type { KerberosCredential } from "./internal/context/credential.ts"
 import { delegatedCredential as fromState } from "./internal/context/delegation.ts"
+import { s4u2proxy, s4u2self } from "./internal/context/s4u.ts"
 import type { KerberosContext } from "./internal/context/state.ts"
+import { parsePrincipal } from "./internal/messages/common.ts"
+import { type KerberosOptions, resolveSettings } from "./internal/settings.ts"
 
 export type { DelegationPolicy, DelegationRequest } from "./internal/context/delegation.ts"
 
@@ -39,3 +42,49 @@ export const delegatedCredential = (state: KerberosContext): Effect.Effect<Kerbe
  * @since 0.2.0
  */
 export const isDelegated = (state: KerberosContext): boolean => state.delegated !== undefined
+
+const realmOf = (service: KerberosCredential) => service.client?.realm ?? ""
+
+/**
+ * S4U2Self (MS-SFU protocol transition): with the service's own outbound
+ * credential (keytab keys or password of the service principal), a ticket
+ * from `user` ("alice" or "alice@REALM") to the service itself, as an
+ * outbound credential whose client is the user. `options` are the package's
+ * (krb5.conf, KDCs).
+ *
+ * @since 0.2.0
+ */
+export const impersonate = (
+  options: KerberosOptions,
+  service: KerberosCredential,
+  user: string
+): Effect.Effect<KerberosCredential, SecurityError.SspiError> =>
+  Effect.gen(function*() {
+    const settings = yield* resolveSettings(options)
+    const now = yield* Clock.currentTimeMillis
+    return yield* s4u2self(settings, service, parsePrincipal(user, realmOf(service)), now)
+  })
+
+/**
+ * S4U2Proxy (MS-SFU constrained delegation): with the service's own outbound
+ * credential and `evidence` (the credential {@link impersonate} returned), a
+ * ticket from the user to `backend` ("svc/host"), as an outbound credential
+ * whose client is the user. A back-end the realm does not allow →
+ * SEC_E_DELEGATION_POLICY naming it.
+ *
+ * @since 0.2.0
+ */
+export const proxy = (
+  options: KerberosOptions,
+  service: KerberosCredential,
+  evidence: KerberosCredential,
+  backend: string
+): Effect.Effect<KerberosCredential, SecurityError.SspiError> =>
+  Effect.gen(function*() {
+    const self = service.client
+    const ticket = evidence.tickets.find((t) => self !== undefined && t.server.realm === self.realm && t.server.name.components.join("/") === self.name.components.join("/"))
+    if (ticket === undefined) return yield* new SecurityError.NoCredentials({ detail: "the evidence holds no ticket to this service" })
+    const settings = yield* resolveSettings(options)
+    const now = yield* Clock.currentTimeMillis
+    return yield* s4u2proxy(settings, service, ticket, parsePrincipal(backend, realmOf(service), 3), now)
+  })

@@ -145,4 +145,25 @@ describe("Kerberos delegation interop (MIT krb5kdc + python3-gssapi)", () => {
         yield* pkg.freeCredentials(server.credential)
       })
     ), 60_000)
+
+  it.live.skipIf(!hasKrb5)("S4U2Self: HTTP/localhost's keytab gets a ticket from alice to itself (no password of alice's) and MIT's acceptor sees alice; S4U2Proxy to host/localhost, which MIT's DB2 realm allows no one → SEC_E_DELEGATION_POLICY naming it", () =>
+    withRealm((realm) =>
+      Effect.gen(function*() {
+        const options = { krb5Config: realm.env["KRB5_CONFIG"], env: realm.env }
+        const pkg = yield* Kerberos.make(options)
+        const service = yield* pkg.acquireCredentials({ principal: undefined, credentialUse: Flags.CredentialUse.OUTBOUND, authData: { keytab: realm.keytab, principal: "HTTP/localhost" }, now: Date.now() })
+        const asAlice = yield* Delegation.impersonate(options, service.credential, realm.user)
+        assert.strictEqual(asAlice.client?.name.components.join("/"), realm.user)
+        const peer = yield* Drivers.gssPeer({ role: "accept", mech: "krb5", env: realm.env })
+        const first = yield* pkg.initialize(asAlice, undefined, yield* request("HTTP/localhost", ALL_REQ))
+        const reply = yield* Drivers.step(peer, first.output[0]!.data)
+        assert.isTrue(reply.done)
+        assert.strictEqual(reply.status!.initiator_name, realm.principal)
+        const refused = yield* Effect.flip(Delegation.proxy(options, service.credential, asAlice, "host/localhost"))
+        assert.strictEqual(refused.status, "SEC_E_DELEGATION_POLICY")
+        assert.include(refused.detail, "host/localhost")
+        yield* pkg.freeCredentials(asAlice)
+        yield* pkg.freeCredentials(service.credential)
+      })
+    ), 60_000)
 })

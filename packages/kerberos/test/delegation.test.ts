@@ -27,6 +27,8 @@ import {
   type KrbCredInfo
 } from "../src/internal/messages/cred.ts"
 import { decodeTicket, encodeEncTicketPart, encodeTicket, TicketFlags } from "../src/internal/messages/ticket.ts"
+import { encodePaForUser, hmacMd5Checksum, s4uByteArray } from "../src/internal/messages/s4u.ts"
+import { rc4HmacProfile } from "../src/internal/crypto/rc4Hmac.ts"
 
 const aes256 = Option.getOrThrow(enctype(18))
 const REALM = "TEST.REALM"
@@ -262,4 +264,18 @@ describe("acceptor checks of a delegated KRB-CRED (RFC 4121 4.1.1, RFC 4120 5.8)
       })
       assert.strictEqual(yield* statusOf(token), "SEC_E_INVALID_TOKEN")
     }))
+})
+
+describe("S4U2Self PA-FOR-USER (MS-SFU 2.2.1)", () => {
+  it("S4UByteArray byte for byte, and the HMAC-MD5 checksum equals RFC 4757's for a 16-byte key (usage 17)", () => {
+    const user = { name: alice, realm: REALM }
+    assert.strictEqual(Buffer.from(s4uByteArray(user, "Kerberos")).toString("hex"), "01000000" + Buffer.from("aliceTEST.REALMKerberos").toString("hex"))
+    const key = new Uint8Array(randomBytes(16))
+    const data = s4uByteArray(user, "Kerberos")
+    assert.deepStrictEqual([...hmacMd5Checksum(key, 17, data)], [...rc4HmacProfile.checksum(key, 17, data)])
+    const aesKey = newKey()
+    const pa = Buffer.from(encodePaForUser(user, aesKey)).toString("hex")
+    assert.include(pa, Buffer.from(hmacMd5Checksum(aesKey.keyvalue, 17, data)).toString("hex"), "keyed with the (AES) TGT session key")
+    assert.include(pa, Buffer.from("Kerberos").toString("hex"))
+  })
 })

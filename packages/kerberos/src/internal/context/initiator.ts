@@ -47,7 +47,8 @@ const isTgt = (t: TicketGrant, realm: string) =>
 
 const usable = (t: TicketGrant, now: number) => t.endtime > now
 
-const tgtFor = (settings: Settings, cred: KerberosCredential, client: Principal, now: number): Effect.Effect<TicketGrant, E> => {
+/** The credential's TGT: a live cached one, else an AS exchange with its secret. */
+export const tgtFor = (settings: Settings, cred: KerberosCredential, client: Principal, now: number): Effect.Effect<TicketGrant, E> => {
   const cached = cred.tickets.filter((t) => isTgt(t, client.realm))
   const live = cached.find((t) => usable(t, now))
   if (live !== undefined) return Effect.succeed(live)

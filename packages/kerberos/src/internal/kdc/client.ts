@@ -252,8 +252,21 @@ export const asExchange = (
   })
 
 /**
- * The TGS exchange: a ticket for `service` with the TGT (`options`: KDC
- * options, e.g. FORWARDED for a forwarded TGT).
+ * What a TGS-REQ may carry besides the TGT: KDC options (FORWARDED for a
+ * forwarded TGT, CNAME_IN_ADDL_TKT for S4U2Proxy), extra PA-DATA (PA-FOR-USER
+ * for S4U2Self) and additional tickets (S4U2Proxy's evidence).
+ *
+ * @since 0.2.0
+ */
+export interface TgsExtras {
+  readonly options?: number | undefined
+  readonly padata?: (tgtKey: EncryptionKey) => ReadonlyArray<{ readonly type: number; readonly value: Uint8Array }>
+  readonly additionalTickets?: ReadonlyArray<Ticket> | undefined
+}
+
+/**
+ * The TGS exchange: a ticket for `service` with the TGT (`extras`: KDC
+ * options, extra PA-DATA, additional tickets).
  *
  * @since 0.1.0
  */
@@ -262,18 +275,19 @@ export const tgsExchange = (
   tgt: TicketGrant,
   service: Principal,
   now: number,
-  options: number = 0
+  extras: TgsExtras = {}
 ): Effect.Effect<TicketGrant, SecurityError.SspiError> =>
   Effect.gen(function*() {
     const profile = yield* profileOf(tgt.key.keytype, "tgs")
     const n = nonce()
     const body = encodeKdcReqBody({
-      options,
+      options: extras.options ?? 0,
       realm: service.realm,
       sname: service.name,
       till: tgt.endtime,
       nonce: n,
-      etypes: TGS_ETYPES
+      etypes: TGS_ETYPES,
+      additionalTickets: extras.additionalTickets
     })
     const authenticator = encodeAuthenticator({
       crealm: tgt.client.realm,
@@ -287,7 +301,8 @@ export const tgsExchange = (
       ticket: tgt.ticket,
       authenticator: { etype: profile.enctype, cipher: profile.encrypt(tgt.key.keyvalue, 7, authenticator) }
     })
-    const r = yield* Effect.flatMap(send(tgt.server.realm, encodeKdcReq(12, [{ type: PaType.TGS_REQ, value: apReq }], body)), reply)
+    const padata = [{ type: PaType.TGS_REQ, value: apReq }, ...(extras.padata?.(tgt.key) ?? [])]
+    const r = yield* Effect.flatMap(send(tgt.server.realm, encodeKdcReq(12, padata, body)), reply)
     if (r._tag === "Error") return yield* Effect.fail(krbFailure(r.error.errorCode, "tgs"))
     // RFC 4120 section 5.4.2: the TGS-REP enc-part is encrypted in the TGT's session key
     if (r.rep.encPart.etype !== tgt.key.keytype) {
@@ -316,7 +331,7 @@ export const forwardedTgt = (
     if ((tgt.flags & TicketFlags.FORWARDABLE) === 0) {
       return yield* new SecurityError.DelegationPolicy({ detail: "the ticket-granting ticket is not forwardable" })
     }
-    const forwarded = yield* tgsExchange(send, tgt, tgt.server, now, KdcOptions.FORWARDED | KdcOptions.FORWARDABLE)
+    const forwarded = yield* tgsExchange(send, tgt, tgt.server, now, { options: KdcOptions.FORWARDED | KdcOptions.FORWARDABLE })
     if ((forwarded.flags & TicketFlags.FORWARDED) === 0 || !sameName(forwarded.client.name, tgt.client.name)) {
       forwarded.key.keyvalue.fill(0)
       return yield* invalidToken("the KDC did not answer with a forwarded ticket-granting ticket for the client")

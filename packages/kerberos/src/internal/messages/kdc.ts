@@ -35,6 +35,8 @@ export const KdcOptions = {
   FORWARDABLE: 0x40000000,
   FORWARDED: 0x20000000,
   RENEWABLE: 0x00800000,
+  /** MS-SFU 2.2.3 / RFC 4120 KDCOptions bit 14: S4U2Proxy (the client name is the additional ticket's). */
+  CNAME_IN_ADDL_TKT: 0x00020000,
   CANONICALIZE: 0x00010000,
   RENEWABLE_OK: 0x00000010
 } as const
@@ -48,6 +50,8 @@ export interface KdcReqBody {
   readonly till: number
   readonly nonce: number
   readonly etypes: ReadonlyArray<number>
+  /** additional-tickets [11] (S4U2Proxy's evidence ticket), encoded as received. */
+  readonly additionalTickets?: ReadonlyArray<Ticket> | undefined
 }
 
 export const encodeKdcReqBody = (b: KdcReqBody): Uint8Array =>
@@ -58,7 +62,8 @@ export const encodeKdcReqBody = (b: KdcReqBody): Uint8Array =>
     Der.explicit(3, encodePrincipalName(b.sname)),
     Der.explicit(5, Der.kerberosTime(b.till)),
     Der.explicit(7, Der.integer(b.nonce)),
-    Der.explicit(8, Der.sequence(...b.etypes.map(Der.integer)))
+    Der.explicit(8, Der.sequence(...b.etypes.map(Der.integer))),
+    Der.explicit(11, b.additionalTickets === undefined ? undefined : Der.sequence(...b.additionalTickets.map((t) => Der.raw(t.der))))
   ))
 
 /** AS-REQ or TGS-REQ with an already encoded body (the TGS checksum covers those exact bytes). */

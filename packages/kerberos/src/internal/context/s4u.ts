@@ -1,0 +1,99 @@
+/**
+ * S4U (MS-SFU): a service acting for a user without the user's password.
+ * S4U2Self (protocol transition, section 3.2.5.1.1): a ticket to the service
+ * itself for the user, requested with PA-FOR-USER. S4U2Proxy (constrained
+ * delegation, section 3.2.5.2.1): with that ticket (or the user's own
+ * ticket to the service) as evidence, a ticket to a back-end for the user.
+ * Each result is an outbound credential whose client is the user.
+ *
+ * @since 0.2.0
+ */
+import { Effect } from "effect"
+import { Flags, SecurityError } from "@effect-sspi/core"
+import { tgsExchange, type TicketGrant } from "../kdc/client.ts"
+import { formatPrincipal, type Principal, sameName } from "../messages/common.ts"
+import { KdcOptions } from "../messages/kdc.ts"
+import { encodePaForUser, PA_FOR_USER } from "../messages/s4u.ts"
+import type { Settings } from "../settings.ts"
+import { invalidToken } from "../status.ts"
+import type { KerberosCredential } from "./credential.ts"
+import { tgtFor } from "./initiator.ts"
+
+type E = SecurityError.SspiError
+
+const samePrincipal = (a: Principal, b: Principal) => a.realm === b.realm && sameName(a.name, b.name)
+
+const asUser = (grant: TicketGrant): KerberosCredential => ({
+  use: Flags.CredentialUse.OUTBOUND,
+  client: grant.client,
+  secret: undefined,
+  tickets: [grant],
+  serviceKeys: [],
+  acceptAs: undefined
+})
+
+/**
+ * S4U2Self: a forwardable (when the realm allows it) ticket from `user` to
+ * the service `service` holds keys or tickets for. The reply must name
+ * `user` as its client (else SEC_E_INVALID_TOKEN).
+ *
+ * @since 0.2.0
+ */
+export const s4u2self = (
+  settings: Settings,
+  service: KerberosCredential,
+  user: Principal,
+  now: number
+): Effect.Effect<KerberosCredential, E> =>
+  Effect.gen(function*() {
+    const self = service.client
+    if (self === undefined) return yield* new SecurityError.NoCredentials({ detail: "S4U2Self needs the service's outbound credential" })
+    const tgt = yield* tgtFor(settings, service, self, now)
+    const grant = yield* tgsExchange(settings.send, tgt, self, now, {
+      options: KdcOptions.FORWARDABLE,
+      padata: (key) => [{ type: PA_FOR_USER, value: encodePaForUser(user, key) }]
+    })
+    // MS-SFU 3.1.5.1.1.1 (the client checks the reply is for the user it named)
+    if (!samePrincipal(grant.client, user) || !samePrincipal(grant.server, self)) {
+      grant.key.keyvalue.fill(0)
+      return yield* invalidToken("the S4U2Self reply is not a ticket for the user to this service")
+    }
+    return asUser(grant)
+  })
+
+/**
+ * S4U2Proxy: a ticket from the evidence ticket's client to `backend`,
+ * requested with the service's TGT, KDC option CNAME-IN-ADDL-TKT and the
+ * evidence as additional ticket. A KDC that does not allow it (KDC_ERR_BADOPTION,
+ * KDC_ERR_POLICY) → SEC_E_DELEGATION_POLICY naming the back-end.
+ *
+ * @since 0.2.0
+ */
+export const s4u2proxy = (
+  settings: Settings,
+  service: KerberosCredential,
+  evidence: TicketGrant,
+  backend: Principal,
+  now: number
+): Effect.Effect<KerberosCredential, E> =>
+  Effect.gen(function*() {
+    const self = service.client
+    if (self === undefined) return yield* new SecurityError.NoCredentials({ detail: "S4U2Proxy needs the service's outbound credential" })
+    const tgt = yield* tgtFor(settings, service, self, now)
+    const grant = yield* tgsExchange(settings.send, tgt, backend, now, {
+      options: KdcOptions.FORWARDABLE | KdcOptions.CNAME_IN_ADDL_TKT,
+      additionalTickets: [evidence.ticket]
+    }).pipe(Effect.mapError((e) =>
+      // MS-SFU 3.2.5.2.2: the KDC refuses a back-end the service may not delegate to
+      // with KDC_ERR_BADOPTION (AD, Samba) or KDC_ERR_POLICY (MIT)
+      /^KDC_ERR_(BADOPTION|POLICY)\b/.test(e.detail ?? "")
+        ? new SecurityError.DelegationPolicy({ detail: `the KDC does not allow ${formatPrincipal(self)} to delegate to ${formatPrincipal(backend)} (${e.detail})` })
+        : e
+    ))
+    // MS-SFU 3.1.5.2.1: the ticket is for the evidence's client
+    if (!samePrincipal(grant.client, evidence.client)) {
+      grant.key.keyvalue.fill(0)
+      return yield* invalidToken("the S4U2Proxy reply is not a ticket for the user")
+    }
+    return asUser(grant)
+  })
