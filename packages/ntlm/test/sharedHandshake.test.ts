@@ -17,7 +17,8 @@ import { AvId } from "../src/internal/constants.ts"
 import { decodeChallenge } from "../src/internal/messages.ts"
 import { acceptFresh, echoOf, freshAcceptor, node, type Node, splitHandshake, statusOf } from "./support/nodes.ts"
 import { curlInitiator } from "./support/peers.ts"
-import { alice, clientCredentials, ntlmLayer, serverCredentials } from "./support/runtime.ts"
+import { ours } from "./support/ourClient.ts"
+import { serverCredentials } from "./support/runtime.ts"
 
 const hasGss = requirePeersSync("ntlm")
 const hasPython = requirePeersSync("ntlm", "ntlmAuth")
@@ -25,16 +26,6 @@ const hasCurl = requirePeersSync("curl")
 const hasRedis = RedisServer.requireSync()
 
 const peerUser = { domain: "EXAMPLE", user: "alice", password: "Passw0rd!" }
-
-/** Our initiator, on a runtime of its own (a client machine). */
-const ours = (auth: Partial<typeof alice> & { allowNtlmV1?: boolean } = {}) =>
-  Effect.gen(function*() {
-    const runtime = Context.get(yield* Layer.build(ntlmLayer()), SspiRuntime.SspiRuntime)
-    return yield* Effect.gen(function*() {
-      const context = yield* SecurityContext.initiator(yield* clientCredentials({ ...alice, ...auth }), { targetName: "HTTP/server.example" })
-      return yield* Ours.ourStepper(context)
-    }).pipe(Effect.provideService(SspiRuntime.SspiRuntime, runtime))
-  })
 
 interface Client {
   readonly name: string
