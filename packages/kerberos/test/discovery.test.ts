@@ -14,7 +14,9 @@ import * as Dns from "effect/net/Dns"
 import * as Host from "effect/net/Host"
 import * as NetAddress from "effect/net/NetAddress"
 import { SilentKdc } from "@effect-sspi/interop-harness"
+import * as fc from "fast-check"
 import { discoverKdcs, orderSrv, type SrvTarget } from "../src/internal/kdc/discovery.ts"
+import { decodeSrvReply, encodeSrvQuery } from "../src/internal/kdc/discoverySrv.ts"
 import { resolveSettings } from "../src/internal/settings.ts"
 import * as SpoofKdc from "./support/spoofKdc.ts"
 
@@ -157,4 +159,38 @@ describe("every wait is bounded (TestClock)", () => {
       assert.include(error.message, `tcp ${silent.address}: no reply within 3s`)
       assert.notInclude(error.message.toLowerCase(), "password")
     })), { timeout: 20_000 })
+})
+
+/** The reply Samba 4.17's internal DNS gave to `_kerberos._udp.corp.test SRV` (id 0x1234), captured: the SRV target is compressed (c01b). */
+const sambaReply = Buffer.from(
+  "123485000001000100010000095f6b65726265726f73045f75647004636f727004746573740000210001c00c0021000100000384000c00000064005803646331c01b" +
+    "c01b0006000100000e100023c03c0a686f73746d6173746572c01b0000000200000384000002580001518000000e10",
+  "hex"
+)
+
+describe("the lenient SRV decoder (Samba compresses SRV targets; Node 24's c-ares refuses them)", () => {
+  it("the query is RFC 1035 byte for byte, and Samba's captured reply decodes to its record", () => {
+    assert.strictEqual(Buffer.from(encodeSrvQuery(0x1234, "_kerberos._udp.corp.test")).toString("hex"), sambaReply.subarray(0, 42).toString("hex").replace(/^12348500000100010001/, "12340100000100000000"))
+    assert.deepStrictEqual(Result.getOrThrow(decodeSrvReply(sambaReply, 0x1234)), [{ priority: 0, weight: 100, port: 88, target: "dc1.corp.test" }])
+  })
+
+  it("another id, a pointer forward or to itself, a truncated record: typed failures", () => {
+    assert.isTrue(Result.isFailure(decodeSrvReply(sambaReply, 0x1235)))
+    const loop = Uint8Array.from(sambaReply)
+    loop[64] = 0xc0
+    loop[65] = 64 // the SRV target points at itself
+    assert.include(Result.getOrThrow(Result.flip(decodeSrvReply(loop, 0x1234))).reason, "compression pointer loop")
+    assert.isTrue(Result.isFailure(decodeSrvReply(sambaReply.subarray(0, 60), 0x1234)))
+  })
+
+  it("fuzz: any bytes, and any mutation of Samba's reply, decode or fail, never throw", () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 600 }), (bytes) => {
+      decodeSrvReply(bytes, 0x1234)
+    }), { numRuns: 2000 })
+    fc.assert(fc.property(fc.integer({ min: 0, max: sambaReply.length - 1 }), fc.integer({ min: 0, max: 255 }), (at, value) => {
+      const m = Uint8Array.from(sambaReply)
+      m[at] = value
+      decodeSrvReply(m, 0x1234)
+    }), { numRuns: 2000 })
+  })
 })

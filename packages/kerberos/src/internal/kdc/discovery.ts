@@ -9,11 +9,13 @@
  *
  * @since 0.1.0
  */
+import * as NodeDnsModule from "node:dns"
 import { NodeDns } from "@effect/platform-node"
 import { Data, Duration, Effect, Option, Random } from "effect"
 import * as Dns from "effect/net/Dns"
 import * as NetAddress from "effect/net/NetAddress"
 import type { KdcAddress } from "../files/krb5Conf.ts"
+import { querySrv } from "./discoverySrv.ts"
 
 /**
  * DNS gave no KDC for the realm.
@@ -94,11 +96,27 @@ const bounded = <A>(effect: Effect.Effect<A, Dns.DnsError>, timeout: Duration.Du
     })
   )
 
-const srv = (dns: Dns.Dns["Service"], name: string, timeout: Duration.Duration) =>
-  bounded(dns.resolve(name, "SRV"), timeout, `SRV ${name}`).pipe(
+/**
+ * c-ares (Node 22/24) refuses an SRV answer whose target name is compressed
+ * (EBADRESP), which Samba's internal DNS sends; MIT's libresolv accepts it.
+ * Then, and only for our own resolver, the servers are asked again through
+ * the lenient decoder of discoverySrv.ts.
+ */
+const lenient = (options: DiscoveryOptions, name: string) => {
+  const servers = options.nameServers.length > 0 ? options.nameServers : NodeDnsModule.getServers()
+  const [head, ...rest] = servers.map((server) => querySrv(server, name, options.timeout))
+  if (head === undefined) return Effect.fail(new DiscoveryFailed({ reason: `SRV ${name}: no DNS server` }))
+  return rest.reduce((acc, next) => Effect.catch(acc, () => next), head).pipe(
+    Effect.mapError((e) => new DiscoveryFailed({ reason: `SRV ${name}: ${e.reason}` }))
+  )
+}
+
+const srv = (dns: Dns.Dns["Service"], name: string, options: DiscoveryOptions) =>
+  bounded(dns.resolve(name, "SRV"), options.timeout, `SRV ${name}`).pipe(
     Effect.map((records) =>
       records.map((r): SrvTarget => ({ target: r.target.replace(/\.$/, ""), port: r.port, priority: r.priority, weight: r.weight }))
     ),
+    Effect.catch((e) => options.dns === undefined && e.reason.endsWith("InvalidResponse") ? lenient(options, name) : Effect.fail(e)),
     Effect.result
   )
 
@@ -126,8 +144,8 @@ export const discoverKdcs = (realm: string, options: DiscoveryOptions): Effect.E
   withResolver(options, (dns) =>
     Effect.gen(function*() {
       const [udp, tcp] = yield* Effect.all([
-        srv(dns, `_kerberos._udp.${realm}`, options.timeout),
-        srv(dns, `_kerberos._tcp.${realm}`, options.timeout)
+        srv(dns, `_kerberos._udp.${realm}`, options),
+        srv(dns, `_kerberos._tcp.${realm}`, options)
       ], { concurrency: 2 })
       const random = yield* Random.Random
       const next = () => random.nextDoubleUnsafe()
