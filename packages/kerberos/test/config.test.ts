@@ -181,6 +181,18 @@ describe("Kerberos configuration", () => {
       assert.include(nobody.message, "no cache for carol@A.TEST")
     }))
 
+  it.effect("no usable ccache: the client keytab (KRB5_CLIENT_KTNAME), as MIT's gss_acquire_cred; both missing: both named", () =>
+    Effect.gen(function*() {
+      const settings = yield* resolveSettings({ krb5Config: "/nonexistent", env: { KRB5CCNAME: `FILE:${dir}/no-cc`, KRB5_CLIENT_KTNAME: keytab } })
+      const grant = yield* acquire(settings, request(Flags.CredentialUse.OUTBOUND, undefined, "host/web.example@A.TEST"))
+      assert.deepStrictEqual(grant.credential.client?.name.components, ["host", "web.example"])
+      assert.strictEqual(grant.credential.secret?._tag, "Keys")
+      const neither = yield* resolveSettings({ krb5Config: "/nonexistent", env: { KRB5CCNAME: `FILE:${dir}/no-cc`, KRB5_CLIENT_KTNAME: `${dir}/no.keytab` } })
+      const error = yield* Effect.flip(acquire(neither, request(Flags.CredentialUse.OUTBOUND)))
+      assert.include(error.message, `credential cache ${dir}/no-cc: ENOENT`)
+      assert.include(error.message, `keytab ${dir}/no.keytab: ENOENT`)
+    }))
+
   it.effect("an unsupported ccache type is named (KEYRING:), never read as a path", () =>
     Effect.gen(function*() {
       const settings = yield* resolveSettings({ krb5Config: "/nonexistent", env: { KRB5CCNAME: "KEYRING:persistent:1000" } })
