@@ -1,5 +1,5 @@
 /**
- * The `sspi` command line: demo, get, serve, decode, kinit, klist, kdestroy.
+ * The `sspi` command line: demo, get, serve, decode, kinit, klist, kdestroy, doctor.
  *
  * @since 0.1.0
  */
@@ -7,6 +7,7 @@ import { Console, Effect } from "effect"
 import { CliConfig, CliError, Command, Flag, GlobalFlag } from "effect/cli"
 import { decode } from "./commands/decode.ts"
 import { demo } from "./commands/demo.ts"
+import { doctor } from "./commands/doctor.ts"
 import { get } from "./commands/get.ts"
 import { kdestroy } from "./commands/kdestroy.ts"
 import { kinit } from "./commands/kinit.ts"
@@ -21,7 +22,7 @@ import { serve } from "./commands/serve.ts"
  */
 export const sspi = Command.make("sspi").pipe(
   Command.withDescription("Negotiate / NTLM / Kerberos with effect-sspi: curl-like requests, kinit/klist/kdestroy, a token decoder, a demo server"),
-  Command.withSubcommands([demo, get, serve, decode, kinit, klist, kdestroy])
+  Command.withSubcommands([demo, get, serve, decode, kinit, klist, kdestroy, doctor])
 )
 
 /** `--version` without the `-v` alias: `-v` is the subcommands' `--verbose`, as curl's. */

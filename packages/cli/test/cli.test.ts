@@ -67,7 +67,7 @@ describe("sspi", () => {
 
   it.live("help: every subcommand shows its defaults and examples; --version has no -v alias", () =>
     Effect.gen(function*() {
-      for (const command of ["demo", "get", "serve", "decode", "kinit", "klist", "kdestroy"]) {
+      for (const command of ["demo", "get", "serve", "decode", "kinit", "klist", "kdestroy", "doctor"]) {
         const help = yield* sspi([command, "--help"])
         assert.strictEqual(help.code, 0, `${command}: ${help.stderr}`)
         assert.include(help.stdout, "EXAMPLES", command)

@@ -16,7 +16,9 @@ import { SecurityError } from "@effect-sspi/core"
 import { type CachedCredential, decodeCcache } from "./internal/files/ccache.ts"
 import { encodeCcache } from "./internal/files/ccacheWriter.ts"
 import { CredentialFileError, destroyFile, readBytes, writeBytes } from "./internal/files/fileWriter.ts"
-import { asExchange, type ClientSecret, type KdcSend } from "./internal/kdc/client.ts"
+import { AS_ETYPES, asExchange, type ClientSecret, type KdcSend } from "./internal/kdc/client.ts"
+import { decodeKrbError } from "./internal/messages/error.ts"
+import { decodeEtypeInfo2, decodeMethodData, PaType } from "./internal/messages/padata.ts"
 import { formatPrincipal, parsePrincipal, type Principal, sameName } from "./internal/messages/common.ts"
 import { decodeKdcReq, encodeKdcReq, encodeKdcReqBody, KdcOptions } from "./internal/messages/kdc.ts"
 import { decodeTicket } from "./internal/messages/ticket.ts"
@@ -242,4 +244,73 @@ export const getInitialCredentials = (
       ticket: grant.ticket.der
     }
     return { version: 4, defaultPrincipal: grant.client, credentials: [credential] }
+  })
+
+/**
+ * What a KDC said to an AS-REQ without pre-authentication (RFC 4120 section
+ * 3.1.1), for diagnostics (`sspi doctor`): its clock, the error code (none
+ * when it issued a ticket at once), the client's key types and salts from
+ * ETYPE-INFO2.
+ *
+ * @since 0.1.0
+ */
+export interface KdcAnswer {
+  readonly realm: string
+  /** The KDC's time (KRB-ERROR stime, ms), when it answered with an error. */
+  readonly kdcTime: number | undefined
+  /** Our Clock's time when the answer came (ms). */
+  readonly localTime: number
+  /** The KRB-ERROR code; undefined for an AS-REP. */
+  readonly errorCode: number | undefined
+  readonly etypeInfo: ReadonlyArray<{ readonly etype: number; readonly salt?: string | undefined }>
+  /** The allowed clock skew of the settings (ms). */
+  readonly clockSkewMs: number
+}
+
+/**
+ * Sends one AS-REQ for `principal` (no pre-authentication, no secret) to its
+ * realm's KDC and reports the answer. Unreachable KDCs are
+ * SEC_E_NO_AUTHORITY; nothing is decrypted.
+ *
+ * @since 0.1.0
+ */
+export const askKdc = (
+  principal: string,
+  kerberos: KerberosOptions = {}
+): Effect.Effect<KdcAnswer, SecurityError.SspiError> =>
+  Effect.gen(function*() {
+    const settings = yield* resolveSettings(kerberos)
+    const client = parsePrincipal(principal, settings.defaultRealm ?? "")
+    if (client.realm === "") {
+      return yield* new SecurityError.NoAuthenticatingAuthority({ detail: "no realm: give principal@REALM or set default_realm in krb5.conf" })
+    }
+    const now = yield* Clock.currentTimeMillis
+    const body = encodeKdcReqBody({
+      options: 0,
+      cname: client.name,
+      realm: client.realm,
+      sname: { nameType: 2, components: ["krbtgt", client.realm] },
+      till: now + 3_600_000,
+      nonce: (now % 0x7fffffff) >>> 0,
+      etypes: AS_ETYPES
+    })
+    const reply = yield* settings.send(client.realm, encodeKdcReq(10, [], body))
+    const localTime = yield* Clock.currentTimeMillis
+    const error = reply[0] === 0x7e ? decodeKrbError(reply) : undefined
+    if (error === undefined || Result.isFailure(error)) {
+      return { realm: client.realm, kdcTime: undefined, localTime, errorCode: undefined, etypeInfo: [], clockSkewMs: settings.clockSkewMs }
+    }
+    const methods = error.success.eData === undefined ? undefined : decodeMethodData(error.success.eData)
+    const info = methods === undefined || Result.isFailure(methods)
+      ? undefined
+      : methods.success.find((p) => p.type === PaType.ETYPE_INFO2)
+    const entries = info === undefined ? undefined : decodeEtypeInfo2(info.value)
+    return {
+      realm: client.realm,
+      kdcTime: error.success.stime + Math.floor(error.success.susec / 1000),
+      localTime,
+      errorCode: error.success.errorCode,
+      etypeInfo: entries === undefined || Result.isFailure(entries) ? [] : entries.success.map((e) => ({ etype: e.etype, salt: e.salt })),
+      clockSkewMs: settings.clockSkewMs
+    }
   })
