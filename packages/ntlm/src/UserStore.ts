@@ -8,7 +8,7 @@
  * @since 0.1.0
  */
 import { readFile } from "node:fs/promises"
-import { Context, Effect, Layer, Option, Redacted } from "effect"
+import { Config, Context, Effect, Layer, Option, Redacted } from "effect"
 import { SecurityError } from "@effect-sspi/core"
 import { ntowfv1 } from "./internal/owf.ts"
 
@@ -109,18 +109,47 @@ export const parseUserFile = (text: string): Effect.Effect<ReadonlyArray<UserEnt
   })
 
 /**
- * A store read from a file in NTLM_USER_FILE format. A file that cannot be
- * read is SEC_E_NO_CREDENTIALS.
+ * Where {@link layerFile} finds the file when given no path: the config key
+ * `NTLM_USER_FILE` (gss-ntlmssp's environment variable), read through the
+ * app's `ConfigProvider` (the environment by default).
+ *
+ * @since 0.2.0
+ */
+export const userFileConfig: Config.Config<string> = Config.NonEmptyString("NTLM_USER_FILE")
+
+/** The errno code and number of a Node file-system error, when it has them. */
+const errnoOf = (e: unknown): string => {
+  const { code, errno } = (typeof e === "object" && e !== null ? e : {}) as { code?: unknown; errno?: unknown }
+  return typeof code === "string" ? `${code}${typeof errno === "number" ? ` (errno ${errno})` : ""}` : "unreadable"
+}
+
+const readUserFile = (path: string) =>
+  Effect.tryPromise({
+    try: () => readFile(path, "utf8"),
+    catch: (e) => new SecurityError.NoCredentials({ detail: `cannot read the NTLM user file ${JSON.stringify(path)}: ${errnoOf(e)}` })
+  })
+
+/**
+ * A store read from a file in NTLM_USER_FILE format: `path`, or a `Config`
+ * of it; by default {@link userFileConfig} (`NTLM_USER_FILE` from the app's
+ * ConfigProvider). A file that cannot be read is SEC_E_NO_CREDENTIALS naming
+ * the path and the errno (e.g. `ENOENT (errno -2)`); an unset or empty
+ * config key is SEC_E_NO_CREDENTIALS naming the key; a malformed line is
+ * SEC_E_INVALID_PARAMETER naming its number.
  *
  * @since 0.1.0
  */
 export const layerFile = (
-  path: string
+  path: string | Config.Config<string> = userFileConfig
 ): Layer.Layer<UserStore, SecurityError.NoCredentials | SecurityError.InvalidParameter> =>
   Layer.effect(
     UserStore,
-    Effect.tryPromise({
-      try: () => readFile(path, "utf8"),
-      catch: () => new SecurityError.NoCredentials({ detail: "cannot read the NTLM user file" })
-    }).pipe(Effect.flatMap(parseUserFile), Effect.flatMap(fromEntries))
+    (typeof path === "string" ? Effect.succeed(path) : Effect.mapError(path, noConfig)).pipe(
+      Effect.flatMap(readUserFile),
+      Effect.flatMap(parseUserFile),
+      Effect.flatMap(fromEntries)
+    )
   )
+
+const noConfig = (e: Config.ConfigError) =>
+  new SecurityError.NoCredentials({ detail: `no NTLM user file configured: ${e.message.replace(/\s+/g, " ")}` })
