@@ -13,7 +13,7 @@ import { Flags, SecurityError } from "@effect-sspi/core"
 import { tgsExchange, type TicketGrant } from "../kdc/client.ts"
 import { formatPrincipal, type Principal, sameName } from "../messages/common.ts"
 import { KdcOptions } from "../messages/kdc.ts"
-import { encodePaForUser, PA_FOR_USER } from "../messages/s4u.ts"
+import { encodePaForUser, encodePaPacOptions, PA_FOR_USER, PA_PAC_OPTIONS, PAC_OPTIONS_RBCD } from "../messages/s4u.ts"
 import type { Settings } from "../settings.ts"
 import { invalidToken } from "../status.ts"
 import type { KerberosCredential } from "./credential.ts"
@@ -82,6 +82,9 @@ export const s4u2proxy = (
     const tgt = yield* tgtFor(settings, service, self, now)
     const grant = yield* tgsExchange(settings.send, tgt, backend, now, {
       options: KdcOptions.FORWARDABLE | KdcOptions.CNAME_IN_ADDL_TKT,
+      // MS-SFU 3.1.5.2.1: a client that supports resource-based constrained
+      // delegation says so in PA-PAC-OPTIONS (as Windows clients always do)
+      padata: () => [{ type: PA_PAC_OPTIONS, value: encodePaPacOptions(PAC_OPTIONS_RBCD) }],
       additionalTickets: [evidence.ticket]
     }).pipe(Effect.mapError((e) =>
       // MS-SFU 3.2.5.2.2: the KDC refuses a back-end the service may not delegate to

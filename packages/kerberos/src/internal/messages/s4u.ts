@@ -43,3 +43,11 @@ export const encodePaForUser = (user: Principal, tgtKey: EncryptionKey): Uint8Ar
     Der.explicit(2, encodeChecksum({ cksumtype: HMAC_MD5, checksum: hmacMd5Checksum(tgtKey.keyvalue, FOR_USER_USAGE, s4uByteArray(user, "Kerberos")) })),
     Der.explicit(3, Der.generalString("Kerberos"))
   ))
+
+/** PA-DATA type of PA-PAC-OPTIONS (MS-KILE 2.2.10). */
+export const PA_PAC_OPTIONS = 167
+/** PAC-OPTIONS-FLAGS bit 3, resource-based-constrained-delegation (MS-KILE 2.2.10; MS-SFU 3.1.5.2.1). */
+export const PAC_OPTIONS_RBCD = 0x10000000
+
+/** PA-PAC-OPTIONS ::= SEQUENCE { KerberosFlags [0] }. */
+export const encodePaPacOptions = (flags: number): Uint8Array => Der.encode(Der.sequence(Der.explicit(0, Der.flags32(flags))))
