@@ -33,6 +33,7 @@ const program = Effect.scoped(Effect.gen(function*() {
   for (const [i, target] of targets.entries()) {
     const report = runTarget(target, count, seed + i, (done) => {
       if (process.stdout.isTTY) process.stdout.write(`\r  ${target.name}: ${done}/${count}`)
+      else if (done % (1 << 17) === 0) console.log(`  ${target.name}: ${done}/${count}`)
     })
     if (process.stdout.isTTY) process.stdout.write("\r")
     console.log(line(report))
