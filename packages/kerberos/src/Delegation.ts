@@ -23,7 +23,30 @@ import type { KerberosContext } from "./internal/context/state.ts"
 import { parsePrincipal } from "./internal/messages/common.ts"
 import { type KerberosOptions, resolveSettings } from "./internal/settings.ts"
 
-export type { DelegationPolicy, DelegationRequest } from "./internal/context/delegation.ts"
+export type { DelegatedAuthData, DelegationPolicy, DelegationRequest } from "./internal/context/delegation.ts"
+export {
+  /**
+   * The context's delegated TGT as authData for AcquireCredentialsHandle
+   * (OUTBOUND), or SEC_E_NO_CREDENTIALS: the value a `DelegatedCredential`
+   * context attribute answers.
+   *
+   * @since 0.2.0
+   */
+  delegatedAuthData,
+  /**
+   * The client and a copy of the TGT for a credential acquired with
+   * {@link DelegatedAuthData}; SEC_E_NO_CREDENTIALS once the context is deleted.
+   *
+   * @since 0.2.0
+   */
+  fromDelegatedAuthData,
+  /**
+   * Whether authData is {@link DelegatedAuthData}.
+   *
+   * @since 0.2.0
+   */
+  isDelegatedAuthData
+} from "./internal/context/delegation.ts"
 
 /**
  * An outbound Kerberos credential holding a copy of the TGT the client

@@ -199,10 +199,15 @@ describe("acceptor checks of a delegated KRB-CRED (RFC 4121 4.1.1, RFC 4120 5.8)
       const cred = yield* Delegation.delegatedCredential(step.state)
       assert.strictEqual(cred.tickets.length, 1)
       assert.notStrictEqual(cred.tickets[0]!.key.keyvalue, kept.key.keyvalue, "the credential owns a copy")
+      const authData = yield* Delegation.delegatedAuthData(step.state)
+      assert.isTrue(Delegation.isDelegatedAuthData(authData))
+      assert.notInclude(JSON.stringify(authData), Buffer.from(kept.key.keyvalue).toString("hex"))
       const pkg = yield* pkgEffect
       yield* pkg.deleteContext(step.state)
       assert.isTrue(kept.key.keyvalue.every((b) => b === 0))
       assert.isTrue(cred.tickets[0]!.key.keyvalue.some((b) => b !== 0))
+      // authData taken before the delete gives nothing afterwards (the key it refers to is zero)
+      assert.strictEqual((yield* Effect.flip(Delegation.fromDelegatedAuthData(authData))).status, "SEC_E_NO_CREDENTIALS")
     }))
 
   it.effect("encrypted in the authenticator's subkey → accepted too", () =>

@@ -182,26 +182,70 @@ export const readDelegation = (
   })
 
 /**
+ * The delegated TGT of a context, opaque, as authData for
+ * AcquireCredentialsHandle (OUTBOUND): what a `DelegatedCredential` context
+ * attribute hands the caller. It refers to the context's TGT; acquiring
+ * copies it, so deleting the context first leaves nothing to acquire.
+ *
+ * @since 0.2.0
+ */
+export class DelegatedTgt {
+  readonly #tgt: TicketGrant
+  constructor(tgt: TicketGrant) {
+    this.#tgt = tgt
+  }
+  /** A copy with its own key, or undefined once the context has been deleted (its key zeroed). */
+  copy(): TicketGrant | undefined {
+    const t = this.#tgt
+    if (t.key.keyvalue.every((b) => b === 0)) return undefined
+    return { ...t, key: { keytype: t.key.keytype, keyvalue: copyBytes(t.key.keyvalue) } }
+  }
+  toJSON() {
+    return "DelegatedTgt(<redacted>)"
+  }
+}
+
+/**
+ * authData carrying a delegated TGT.
+ *
+ * @since 0.2.0
+ */
+export interface DelegatedAuthData {
+  readonly delegated: DelegatedTgt
+}
+
+const none = () => new SecurityError.NoCredentials({ detail: "the client delegated no credential (or the context was deleted)" })
+
+/** The context's delegated TGT as authData, or SEC_E_NO_CREDENTIALS. */
+export const delegatedAuthData = (state: KerberosContext): Effect.Effect<DelegatedAuthData, E> =>
+  state.role === "acceptor" && state.delegated !== undefined
+    ? Effect.succeed({ delegated: new DelegatedTgt(state.delegated) })
+    : Effect.fail(none())
+
+/** Whether AcquireCredentialsHandle's authData is a {@link DelegatedAuthData}. */
+export const isDelegatedAuthData = (a: unknown): a is DelegatedAuthData =>
+  typeof a === "object" && a !== null && "delegated" in a && (a as DelegatedAuthData).delegated instanceof DelegatedTgt
+
+/** The client and tickets of an outbound credential made of delegated authData (a copy of the TGT), or SEC_E_NO_CREDENTIALS. */
+export const fromDelegatedAuthData = (a: DelegatedAuthData): Effect.Effect<{ readonly client: Principal; readonly tickets: Array<TicketGrant> }, E> => {
+  const tgt = a.delegated.copy()
+  return tgt === undefined ? Effect.fail(none()) : Effect.succeed({ client: tgt.client, tickets: [tgt] })
+}
+
+/**
  * An outbound credential holding a copy of the context's delegated TGT
  * (acquire-free: the caller frees it with the package's `freeCredentials`),
  * or SEC_E_NO_CREDENTIALS when the client delegated nothing.
  *
  * @since 0.2.0
  */
-export const delegatedCredential = (state: KerberosContext): Effect.Effect<KerberosCredential, E> => {
-  const tgt = state.delegated
-  if (tgt === undefined || state.role !== "acceptor") {
-    return Effect.fail(new SecurityError.NoCredentials({ detail: "the client delegated no credential" }))
-  }
-  if (tgt.key.keyvalue.every((b) => b === 0)) {
-    return Effect.fail(new SecurityError.NoCredentials({ detail: "the delegated credential was released with the context" }))
-  }
-  return Effect.succeed({
-    use: Flags.CredentialUse.OUTBOUND,
-    client: tgt.client,
-    secret: undefined,
-    tickets: [{ ...tgt, key: { keytype: tgt.key.keytype, keyvalue: copyBytes(tgt.key.keyvalue) } }],
-    serviceKeys: [],
-    acceptAs: undefined
-  })
-}
+export const delegatedCredential = (state: KerberosContext): Effect.Effect<KerberosCredential, E> =>
+  Effect.flatMap(Effect.flatMap(delegatedAuthData(state), fromDelegatedAuthData), ({ client, tickets }) =>
+    Effect.succeed({
+      use: Flags.CredentialUse.OUTBOUND,
+      client,
+      secret: undefined,
+      tickets,
+      serviceKeys: [],
+      acceptAs: undefined
+    }))
