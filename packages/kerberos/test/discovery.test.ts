@@ -179,7 +179,10 @@ describe("the lenient SRV decoder (Samba compresses SRV targets; Node 24's c-are
     const loop = Uint8Array.from(sambaReply)
     loop[64] = 0xc0
     loop[65] = 64 // the SRV target points at itself
-    assert.include(Result.getOrThrow(Result.flip(decodeSrvReply(loop, 0x1234))).reason, "compression pointer loop")
+    assert.include(Result.getOrThrow(Result.flip(decodeSrvReply(loop, 0x1234))).reason, "compression pointer not to an earlier name")
+    const forward = Uint8Array.from(sambaReply)
+    forward[65] = 80 // the SRV target points forward, at the SOA's "hostmaster.corp.test"
+    assert.include(Result.getOrThrow(Result.flip(decodeSrvReply(forward, 0x1234))).reason, "compression pointer not to an earlier name")
     assert.isTrue(Result.isFailure(decodeSrvReply(sambaReply.subarray(0, 60), 0x1234)))
   })
 

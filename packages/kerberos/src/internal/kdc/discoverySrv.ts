@@ -66,7 +66,10 @@ const readName = (m: Uint8Array, at: number): { readonly name: string; readonly 
     if ((n & 0xc0) === 0xc0) {
       if (at + 1 >= m.length) bad("truncated pointer")
       const target = ((n & 0x3f) << 8) | m[at + 1]!
-      if (target >= at || ++jumps > 64) bad("compression pointer loop")
+      // RFC 1035 4.1.4: a pointer refers to a "prior occurrence of the same name";
+      // one that does not point backwards could loop (and is refused, as libresolv's dn_expand bounds it)
+      if (target >= at) bad("compression pointer not to an earlier name")
+      if (++jumps > 64) bad("too many compression pointers")
       end ??= at + 2
       at = target
       continue
