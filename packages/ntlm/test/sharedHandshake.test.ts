@@ -10,7 +10,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { NodeRedis } from "@effect/platform-node"
 import { Context, Duration, Effect, Layer, Redacted, Result } from "effect"
 import { TestClock } from "effect/testing"
-import { HandshakeStore, SecurityContext, SspiRuntime } from "@effect-sspi/core"
+import { HandshakeStore, SecBuffer, SecurityContext } from "@effect-sspi/core"
 import { Drivers as D, type Drivers, Ours, RedisServer, requirePeersSync } from "@effect-sspi/interop-harness"
 import { RedisHandshakeStore } from "@effect-sspi/redis"
 import { AvId } from "../src/internal/constants.ts"
@@ -118,6 +118,49 @@ describe("shared NTLM handshakes (memory store)", () => {
       assert.strictEqual((yield* a.run(onA.query("Names"))).userName, "EXAMPLE\\alice")
       assert.strictEqual((yield* store.stats).pending, 0)
       assert.strictEqual((yield* acceptFresh(b, authenticate)).status, "SEC_E_INVALID_TOKEN")
+    })))
+
+  it.live.skipIf(!hasPython)("a proxy that pools connections: Y's AUTHENTICATE on X's pending context finishes Y; X then finishes on B", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const { a, b } = yield* memoryNodes
+      const x = yield* ours()
+      const y = D.stepper(yield* D.ntlmAuthClient({ domain: "", user: "bob", password: "hunter2" }))
+      const onX = yield* freshAcceptor(a)
+      const onY = yield* freshAcceptor(a)
+      const challengeX = (yield* a.run(onX.step((yield* x.step(null)).token!))).token!
+      const challengeY = (yield* a.run(onY.step((yield* y.step(null)).token!))).token!
+      const authenticateY = (yield* y.step(challengeY)).token!
+      const authenticateX = (yield* x.step(challengeX)).token!
+      // Y's AUTHENTICATE reaches the context X's NEGOTIATE created (same upstream connection)
+      yield* a.run(onX.step(authenticateY))
+      assert.strictEqual((yield* a.run(onX.query("Names"))).userName, "bob")
+      // X's own handshake is still pending in the store: its AUTHENTICATE finishes on another node
+      const r = yield* acceptFresh(b, authenticateX)
+      assert.strictEqual(r.status, "SEC_E_OK")
+      assert.strictEqual(r.user, "EXAMPLE\\alice")
+      // and Y's cannot be replayed
+      assert.strictEqual((yield* acceptFresh(b, authenticateY)).status, "SEC_E_INVALID_TOKEN")
+    })), 60_000)
+
+  it.live("channel bindings: the CHALLENGE leg's are stored and checked on B when B's leg has none; B's own win", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const { a, b } = yield* memoryNodes
+      const cb = (s: string) => [SecBuffer.channelBindings(new TextEncoder().encode(`tls-server-end-point:${s}`))]
+      const run = (onA: string, onB: string | undefined) =>
+        Effect.gen(function*() {
+          const client = yield* ours({}, { extraInput: cb("A") })
+          const first = yield* a.run(Effect.flatMap(serverCredentials(), (c) => SecurityContext.acceptor(c, { extraInput: cb(onA) })))
+          const challenge = (yield* a.run(first.step((yield* client.step(null)).token!))).token!
+          const authenticate = (yield* client.step(challenge)).token!
+          const fresh = yield* b.run(
+            Effect.flatMap(serverCredentials(), (c) => SecurityContext.acceptor(c, onB === undefined ? {} : { extraInput: cb(onB) }))
+          )
+          return statusOf(yield* Effect.exit(b.run(fresh.step(authenticate))))
+        })
+      assert.strictEqual(yield* run("A", undefined), "SEC_E_OK")
+      assert.strictEqual(yield* run("B", undefined), "SEC_E_BAD_BINDINGS")
+      assert.strictEqual(yield* run("B", "A"), "SEC_E_OK")
+      assert.strictEqual(yield* run("A", "B"), "SEC_E_BAD_BINDINGS")
     })))
 
   it.live("two CHALLENGEs in the same millisecond get different ids (random low-order timestamp bits)", () =>

@@ -327,9 +327,18 @@ const authenticateLeg = (
   options: AcceptorOptions,
   request: SecurityPackage.HandshakeRequest
 ): Effect.Effect<Step, SecurityError.SspiError> => {
+  const received = receive(request)
+  const message = Result.isSuccess(received) ? received.success : undefined
+  const echoed = options.store === undefined || message === undefined ? undefined : echoedId(message)
+  if (message !== undefined && echoed !== undefined && state.handshakeId !== undefined && echoed !== state.handshakeId) {
+    // Another handshake's AUTHENTICATE on this context: a proxy that shares its upstream
+    // connections between clients. It is finished from the store; this context's own
+    // handshake stays there for its client to finish on any connection.
+    wipeContext(state)
+    return storedLeg(credential, options, options.store!, request, message)
+  }
   // the challenge is answered (or about to fail): no longer outstanding
   options.challenges.remove(state.serverChallenge)
-  const received = receive(request)
   // shared store: the entry is taken here too (even for a malformed message), so that no other node can finish this handshake
   const checked = Effect.andThen(
     claim(options.store, state.handshakeId),
@@ -372,12 +381,10 @@ const storedLeg = (
   credential: NtlmCredential,
   options: AcceptorOptions,
   store: HandshakeStore.HandshakeStoreService,
-  request: SecurityPackage.HandshakeRequest
+  request: SecurityPackage.HandshakeRequest,
+  received: Received
 ): Effect.Effect<Step, SecurityError.SspiError> => {
-  const received = receive(request)
-  if (Result.isFailure(received)) return Effect.fail(received.failure)
-  const response = received.success.response
-  const id = response === undefined ? undefined : idOfPairs(response.avPairs)
+  const id = echoedId(received)
   if (id === undefined) {
     return Effect.fail(new SecurityError.InvalidToken({ detail: "no MsvAvTimestamp echoed: the handshake is bound to its connection" }))
   }
@@ -398,13 +405,17 @@ const storedLeg = (
         storedBindings: stored.bindings
       }
       // this leg's bindings when given, else those the CHALLENGE leg was given
-      const bindings = received.success.bindings ?? stored.bindings
-      return checkUser(credential, state, options, request, { ...received.success, bindings }).pipe(
+      const bindings = received.bindings ?? stored.bindings
+      return checkUser(credential, state, options, request, { ...received, bindings }).pipe(
         Effect.tapError(() => Effect.sync(() => wipeContext(state)))
       )
     }
   )
 }
+
+/** The handshake id an NTLMv2 AUTHENTICATE names (its echoed MsvAvTimestamp); undefined for NTLMv1 or none echoed. */
+const echoedId = (received: Received): string | undefined =>
+  received.response === undefined ? undefined : idOfPairs(received.response.avPairs)
 
 /** Whether the input token is an AUTHENTICATE message. */
 const isAuthenticate = (request: SecurityPackage.HandshakeRequest): boolean => {
@@ -439,7 +450,9 @@ export const accept = (options: AcceptorOptions) =>
   const store = options.store
   if (state === undefined) {
     if (store === undefined) return Effect.fromResult(challengeLeg(options, request))
-    return isAuthenticate(request) ? storedLeg(credential, options, store, request) : challengeAndPut(options, store, request)
+    if (!isAuthenticate(request)) return challengeAndPut(options, store, request)
+    const received = receive(request)
+    return Result.isFailure(received) ? Effect.fail(received.failure) : storedLeg(credential, options, store, request, received.success)
   }
   if (state.role !== "server" || state.phase !== "authenticate") return Effect.fail(new SecurityError.OutOfSequence({}))
   return authenticateLeg(credential, state, options, request)
