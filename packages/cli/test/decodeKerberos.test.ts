@@ -8,6 +8,8 @@ import { readFileSync } from "node:fs"
 import { assert, describe, it } from "@effect/vitest"
 import { Result } from "effect"
 import fc from "fast-check"
+import { Keytab } from "@effect-sspi/kerberos"
+import { decryptApReq, findApReq } from "../src/internal/decodeDecrypt.ts"
 import { decode } from "../src/internal/decodeInput.ts"
 import { toJson } from "../src/internal/json.ts"
 import { render, type Tree } from "../src/internal/tree.ts"
@@ -102,6 +104,32 @@ describe("decode: Kerberos (MIT captures)", () => {
     assert.match(apReq, /sname: HTTP\/localhost[\s\S]*enc-part\n.*etype: RC4_HMAC \(23\)/, "websvc is a user account: RC4 only")
     assert.include(text(hexOf("KRB-ERROR", 1, samba)), "error-code: KDC_ERR_S_PRINCIPAL_UNKNOWN (7)")
     for (const m of samba.messages) assert.notMatch(text(m.hex), /expected |\[\d+\]: \d+ bytes/, `${m.what}: every field known`)
+  })
+
+  it("--keytab: the AP-REQ's ticket (key usage 2) and authenticator (usage 11) decrypted; keys by size unless --show-secrets; a wrong key or kvno says so", () => {
+    const keytab = Keytab.decode(new Uint8Array(readFileSync(new URL("./fixtures/krb5-http.keytab", import.meta.url))))
+    assert.isTrue(Result.isSuccess(keytab))
+    const keys = Result.isSuccess(keytab) ? keytab.success : []
+    const apReq = findApReq(Buffer.from(hexOf("AP-REQ (GSS initial context token)"), "hex"))!
+    assert.isDefined(apReq)
+    const shown = render(decryptApReq(apReq, keys, false))
+    assert.match(shown, /ticket enc-part \(EncTicketPart\)\n.*flags: 0x[0-9a-f]{8} \(forwardable, pre-authent/)
+    assert.match(shown, /key\n.*keytype: AES256_CTS_HMAC_SHA1_96 \(18\)\n.*keyvalue: 32 bytes/)
+    assert.include(shown, "crealm: EFFECT.TEST")
+    assert.include(shown, "ad-type: AD-IF-RELEVANT (1)")
+    assert.match(shown, /authenticator \(Authenticator\)\n.*authenticator-vno: 5/)
+    assert.include(shown, "cksumtype: GSS_CHECKSUM (32771)")
+    assert.notMatch(shown, /keyvalue: [0-9a-f]{32}/, "no key bytes by default")
+    const secrets = render(decryptApReq(apReq, keys, true))
+    assert.match(secrets, /keyvalue: [0-9a-f]{64}/)
+    // the session key shown is the one that opened the authenticator: change it and nothing decrypts
+    const wrong = keys.map((k) => ({ ...k, key: k.key.map((b) => b ^ 1) }))
+    assert.include(render(decryptApReq(apReq, wrong, false)), "the ticket does not decrypt (integrity check failed (wrong key))")
+    const otherKvno = keys.map((k) => ({ ...k, kvno: k.kvno + 1 }))
+    assert.include(render(decryptApReq(apReq, otherKvno, false)), "no aes256-cts-hmac-sha1-96 key with kvno 2 in the keytab")
+    // a TGS-REQ's AP-REQ carries a TGT: the service keytab has no krbtgt key
+    const tgs = findApReq(Buffer.from(hexOf("TGS-REQ"), "hex"))!
+    assert.include(render(decryptApReq(tgs, keys, false)), "no aes256-cts-hmac-sha1-96 key with kvno 1 in the keytab")
   })
 
   it("the SPNEGO capture still shows its AP-REQ with named fields", () => {

@@ -4,7 +4,8 @@
  *
  * @since 0.1.0
  */
-import { Effect, Result } from "effect"
+import { Effect, Option, Result } from "effect"
+import { enctype } from "./internal/crypto/encryptionType.ts"
 import { CredentialFileError, readBytes, writeBytes } from "./internal/files/fileWriter.ts"
 import { decodeKeytab, encodeKeytab, type KeytabEntry } from "./internal/files/keytab.ts"
 
@@ -64,3 +65,21 @@ export const write = (name: string, entries: ReadonlyArray<Entry>): Effect.Effec
 export const wipe = (entries: ReadonlyArray<Entry>): void => {
   for (const e of entries) e.key.fill(0)
 }
+
+/**
+ * Decrypts an EncryptedData's cipher (RFC 3961 decrypt with its integrity
+ * check) with one key, for inspection tools (`sspi decode --keytab`). The
+ * plaintext may hold keys: zero it when done. Unsupported encryption types
+ * and failed integrity checks are a failure reason, never a throw.
+ *
+ * @since 0.1.0
+ */
+export const decrypt = (
+  key: { readonly keytype: number; readonly keyvalue: Uint8Array },
+  usage: number,
+  cipher: Uint8Array
+): Result.Result<Uint8Array, string> =>
+  Option.match(enctype(key.keytype), {
+    onNone: () => Result.fail(`encryption type ${key.keytype} is not supported`),
+    onSome: (profile) => Result.mapError(profile.decrypt(key.keyvalue, usage, cipher), () => "integrity check failed (wrong key)")
+  })

@@ -4,10 +4,12 @@
  * One token per argument and per input line; two tokens are two outputs.
  */
 import * as Fs from "node:fs"
-import { Console, Effect, Result } from "effect"
-import { Argument, Command } from "effect/cli"
-import { decode as decodeInput } from "../internal/decodeInput.ts"
-import { CliFailure, usage } from "../internal/failure.ts"
+import { Console, Effect, Option, Result } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import { Keytab } from "@effect-sspi/kerberos"
+import { decryptApReq, findApReq } from "../internal/decodeDecrypt.ts"
+import { decode as decodeInput, tokenOf } from "../internal/decodeInput.ts"
+import { CliFailure, explained, usage } from "../internal/failure.ts"
 import { toggle } from "../internal/flags.ts"
 import { toJson } from "../internal/json.ts"
 import { render } from "../internal/tree.ts"
@@ -56,15 +58,28 @@ export const decode = Command.make(
       Argument.withDescription("base64 or hex token, a whole `Authorization:` / `WWW-Authenticate:` line, - (stdin) or @FILE: one token per line"),
       Argument.variadic({ min: 0 })
     ),
-    json: toggle("json", undefined, "one JSON document per token (default: a tree)")
+    json: toggle("json", undefined, "one JSON document per token (default: a tree)"),
+    keytab: Flag.String("keytab").pipe(
+      Flag.withDescription("decrypt the AP-REQ's ticket with this service keytab, then its authenticator (default: no decryption)"),
+      Flag.optional
+    ),
+    showSecrets: toggle("show-secrets", undefined, "with --keytab: show the session keys and subkeys (default: sizes only)")
   },
-  ({ json, token }) =>
+  ({ json, keytab, showSecrets, token }) =>
     Effect.gen(function*() {
+      if (showSecrets && Option.isNone(keytab)) return yield* usage("--show-secrets needs --keytab (without it nothing secret is decrypted)")
+      const keys = Option.isNone(keytab) ? undefined : yield* explained(Keytab.read(keytab.value))
+      yield* Effect.addFinalizer(() => Effect.sync(() => keys !== undefined && Keytab.wipe(keys)))
       const inputs = yield* inputsOf(token)
       if (inputs.length === 0) return yield* usage("no token in the input")
       let failed: string | undefined
       for (const [i, input] of inputs.entries()) {
-        const result = decodeInput(input)
+        const decoded = decodeInput(input)
+        const result = keys === undefined ? decoded : Result.map(decoded, (tree) => {
+          const bytes = tokenOf(input)
+          const apReq = Result.isSuccess(bytes) ? findApReq(bytes.success.bytes) : undefined
+          return apReq === undefined ? tree : { ...tree, children: [...(tree.children ?? []), decryptApReq(apReq, keys, showSecrets)] }
+        })
         if (Result.isSuccess(result)) {
           yield* Console.log(json ? JSON.stringify(toJson(result.success)) : `${i > 0 ? "\n" : ""}${render(result.success)}`)
         } else {
@@ -74,12 +89,13 @@ export const decode = Command.make(
         }
       }
       if (failed !== undefined) return yield* new CliFailure({ message: inputs.length > 1 ? "some tokens could not be decoded" : failed })
-    })
+    }).pipe(Effect.scoped)
 ).pipe(
   Command.withDescription("Show NTLM, SPNEGO and Kerberos tokens (AS/TGS/AP exchanges, KRB-ERROR, GSS MIC/Wrap) with every field named"),
   Command.withExamples([
     { command: "sspi decode 'WWW-Authenticate: Negotiate oYG2MIGzoAMKAQGh…'", description: "a header line" },
     { command: "sspi decode --json 6a81b63081b3a103…", description: "a Kerberos AS-REQ (hex) as JSON" },
-    { command: "grep -o 'Negotiate [^ ]*' trace.log | sspi decode -", description: "one token per line from stdin" }
+    { command: "grep -o 'Negotiate [^ ]*' trace.log | sspi decode -", description: "one token per line from stdin" },
+    { command: "sspi decode --keytab /etc/krb5.keytab 'Authorization: Negotiate YIIC…'", description: "the ticket and authenticator decrypted (keys by size)" }
   ])
 )

@@ -18,7 +18,8 @@ import {
   messageTypes,
   named,
   nameTypes,
-  paDataTypes
+  paDataTypes,
+  ticketFlagBits
 } from "./kerberosNames.ts"
 import { hex, node, type Tree } from "./tree.ts"
 
@@ -265,10 +266,45 @@ const krbError = app(30, seq(
   }]
 ))
 
+/** EncryptionKey (RFC 4120 5.2.9): the key bytes only with --show-secrets. */
+const encryptionKey = (showSecrets: boolean): Spec =>
+  seq([0, "keytype", etype], [1, "keyvalue", { t: "bytes", show: showSecrets ? "hex" : "size" }])
+
+/** Authenticator (RFC 4120 5.5.1), once decrypted. */
+export const authenticatorSpec = (showSecrets: boolean): Spec =>
+  app(2, seq(
+    [0, "authenticator-vno", int],
+    [1, "crealm", str],
+    [2, "cname", principalName],
+    [3, "cksum", checksum],
+    [4, "cusec", int],
+    [5, "ctime", time],
+    [6, "subkey", encryptionKey(showSecrets)],
+    [7, "seq-number", int],
+    [8, "authorization-data", authorizationData]
+  ))
+
+/** EncTicketPart (RFC 4120 5.3), once decrypted. */
+export const encTicketPartSpec = (showSecrets: boolean): Spec =>
+  app(3, seq(
+    [0, "flags", { t: "flags", bits: ticketFlagBits }],
+    [1, "key", encryptionKey(showSecrets)],
+    [2, "crealm", str],
+    [3, "cname", principalName],
+    [4, "transited", seq([0, "tr-type", int], [1, "contents", { t: "bytes", show: "hex" }])],
+    [5, "authtime", time],
+    [6, "starttime", time],
+    [7, "endtime", time],
+    [8, "renew-till", time],
+    [9, "caddr", seqOf("HostAddress", hostAddress)],
+    [10, "authorization-data", authorizationData]
+  ))
+
 /** The Kerberos messages by application tag, with their titles (RFC 4120 5.10). */
 export const krbMessages: Readonly<Record<number, readonly [string, Spec]>> = {
   1: ["Ticket", ticket],
-  2: ["Authenticator (decrypted)", app(2, seq([0, "authenticator-vno", int], [1, "crealm", str], [2, "cname", principalName], [3, "cksum", checksum], [4, "cusec", int], [5, "ctime", time], [6, "subkey", seq([0, "keytype", etype], [1, "keyvalue", { t: "bytes", show: "size" }])], [7, "seq-number", int], [8, "authorization-data", authorizationData]))],
+  2: ["Authenticator", authenticatorSpec(false)],
+  3: ["EncTicketPart", encTicketPartSpec(false)],
   10: ["AS-REQ", kdcReq(10)],
   11: ["AS-REP", kdcRep(11)],
   12: ["TGS-REQ", kdcReq(12)],
