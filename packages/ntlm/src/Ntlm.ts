@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import { hostname } from "node:os"
-import { Duration, Effect, Option, Redacted } from "effect"
+import { Clock, Duration, Effect, Option, Redacted } from "effect"
 import { type ChannelBindings, Flags, HandshakeStore, RandomBytes, SecurityError, type SecurityPackage } from "@effect-sspi/core"
 import { accept, namePairs, type ServerNames } from "./internal/acceptor.ts"
 import { OutstandingChallenges } from "./internal/challenges.ts"
@@ -215,11 +215,37 @@ const queryAttribute = <K extends SecurityPackage.PackageAttribute>(
 }
 
 /**
+ * Counters of one NTLM package instance's acceptor.
+ *
+ * @since 0.2.0
+ */
+export interface NtlmStats {
+  /** CHALLENGEs issued and not yet answered, deleted or expired (this instance; bounded by `maxOutstandingChallenges`). */
+  readonly outstandingChallenges: number
+  /** CHALLENGEs whose state went to the shared handshake store. */
+  readonly stored: number
+  /** Handshakes this instance finished from the shared store for a CHALLENGE another context (or node) issued. */
+  readonly finishedFromStore: number
+  /** The shared store's own counters (its `pending` entries where it knows them), when there is a store. */
+  readonly handshakeStore: HandshakeStore.Stats | undefined
+}
+
+/**
+ * The NTLM package, with its acceptor's {@link NtlmStats}.
+ *
+ * @since 0.2.0
+ */
+export interface NtlmPackage extends SecurityPackage.SecurityPackage<NtlmCredential, NtlmContext> {
+  /** This instance's counters now (times from `Clock`). */
+  readonly stats: Effect.Effect<NtlmStats>
+}
+
+/**
  * Builds the NTLM package.
  *
  * @since 0.1.0
  */
-export const make = (options: NtlmOptions = {}): SecurityPackage.SecurityPackage<NtlmCredential, NtlmContext> => {
+export const make = (options: NtlmOptions = {}): NtlmPackage => {
   const host = hostname().split(".")[0]!.toUpperCase()
   const names: ServerNames = {
     netbiosDomain: options.serverNames?.netbiosDomain ?? "WORKGROUP",
@@ -244,6 +270,7 @@ export const make = (options: NtlmOptions = {}): SecurityPackage.SecurityPackage
   const lifetimeMs = options.challengeLifetimeMs ?? 5 * 60_000
   const challenges = new OutstandingChallenges(options.maxOutstandingChallenges ?? 65_536, lifetimeMs)
   const store = options.handshakeStore
+  const counters = { stored: 0, finishedFromStore: 0 }
   return {
     info,
     acquireCredentials: acquire(options.userStore),
@@ -262,8 +289,14 @@ export const make = (options: NtlmOptions = {}): SecurityPackage.SecurityPackage
       challenges,
       unknownUserHash: RandomBytes.randomBytes(16),
       store,
-      handshakeTtl: Duration.millis(options.handshakeTimeoutMs ?? lifetimeMs)
+      handshakeTtl: Duration.millis(options.handshakeTimeoutMs ?? lifetimeMs),
+      counters
     }),
+    stats: Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Effect.map(
+        store === undefined ? Effect.succeed(undefined) : store.stats,
+        (shared): NtlmStats => ({ outstandingChallenges: challenges.live(now), ...counters, handshakeStore: shared })
+      )),
     deleteContext: (state) =>
       Effect.suspend(() => {
         const pending = state.role === "server" && state.phase === "authenticate"
@@ -294,7 +327,7 @@ export const make = (options: NtlmOptions = {}): SecurityPackage.SecurityPackage
  */
 export const withUserStore = (
   options: Omit<NtlmOptions, "userStore"> = {}
-): Effect.Effect<SecurityPackage.SecurityPackage<NtlmCredential, NtlmContext>, never, UserStore> =>
+): Effect.Effect<NtlmPackage, never, UserStore> =>
   Effect.flatMap(Effect.serviceOption(HandshakeStore.HandshakeStore), (shared) =>
     UserStore.useSync((store) =>
       make({ ...options, userStore: store, handshakeStore: options.handshakeStore ?? Option.getOrUndefined(shared) })

@@ -163,6 +163,34 @@ describe("shared NTLM handshakes (memory store)", () => {
       assert.strictEqual(yield* run("A", "B"), "SEC_E_BAD_BINDINGS")
     })))
 
+  it.effect("stats: outstanding challenges, entries stored, handshakes finished from the store, the store's pending entries", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const store = Context.get(yield* Layer.build(HandshakeStore.layerMemory()), HandshakeStore.HandshakeStore)
+      const a = yield* node(store, { challengeLifetimeMs: 60_000 })
+      const b = yield* node(store)
+      const clients = [yield* ours(), yield* ours(), yield* ours()]
+      const authenticates: Array<Uint8Array> = []
+      for (const client of clients) {
+        const challenge = (yield* a.run((yield* freshAcceptor(a)).step((yield* client.step(null)).token!))).token!
+        authenticates.push((yield* client.step(challenge)).token!)
+      }
+      const statsA = yield* a.stats
+      assert.deepStrictEqual({ ...statsA, handshakeStore: statsA.handshakeStore?.pending }, {
+        outstandingChallenges: 3,
+        stored: 3,
+        finishedFromStore: 0,
+        handshakeStore: 3
+      })
+      assert.strictEqual((yield* acceptFresh(b, authenticates[0]!)).status, "SEC_E_OK")
+      assert.strictEqual((yield* acceptFresh(b, authenticates[0]!)).status, "SEC_E_INVALID_TOKEN")
+      const statsB = yield* b.stats
+      assert.deepStrictEqual([statsB.finishedFromStore, statsB.stored, statsB.outstandingChallenges], [1, 0, 0])
+      assert.deepStrictEqual([statsB.handshakeStore?.pending, statsB.handshakeStore?.taken, statsB.handshakeStore?.missing], [2, 1, 1])
+      // A's outstanding challenges expire with their lifetime (Clock)
+      yield* TestClock.adjust(Duration.seconds(61))
+      assert.strictEqual((yield* a.stats).outstandingChallenges, 0)
+    })))
+
   it.live("two CHALLENGEs in the same millisecond get different ids (random low-order timestamp bits)", () =>
     Effect.scoped(Effect.gen(function*() {
       const { a, store } = yield* memoryNodes

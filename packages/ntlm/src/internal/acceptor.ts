@@ -66,6 +66,16 @@ export interface AcceptorOptions {
   readonly store: HandshakeStore.HandshakeStoreService | undefined
   /** How long a stored handshake waits for its AUTHENTICATE. */
   readonly handshakeTtl: Duration.Duration
+  /** This instance's counters (see `Ntlm.NtlmStats`). */
+  readonly counters: AcceptorCounters
+}
+
+/** Counters of one acceptor instance. */
+export interface AcceptorCounters {
+  /** CHALLENGEs put into the shared store. */
+  stored: number
+  /** Handshakes finished (SEC_E_OK) from the shared store by a context that did not issue their CHALLENGE. */
+  finishedFromStore: number
 }
 
 type Step = SecurityPackage.HandshakeStep<NtlmContext>
@@ -407,6 +417,7 @@ const storedLeg = (
       // this leg's bindings when given, else those the CHALLENGE leg was given
       const bindings = received.bindings ?? stored.bindings
       return checkUser(credential, state, options, request, { ...received, bindings }).pipe(
+        Effect.tap(() => Effect.sync(() => options.counters.finishedFromStore++)),
         Effect.tapError(() => Effect.sync(() => wipeContext(state)))
       )
     }
@@ -437,7 +448,10 @@ const challengeAndPut = (
   if (Result.isFailure(step)) return Effect.fail(step.failure)
   const state = step.success.state
   const bytes = encodeServerState({ negotiate: state.negotiate, challenge: state.challenge, bindings: bindings.success })
-  return Effect.as(store.put(state.handshakeId!, bytes, options.handshakeTtl), step.success)
+  return Effect.as(
+    Effect.tap(store.put(state.handshakeId!, bytes, options.handshakeTtl), () => Effect.sync(() => options.counters.stored++)),
+    step.success
+  )
 }
 
 /** AcceptSecurityContext for NTLM. */

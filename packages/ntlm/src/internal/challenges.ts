@@ -46,6 +46,12 @@ export class OutstandingChallenges {
     return this.entries.size
   }
 
+  /** How many are outstanding at `now` (expired ones are dropped first). */
+  live(now: number): number {
+    this.sweep(now)
+    return this.entries.size
+  }
+
   /** Drops expired entries from the oldest on (entries are added with a constant lifetime). */
   private sweep(now: number): void {
     for (const [key, expiry] of this.entries) {

@@ -17,25 +17,30 @@ import { serverCredentials, users } from "./runtime.ts"
 /** One node: effects needing the SSPI runtime run on its own. */
 export interface Node {
   readonly run: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, Exclude<R, SspiRuntime.SspiRuntime>>
+  /** Its NTLM package's counters. */
+  readonly stats: Effect.Effect<Ntlm.NtlmStats>
 }
 
 /** A node whose NTLM package takes `store` from its context (as `withUserStore` does in an app). */
-export const node = (store: HandshakeStore.HandshakeStoreService, options: Omit<Ntlm.NtlmOptions, "userStore"> = {}) =>
-  Effect.map(
+export const node = (store: HandshakeStore.HandshakeStoreService, options: Omit<Ntlm.NtlmOptions, "userStore"> = {}) => {
+  let pkg: Ntlm.NtlmPackage | undefined
+  const made = Ntlm.withUserStore({ ...options, serverNames: { dnsComputer: "server.example", ...options.serverNames } }).pipe(
+    Effect.tap((p) => Effect.sync(() => (pkg = p)))
+  )
+  return Effect.map(
     Layer.build(
       SspiRuntime.SspiRuntime.layer.pipe(
-        Layer.provide(SecurityPackage.SecurityPackages.layer(Ntlm.withUserStore({
-          ...options,
-          serverNames: { dnsComputer: "server.example", ...options.serverNames }
-        }))),
+        Layer.provide(SecurityPackage.SecurityPackages.layer(made)),
         Layer.provide(UserStore.layerMemory(users)),
         Layer.provide(Layer.succeed(HandshakeStore.HandshakeStore, store))
       )
     ),
     (context): Node => ({
-      run: (effect) => Effect.provideService(effect, SspiRuntime.SspiRuntime, Context.get(context, SspiRuntime.SspiRuntime))
+      run: (effect) => Effect.provideService(effect, SspiRuntime.SspiRuntime, Context.get(context, SspiRuntime.SspiRuntime)),
+      stats: Effect.suspend(() => pkg!.stats)
     })
   )
+}
 
 /** The status name of an exit. */
 export const statusOf = (exit: Exit.Exit<unknown, unknown>) =>
