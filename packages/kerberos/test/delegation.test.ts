@@ -259,6 +259,25 @@ describe("acceptor checks of a delegated KRB-CRED (RFC 4121 4.1.1, RFC 4120 5.8)
       }))
   }
 
+  it.effect("property: any Deleg bytes, or a good KRB-CRED with one byte flipped → a typed status, never a defect", () =>
+    Effect.gen(function*() {
+      const statuses = new Set<string>()
+      const samples = fc.sample(fc.oneof(
+        fc.uint8Array({ maxLength: 300 }).map((b) => () => b),
+        fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })).map(([i, x]) => (s: EncryptionKey) => {
+          const good = makeKrbCred(forwarded(), aes256, s, T0)
+          good[i % good.length]! ^= x
+          return good
+        })
+      ), 150)
+      for (const make of samples) {
+        const exit = yield* Effect.exit(statusOf(apReq((s) => withDeleg(make(s))(s, s))))
+        assert.isTrue(exit._tag === "Success", "no defect")
+        if (exit._tag === "Success") statuses.add(exit.value)
+      }
+      for (const s of statuses) assert.include(["SEC_E_OK", "SEC_E_INVALID_TOKEN", "SEC_E_LOGON_DENIED", "SEC_E_TIME_SKEW"], s)
+    }))
+
   it.effect("a Dlen beyond the checksum → SEC_E_INVALID_TOKEN", () =>
     Effect.gen(function*() {
       const token = apReq((s) => {
