@@ -5,7 +5,10 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import fc from "fast-check"
-import { Result } from "effect"
+import { Cause, Context, Effect, Exit, Layer, Option, Redacted, Result, Scope } from "effect"
+import { Flags, HandshakeStore, SecBuffer, SecurityError, type SecurityPackage } from "@effect-sspi/core"
+import { Ntlm, type UserStore } from "@effect-sspi/ntlm"
+import { ntowfv1 } from "../src/internal/owf.ts"
 import { avString, avTimestamp, fileTimeFromUnixMillis, findAvPair } from "../src/internal/avpairs.ts"
 import { AvId, NegotiateFlags as F } from "../src/internal/constants.ts"
 import {
@@ -93,5 +96,64 @@ describe("shared handshake state codec", () => {
       values.add(v)
     }
     assert.isAtLeast(values.size, 199)
+  })
+})
+
+// ---- the package's accept with a shared store, on mutated tokens -------------------------
+
+const NOW = Date.UTC(2026, 10, 29)
+const sharedStore = Effect.runSync(
+  Effect.flatMap(Scope.make(), (scope) => Layer.buildWithScope(HandshakeStore.layerMemory(), scope)).pipe(
+    Effect.map((context) => Context.get(context, HandshakeStore.HandshakeStore))
+  )
+)
+const users: UserStore.UserStore["Service"] = {
+  lookup: (_domain, user) =>
+    Effect.succeed(
+      user.toLowerCase() === "alice" ? Option.some({ domain: "EXAMPLE", user: "alice", ntHash: ntowfv1("Passw0rd!") }) : Option.none()
+    )
+}
+const pkg = Ntlm.make({ serverNames: { dnsComputer: "server.example" }, userStore: users, handshakeStore: sharedStore })
+const request = (token: Uint8Array | undefined): SecurityPackage.HandshakeRequest => ({
+  targetName: "HTTP/server.example",
+  contextReq: 0,
+  dataRep: 0x10,
+  input: token === undefined ? [] : [SecBuffer.token(token)],
+  now: NOW
+})
+const credential = (use: Flags.CredentialUse, authData: unknown) =>
+  Effect.runSync(pkg.acquireCredentials({ principal: undefined, credentialUse: use, authData, now: NOW })).credential
+const client = credential(Flags.CredentialUse.OUTBOUND, { user: "alice", domain: "EXAMPLE", password: Redacted.make("Passw0rd!") })
+const server = credential(Flags.CredentialUse.INBOUND, {})
+
+/** A handshake whose CHALLENGE is stored: its AUTHENTICATE and the server context that issued it. */
+const started = () => {
+  const c1 = Effect.runSync(pkg.initialize(client, undefined, request(undefined)))
+  const s1 = Effect.runSync(pkg.accept(server, undefined, request(c1.output[0]!.data)))
+  const c2 = Effect.runSync(pkg.initialize(client, c1.state, request(s1.output[0]!.data)))
+  return { authenticate: c2.output[0]!.data, pending: s1.state }
+}
+
+describe("accept with a shared store never dies", () => {
+  it("a real AUTHENTICATE on a fresh context is SEC_E_OK once (the sanity check of the property below)", () => {
+    const { authenticate, pending } = started()
+    assert.strictEqual(Effect.runSync(pkg.accept(server, undefined, request(authenticate))).status, "SEC_E_OK")
+    const again = Effect.runSyncExit(pkg.accept(server, undefined, request(authenticate)))
+    assert.isTrue(Exit.isFailure(again) && Cause.squash(again.cause) instanceof SecurityError.InvalidToken)
+    Effect.runSync(pkg.deleteContext(pending))
+  })
+
+  it("mutated AUTHENTICATEs on a fresh context and on the issuing context: a typed failure or a success", () => {
+    fc.assert(fc.property(fc.array(fc.nat(), { minLength: 1, maxLength: 6 }), fc.nat(), fc.boolean(), (bits, cut, onPending) => {
+      const { authenticate, pending } = started()
+      const t = authenticate.slice()
+      for (const bit of bits) t[(bit >> 3) % t.length]! ^= 1 << (bit & 7)
+      const token = cut % 3 === 0 ? t.subarray(0, cut % t.length) : t
+      const exit = Effect.runSyncExit(pkg.accept(server, onPending ? pending : undefined, request(token)))
+      if (Exit.isFailure(exit)) assert.isFalse(Cause.hasDies(exit.cause))
+      else Effect.runSync(pkg.deleteContext(exit.value.state))
+      Effect.runSync(pkg.deleteContext(pending))
+    }), { numRuns: 300 })
+    // (an AUTHENTICATE whose echo names another id leaves the issuing context's own entry to its TTL, by design: pooled connections)
   })
 })
