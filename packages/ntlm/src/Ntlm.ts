@@ -113,6 +113,14 @@ export interface NtlmOptions {
   readonly handshakeStore?: HandshakeStore.HandshakeStoreService | undefined
   /** How long a stored handshake waits for its AUTHENTICATE; default `challengeLifetimeMs`. */
   readonly handshakeTimeoutMs?: number | undefined
+  /**
+   * What DeleteSecurityContext does to a pending handshake's stored entry:
+   * `"remove"` (default: the handshake is abandoned everywhere) or `"keep"`
+   * (it stays until its AUTHENTICATE or its time-out: for an HTTP server that
+   * deletes a connection's pending context when the connection closes, while
+   * the client goes on with its AUTHENTICATE on another connection or node).
+   */
+  readonly onDeletePending?: "remove" | "keep" | undefined
 }
 
 /**
@@ -301,7 +309,7 @@ export const make = (options: NtlmOptions = {}): NtlmPackage => {
       Effect.suspend(() => {
         const pending = state.role === "server" && state.phase === "authenticate"
         if (pending) challenges.remove(state.serverChallenge)
-        const id = pending ? state.handshakeId : undefined
+        const id = pending && options.onDeletePending !== "keep" ? state.handshakeId : undefined
         wipeContext(state)
         // a pending handshake's shared entry goes with its context (a store failure is only logged: deletion cannot fail)
         return store === undefined || id === undefined

@@ -219,6 +219,20 @@ describe("shared NTLM handshakes (memory store)", () => {
       assert.strictEqual((yield* acceptFresh(b, authenticate)).status, "SEC_E_INVALID_TOKEN")
     })))
 
+  it.live("onDeletePending: \"keep\": deleting A's pending context (its connection closed) leaves the entry; B finishes", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const store = Context.get(yield* Layer.build(HandshakeStore.layerMemory()), HandshakeStore.HandshakeStore)
+      const a = yield* node(store, { onDeletePending: "keep" })
+      const b = yield* node(store)
+      const client = yield* ours()
+      const negotiate = (yield* client.step(null)).token!
+      const challenge = yield* Effect.scoped(Effect.flatMap(freshAcceptor(a), (onA) => a.run(onA.step(negotiate))))
+      assert.strictEqual((yield* store.stats).pending, 1)
+      const r = yield* acceptFresh(b, (yield* client.step(challenge.token!)).token!)
+      assert.strictEqual(r.status, "SEC_E_OK")
+      assert.strictEqual((yield* store.stats).pending, 0)
+    })))
+
   it.live("NTLMv1 stays connection-bound: B refuses it (SEC_E_INVALID_TOKEN), A's own context accepts it", () =>
     Effect.scoped(Effect.gen(function*() {
       const store = Context.get(yield* Layer.build(HandshakeStore.layerMemory()), HandshakeStore.HandshakeStore)
