@@ -112,7 +112,7 @@ describe("decode: Kerberos (MIT captures)", () => {
     const keys = Result.isSuccess(keytab) ? keytab.success : []
     const apReq = findApReq(Buffer.from(hexOf("AP-REQ (GSS initial context token)"), "hex"))!
     assert.isDefined(apReq)
-    const shown = render(decryptApReq(apReq, keys, false))
+    const shown = render(decryptApReq(Keytab.decrypt, apReq, keys, false))
     assert.match(shown, /ticket enc-part \(EncTicketPart\)\n.*flags: 0x[0-9a-f]{8} \(forwardable, pre-authent/)
     assert.match(shown, /key\n.*keytype: AES256_CTS_HMAC_SHA1_96 \(18\)\n.*keyvalue: 32 bytes/)
     assert.include(shown, "crealm: EFFECT.TEST")
@@ -120,16 +120,16 @@ describe("decode: Kerberos (MIT captures)", () => {
     assert.match(shown, /authenticator \(Authenticator\)\n.*authenticator-vno: 5/)
     assert.include(shown, "cksumtype: GSS_CHECKSUM (32771)")
     assert.notMatch(shown, /keyvalue: [0-9a-f]{32}/, "no key bytes by default")
-    const secrets = render(decryptApReq(apReq, keys, true))
+    const secrets = render(decryptApReq(Keytab.decrypt, apReq, keys, true))
     assert.match(secrets, /keyvalue: [0-9a-f]{64}/)
     // the session key shown is the one that opened the authenticator: change it and nothing decrypts
     const wrong = keys.map((k) => ({ ...k, key: k.key.map((b) => b ^ 1) }))
-    assert.include(render(decryptApReq(apReq, wrong, false)), "the ticket does not decrypt (integrity check failed (wrong key))")
+    assert.include(render(decryptApReq(Keytab.decrypt, apReq, wrong, false)), "the ticket does not decrypt (integrity check failed (wrong key))")
     const otherKvno = keys.map((k) => ({ ...k, kvno: k.kvno + 1 }))
-    assert.include(render(decryptApReq(apReq, otherKvno, false)), "no aes256-cts-hmac-sha1-96 key with kvno 2 in the keytab")
+    assert.include(render(decryptApReq(Keytab.decrypt, apReq, otherKvno, false)), "no aes256-cts-hmac-sha1-96 key with kvno 2 in the keytab")
     // a TGS-REQ's AP-REQ carries a TGT: the service keytab has no krbtgt key
     const tgs = findApReq(Buffer.from(hexOf("TGS-REQ"), "hex"))!
-    assert.include(render(decryptApReq(tgs, keys, false)), "no aes256-cts-hmac-sha1-96 key with kvno 1 in the keytab")
+    assert.include(render(decryptApReq(Keytab.decrypt, tgs, keys, false)), "no aes256-cts-hmac-sha1-96 key with kvno 1 in the keytab")
   })
 
   it("the SPNEGO capture still shows its AP-REQ with named fields", () => {

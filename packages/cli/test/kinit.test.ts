@@ -4,7 +4,7 @@
  * MIT's klist prints for MIT's own ccache and keytab. Missing peers: loud
  * skip, or a failure under CI=true.
  */
-import { existsSync, writeFileSync } from "node:fs"
+import { existsSync, statSync, writeFileSync } from "node:fs"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { Command, Realm, requirePeersSync } from "@effect-sspi/interop-harness"
@@ -23,6 +23,7 @@ describe("sspi kinit / klist / kdestroy (MIT realm)", () => {
       const got = yield* sspi(["kinit", "-f", "-l", "2h", "-c", cc, realm.user], realm.env, 30_000, `${realm.password}\n`)
       assert.strictEqual(got.code, 0, got.stderr)
       assert.strictEqual(got.stdout + got.stderr, "")
+      assert.strictEqual(statSync(`${realm.dir}/ours.cc`).mode & 0o777, 0o600, "readable by its owner only, as MIT's")
       const listed = yield* mit("klist", ["-f", "-e", "-c", cc], realm.env)
       assert.strictEqual(listed.code, 0, listed.stderr)
       assert.include(listed.stdout, `Default principal: ${realm.principal}`)

@@ -6,11 +6,11 @@
 import * as Fs from "node:fs"
 import { Console, Effect, Option, Result } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { Keytab } from "@effect-sspi/kerberos"
 import { decryptApReq, findApReq } from "../internal/decodeDecrypt.ts"
 import { decode as decodeInput, tokenOf } from "../internal/decodeInput.ts"
 import { CliFailure, explained, usage } from "../internal/failure.ts"
 import { toggle } from "../internal/flags.ts"
+import { loadKerberos } from "../internal/kerberosModule.ts"
 import { toJson } from "../internal/json.ts"
 import { render } from "../internal/tree.ts"
 
@@ -68,8 +68,9 @@ export const decode = Command.make(
   ({ json, keytab, showSecrets, token }) =>
     Effect.gen(function*() {
       if (showSecrets && Option.isNone(keytab)) return yield* usage("--show-secrets needs --keytab (without it nothing secret is decrypted)")
-      const keys = Option.isNone(keytab) ? undefined : yield* explained(Keytab.read(keytab.value))
-      yield* Effect.addFinalizer(() => Effect.sync(() => keys !== undefined && Keytab.wipe(keys)))
+      const { Keytab } = Option.isNone(keytab) ? { Keytab: undefined } : yield* loadKerberos
+      const keys = Option.isNone(keytab) || Keytab === undefined ? undefined : yield* explained(Keytab.read(keytab.value))
+      yield* Effect.addFinalizer(() => Effect.sync(() => keys !== undefined && Keytab?.wipe(keys)))
       const inputs = yield* inputsOf(token)
       if (inputs.length === 0) return yield* usage("no token in the input")
       let failed: string | undefined
@@ -78,7 +79,7 @@ export const decode = Command.make(
         const result = keys === undefined ? decoded : Result.map(decoded, (tree) => {
           const bytes = tokenOf(input)
           const apReq = Result.isSuccess(bytes) ? findApReq(bytes.success.bytes) : undefined
-          return apReq === undefined ? tree : { ...tree, children: [...(tree.children ?? []), decryptApReq(apReq, keys, showSecrets)] }
+          return apReq === undefined ? tree : { ...tree, children: [...(tree.children ?? []), decryptApReq(Keytab!.decrypt, apReq, keys, showSecrets)] }
         })
         if (Result.isSuccess(result)) {
           yield* Console.log(json ? JSON.stringify(toJson(result.success)) : `${i > 0 ? "\n" : ""}${render(result.success)}`)

@@ -4,11 +4,11 @@
  */
 import { Console, Effect, Option, Result } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { CredentialCache } from "@effect-sspi/kerberos"
 import { checkConfig, checkKdc } from "../internal/doctor/kdc.ts"
 import { checkServer, checkService } from "../internal/doctor/service.ts"
 import { type Finding, formatFinding, ok, warning } from "../internal/doctor/finding.ts"
 import { CliFailure, usage } from "../internal/failure.ts"
+import { loadKerberos } from "../internal/kerberosModule.ts"
 
 /** The `doctor` command. */
 export const doctor = Command.make(
@@ -23,6 +23,7 @@ export const doctor = Command.make(
     Effect.gen(function*() {
       const url = Option.map(args.url, (u) => Result.try(() => new URL(u)))
       if (Option.isSome(url) && Result.isFailure(url.value)) return yield* usage(`${Option.getOrElse(args.url, () => "")}: not a URL`)
+      const { CredentialCache } = yield* loadKerberos
       const findings: Array<Finding> = [checkConfig(process.env)]
       const ccache = CredentialCache.defaultName()
       const cached = yield* Effect.option(CredentialCache.read(ccache))

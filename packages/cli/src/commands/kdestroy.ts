@@ -1,8 +1,8 @@
 /** `sspi kdestroy [-c ccache]`: zeroes, then deletes, an MIT credential cache. */
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
-import { CredentialCache } from "@effect-sspi/kerberos"
 import { explained } from "../internal/failure.ts"
+import { loadKerberos } from "../internal/kerberosModule.ts"
 
 /** The `kdestroy` command. */
 export const kdestroy = Command.make(
@@ -11,7 +11,8 @@ export const kdestroy = Command.make(
     cache: Flag.String("cache").pipe(Flag.withAlias("c"), Flag.withDescription("the ccache (default: KRB5CCNAME, else FILE:/tmp/krb5cc_<uid>)"), Flag.optional)
   },
   (args) =>
-    Effect.suspend(() => explained(CredentialCache.destroy(Option.getOrElse(args.cache, () => CredentialCache.defaultName())), "kdestroy"))
+    Effect.flatMap(loadKerberos, ({ CredentialCache }) =>
+      explained(CredentialCache.destroy(Option.getOrElse(args.cache, () => CredentialCache.defaultName())), "kdestroy"))
 ).pipe(
   Command.withDescription("Destroy an MIT credential cache (overwritten with zeros, then deleted; like MIT kdestroy)"),
   Command.withExamples([

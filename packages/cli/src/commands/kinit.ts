@@ -6,8 +6,8 @@ import * as Os from "node:os"
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { toggle } from "../internal/flags.ts"
-import { CredentialCache } from "@effect-sspi/kerberos"
 import { explained, usage } from "../internal/failure.ts"
+import { loadKerberos } from "../internal/kerberosModule.ts"
 import { parseLifetime } from "../internal/lifetime.ts"
 import { readPassword } from "../internal/password.ts"
 
@@ -33,6 +33,7 @@ export const kinit = Command.make(
       if (lifetime !== undefined && Option.isNone(lifetime)) {
         return yield* usage(`-l ${Option.getOrElse(args.lifetime, () => "")}: not a lifetime (e.g. 10h, 1d, 30m, 3600)`)
       }
+      const { CredentialCache } = yield* loadKerberos
       const cache = Option.getOrElse(args.cache, () => CredentialCache.defaultName())
       const keytab = args.useKeytab
         ? Option.getOrElse(args.keytab, () => process.env["KRB5_KTNAME"] ?? "/etc/krb5.keytab")

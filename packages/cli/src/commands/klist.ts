@@ -5,9 +5,10 @@
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { toggle } from "../internal/flags.ts"
-import { CredentialCache, Keytab } from "@effect-sspi/kerberos"
+import type { CredentialCache } from "@effect-sspi/kerberos"
 import { explained, usage } from "../internal/failure.ts"
 import { enctypeName } from "../internal/kerberosNames.ts"
+import { loadKerberos } from "../internal/kerberosModule.ts"
 
 const two = (n: number) => String(n).padStart(2, "0")
 
@@ -17,11 +18,12 @@ export const klistTime = (ms: number): string => {
   return `${two(d.getMonth() + 1)}/${two(d.getDate())}/${two(d.getFullYear() % 100)} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`
 }
 
-const flagLetters = (flags: number) =>
-  CredentialCache.TicketFlags.filter((f) => ((flags >>> (31 - f.bit)) & 1) === 1).map((f) => f.letter).join("")
+const flagLetters = (table: typeof CredentialCache.TicketFlags, flags: number) =>
+  table.filter((f) => ((flags >>> (31 - f.bit)) & 1) === 1).map((f) => f.letter).join("")
 
 const showCache = (name: string, enctypes: boolean, flags: boolean) =>
   Effect.gen(function*() {
+    const { CredentialCache } = yield* loadKerberos
     const cache = yield* explained(CredentialCache.read(name))
     const lines = [
       `Ticket cache: ${name.includes(":") ? name : `FILE:${name}`}`,
@@ -33,7 +35,7 @@ const showCache = (name: string, enctypes: boolean, flags: boolean) =>
       lines.push(`${klistTime(c.starttime || c.authtime)}  ${klistTime(c.endtime)}  ${CredentialCache.principalName(c.server)}`)
       if (c.renewTill !== 0) lines.push(`\trenew until ${klistTime(c.renewTill)}`)
       const details: Array<string> = []
-      if (flags) details.push(`Flags: ${flagLetters(c.flags)}`)
+      if (flags) details.push(`Flags: ${flagLetters(CredentialCache.TicketFlags, c.flags)}`)
       if (enctypes) {
         const tkt = CredentialCache.ticketEnctype(c)
         details.push(`Etype (skey, tkt): ${enctypeName(c.key.keytype)}, ${tkt === undefined ? "?" : enctypeName(tkt)} `)
@@ -46,6 +48,7 @@ const showCache = (name: string, enctypes: boolean, flags: boolean) =>
 
 const showKeytab = (name: string, enctypes: boolean, times: boolean) =>
   Effect.gen(function*() {
+    const { CredentialCache, Keytab } = yield* loadKerberos
     const entries = yield* explained(Keytab.read(name))
     const lines = [
       `Keytab name: ${name.includes(":") ? name : `FILE:${name}`}`,
@@ -83,6 +86,7 @@ export const klist = Command.make(
         const name = Option.getOrElse(args.name, () => process.env["KRB5_KTNAME"] ?? "FILE:/etc/krb5.keytab")
         return yield* showKeytab(name, args.enctypes, args.times)
       }
+      const { CredentialCache } = yield* loadKerberos
       const name = Option.getOrElse(Option.orElse(args.cache, () => args.name), () => CredentialCache.defaultName())
       return yield* showCache(name, args.enctypes, args.flags)
     })

@@ -7,7 +7,7 @@
  * every plaintext is zeroed once shown.
  */
 import { TagClass, type Tlv, UniversalTag } from "@effect-sspi/asn1"
-import { Keytab } from "@effect-sspi/kerberos"
+import type { Keytab } from "@effect-sspi/kerberos"
 import { SpnegoToken } from "@effect-sspi/negotiate"
 import { Result } from "effect"
 import { elements, single } from "./derElements.ts"
@@ -72,7 +72,12 @@ const encrypted = (t: Tlv | undefined) => {
 }
 
 /** The decrypted ticket and authenticator of `apReq`, as a tree. */
-export const decryptApReq = (apReq: Tlv, keys: ReadonlyArray<Keytab.Entry>, showSecrets: boolean): Tree => {
+export const decryptApReq = (
+  decrypt: typeof Keytab.decrypt,
+  apReq: Tlv,
+  keys: ReadonlyArray<Keytab.Entry>,
+  showSecrets: boolean
+): Tree => {
   const title = "decrypted with the keytab"
   const f = fields(single(apReq.value))
   const ticketFields = fields(app(f.get(3), 1))
@@ -86,7 +91,7 @@ export const decryptApReq = (apReq: Tlv, keys: ReadonlyArray<Keytab.Entry>, show
   let plain: Uint8Array | undefined
   let reason = ""
   for (const k of candidates) {
-    const r = Keytab.decrypt({ keytype: k.enctype, keyvalue: k.key }, 2, ticketEnc.cipher)
+    const r = decrypt({ keytype: k.enctype, keyvalue: k.key }, 2, ticketEnc.cipher)
     if (Result.isSuccess(r)) {
       plain = r.success
       break
@@ -103,7 +108,7 @@ export const decryptApReq = (apReq: Tlv, keys: ReadonlyArray<Keytab.Entry>, show
     const keytype = key.get(0) === undefined ? undefined : intOf(key.get(0)!)
     const keyvalue = key.get(1)?.value
     if (keytype !== undefined && keyvalue !== undefined) {
-      const auth = Keytab.decrypt({ keytype, keyvalue }, 11, authEnc.cipher)
+      const auth = decrypt({ keytype, keyvalue }, 11, authEnc.cipher)
       if (Result.isSuccess(auth)) {
         const a = single(auth.success)
         children.push(a === undefined ? node("authenticator: not DER") : renderKrb("authenticator (Authenticator)", a, authenticatorSpec(showSecrets)))

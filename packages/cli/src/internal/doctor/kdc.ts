@@ -6,9 +6,10 @@
  */
 import * as Fs from "node:fs"
 import { Effect } from "effect"
-import { CredentialCache, type KerberosOptions } from "@effect-sspi/kerberos"
+import type { KerberosOptions } from "@effect-sspi/kerberos"
 import { explain } from "../failure.ts"
 import { enctypeName } from "../kerberosNames.ts"
+import { loadKerberos } from "../kerberosModule.ts"
 import { error, type Finding, ok, warning } from "./finding.ts"
 
 /** krb5.conf: which file, which default realm. */
@@ -28,6 +29,7 @@ const seconds = (ms: number) => `${Math.round(ms / 1000)} s`
 /** The KDC of the principal's realm: reachable, clock, principal known, key types. */
 export const checkKdc = (principal: string, kerberos: KerberosOptions = {}) =>
   Effect.gen(function*() {
+    const { CredentialCache } = yield* loadKerberos
     const findings: Array<Finding> = []
     const answer = yield* Effect.result(CredentialCache.askKdc(principal, kerberos))
     if (answer._tag === "Failure") {

@@ -8,10 +8,11 @@
 import { Effect, Predicate } from "effect"
 import { Credentials, Flags, SecurityContext } from "@effect-sspi/core"
 import { AuthHeader } from "@effect-sspi/http"
-import { CredentialCache, Keytab } from "@effect-sspi/kerberos"
+import type { Keytab } from "@effect-sspi/kerberos"
 import { decode } from "../decodeInput.ts"
 import { explain } from "../failure.ts"
 import { enctypeName } from "../kerberosNames.ts"
+import { loadKerberos } from "../kerberosModule.ts"
 import { runtimeLayer } from "../packages.ts"
 import { render } from "../tree.ts"
 import { error, type Finding, ok, warning } from "./finding.ts"
@@ -56,6 +57,7 @@ const serviceTicket = (spn: string, ccache: string) =>
 /** SPN, ticket, keytab; returns the findings and the reason Kerberos would not be used, if any. */
 export const checkService = (spn: string, options: { readonly keytab: string | undefined; readonly ccache: string }) =>
   Effect.gen(function*() {
+    const { CredentialCache, Keytab } = yield* loadKerberos
     const findings: Array<Finding> = [ok(`the client asks for the SPN ${spn} (from the URL's host name as written; no DNS canonicalisation)`)]
     const ticket = yield* Effect.result(serviceTicket(spn, options.ccache))
     let fallback: string | undefined
