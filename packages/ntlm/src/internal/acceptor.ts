@@ -11,10 +11,10 @@ import { type HandshakeStore, RandomBytes, SecBuffer, SecurityError, type Securi
 import { type Duration, Effect, Option, Result } from "effect"
 import { type AvPair, avString, avTimestamp, fileTimeFromUnixMillis, findAvPair, avFlagsOf } from "./avpairs.ts"
 import type { OutstandingChallenges } from "./challenges.ts"
-import { AvFlags, AvId, MessageType, NegotiateFlags as F } from "./constants.ts"
-import { decodeServerState, encodeServerState, idOfPairs, idOfTimestamp, issueTimestamp } from "./handshakeState.ts"
+import { AvFlags, AvId, NegotiateFlags as F } from "./constants.ts"
+import { idOfTimestamp, issueTimestamp } from "./handshakeState.ts"
 import { encryptSessionKey, keyExchangeKeyV1 } from "./keys.ts"
-import { decodeAuthenticate, decodeNegotiate, encodeChallenge, peekMessageType, type AuthenticateMessage } from "./messages.ts"
+import { decodeAuthenticate, decodeNegotiate, encodeChallenge, type AuthenticateMessage } from "./messages.ts"
 import { computeMic } from "./mic.ts"
 import { probe } from "./probe.ts"
 import { ntowfv2 } from "./owf.ts"
@@ -25,9 +25,7 @@ import {
   bindingsHash,
   contextAttributes,
   decodeInput,
-  inputToken,
   invalidToken,
-  wipeContext,
   type NtlmContext,
   type NtlmCredential,
   offeredFlags
@@ -78,7 +76,8 @@ export interface AcceptorCounters {
   finishedFromStore: number
 }
 
-type Step = SecurityPackage.HandshakeStep<NtlmContext>
+/** One leg's result. */
+export type Step = SecurityPackage.HandshakeStep<NtlmContext>
 
 const denied = () => {
   probe.failure?.("LogonDenied")
@@ -93,7 +92,8 @@ const chooseFlags = (client: number): number => {
   return flags
 }
 
-const challengeLeg = (
+/** The CHALLENGE leg: chooses flags, issues the challenge, remembers it as outstanding. */
+export const challengeLeg = (
   options: AcceptorOptions,
   request: SecurityPackage.HandshakeRequest
 ): Result.Result<Step, SecurityError.SspiError> => {
@@ -229,7 +229,7 @@ const checkV1 = (policy: AcceptorPolicy, bindings: Uint8Array | undefined): Secu
     (policy.requireMic ? noMic() : undefined)
 
 /** The AUTHENTICATE message, decoded, with the input's channel-binding hash. */
-interface Received {
+export interface Received {
   readonly bytes: Uint8Array
   readonly message: AuthenticateMessage
   /** The NTLMv2 response, decoded (undefined for NTLMv1). */
@@ -238,7 +238,7 @@ interface Received {
   readonly bindings: Uint8Array | undefined
 }
 
-const receive = (request: SecurityPackage.HandshakeRequest): Result.Result<Received, SecurityError.SspiError> => {
+export const receive = (request: SecurityPackage.HandshakeRequest): Result.Result<Received, SecurityError.SspiError> => {
   const decoded = decodeInput(request.input, decodeAuthenticate)
   if (Result.isFailure(decoded)) return Result.fail(decoded.failure)
   const bindings = bindingsHash(request.input)
@@ -303,7 +303,7 @@ const finish = (
 const usesKeyExchange = (flags: number) => (flags & F.KEY_EXCH) !== 0 && (flags & (F.SIGN | F.SEAL)) !== 0
 
 /** Policy checks on the message, then the user lookup and {@link finish}. */
-const checkUser = (
+export const checkUser = (
   credential: NtlmCredential,
   state: NtlmContext,
   options: AcceptorOptions,
@@ -329,145 +329,4 @@ const checkUser = (
     const result = finish(credential, state, options, request, received, user)
     return Effect.fromResult(Option.isSome(found) || Result.isFailure(result) ? result : Result.fail(denied()))
   })
-}
-
-const authenticateLeg = (
-  credential: NtlmCredential,
-  state: NtlmContext,
-  options: AcceptorOptions,
-  request: SecurityPackage.HandshakeRequest
-): Effect.Effect<Step, SecurityError.SspiError> => {
-  const received = receive(request)
-  const message = Result.isSuccess(received) ? received.success : undefined
-  const echoed = options.store === undefined || message === undefined ? undefined : echoedId(message)
-  if (message !== undefined && echoed !== undefined && state.handshakeId !== undefined && echoed !== state.handshakeId) {
-    // Another handshake's AUTHENTICATE on this context: a proxy that shares its upstream
-    // connections between clients. It is finished from the store; this context's own
-    // handshake stays there for its client to finish on any connection.
-    wipeContext(state)
-    return storedLeg(credential, options, options.store!, request, message)
-  }
-  // the challenge is answered (or about to fail): no longer outstanding
-  options.challenges.remove(state.serverChallenge)
-  // shared store: the entry is taken here too (even for a malformed message), so that no other node can finish this handshake
-  const checked = Effect.andThen(
-    claim(options.store, state.handshakeId),
-    Result.isFailure(received)
-      ? Effect.fail(received.failure)
-      : checkUser(credential, state, options, request, received.success)
-  )
-  // a failed AUTHENTICATE ends the context: no second guess against the same challenge
-  return Effect.tapError(checked, () => Effect.sync(() => wipeContext(state)))
-}
-
-const noPending = () =>
-  new SecurityError.InvalidToken({ detail: "no pending NTLM handshake for this message (unknown, expired or already used)" })
-
-/** Takes the store entry of `id` (exactly once), or SEC_E_INVALID_TOKEN; its bytes are wiped after `use`. */
-const takeEntry = <A>(
-  store: HandshakeStore.HandshakeStoreService,
-  id: string,
-  use: (bytes: Uint8Array) => Result.Result<A, SecurityError.SspiError>
-): Effect.Effect<A, SecurityError.SspiError> =>
-  Effect.flatMap(store.take(id), (entry) => {
-    if (Option.isNone(entry)) return Effect.fail(noPending())
-    const result = use(entry.value)
-    entry.value.fill(0)
-    return Effect.fromResult(result)
-  })
-
-const claim = (store: HandshakeStore.HandshakeStoreService | undefined, id: string | undefined) =>
-  store === undefined || id === undefined ? Effect.void : takeEntry(store, id, () => Result.succeed(undefined))
-
-/**
- * An AUTHENTICATE on a fresh context, with a shared store: the handshake was
- * started by another node (or connection). Its state is found by the
- * MsvAvTimestamp the client echoed under NTProofStr ([MS-NLMP] 3.1.5.2.1),
- * taken once, then checked as on the node that issued the CHALLENGE (the
- * full echo of its TargetInfo included). NTLMv1 carries no AV pairs: it
- * stays connection-bound (SEC_E_INVALID_TOKEN here).
- */
-const storedLeg = (
-  credential: NtlmCredential,
-  options: AcceptorOptions,
-  store: HandshakeStore.HandshakeStoreService,
-  request: SecurityPackage.HandshakeRequest,
-  received: Received
-): Effect.Effect<Step, SecurityError.SspiError> => {
-  const id = echoedId(received)
-  if (id === undefined) {
-    return Effect.fail(new SecurityError.InvalidToken({ detail: "no MsvAvTimestamp echoed: the handshake is bound to its connection" }))
-  }
-  return Effect.flatMap(
-    takeEntry(store, id, (bytes) => Result.mapError(decodeServerState(bytes, id), invalidToken)),
-    (stored) => {
-      const state: NtlmContext = {
-        role: "server",
-        phase: "authenticate",
-        flags: stored.flags,
-        negotiate: stored.negotiate,
-        challenge: stored.challenge,
-        sentTargetInfo: stored.targetInfo,
-        serverChallenge: stored.serverChallenge,
-        userName: "",
-        exportedSessionKey: undefined,
-        session: undefined,
-        storedBindings: stored.bindings
-      }
-      // this leg's bindings when given, else those the CHALLENGE leg was given
-      const bindings = received.bindings ?? stored.bindings
-      return checkUser(credential, state, options, request, { ...received, bindings }).pipe(
-        Effect.tap(() => Effect.sync(() => options.counters.finishedFromStore++)),
-        Effect.tapError(() => Effect.sync(() => wipeContext(state)))
-      )
-    }
-  )
-}
-
-/** The handshake id an NTLMv2 AUTHENTICATE names (its echoed MsvAvTimestamp); undefined for NTLMv1 or none echoed. */
-const echoedId = (received: Received): string | undefined =>
-  received.response === undefined ? undefined : idOfPairs(received.response.avPairs)
-
-/** Whether the input token is an AUTHENTICATE message. */
-const isAuthenticate = (request: SecurityPackage.HandshakeRequest): boolean => {
-  const token = inputToken(request.input)
-  if (Result.isFailure(token)) return false
-  const type = peekMessageType(token.success)
-  return Result.isSuccess(type) && type.success === MessageType.AUTHENTICATE
-}
-
-/** The CHALLENGE leg; with a store, its state is put there under its id before the CHALLENGE goes out. */
-const challengeAndPut = (
-  options: AcceptorOptions,
-  store: HandshakeStore.HandshakeStoreService,
-  request: SecurityPackage.HandshakeRequest
-): Effect.Effect<Step, SecurityError.SspiError> => {
-  const bindings = bindingsHash(request.input)
-  if (Result.isFailure(bindings)) return Effect.fail(bindings.failure)
-  const step = challengeLeg(options, request)
-  if (Result.isFailure(step)) return Effect.fail(step.failure)
-  const state = step.success.state
-  const bytes = encodeServerState({ negotiate: state.negotiate, challenge: state.challenge, bindings: bindings.success })
-  return Effect.as(
-    Effect.tap(store.put(state.handshakeId!, bytes, options.handshakeTtl), () => Effect.sync(() => options.counters.stored++)),
-    step.success
-  )
-}
-
-/** AcceptSecurityContext for NTLM. */
-export const accept = (options: AcceptorOptions) =>
-(
-  credential: NtlmCredential,
-  state: NtlmContext | undefined,
-  request: SecurityPackage.HandshakeRequest
-): Effect.Effect<Step, SecurityError.SspiError> => {
-  const store = options.store
-  if (state === undefined) {
-    if (store === undefined) return Effect.fromResult(challengeLeg(options, request))
-    if (!isAuthenticate(request)) return challengeAndPut(options, store, request)
-    const received = receive(request)
-    return Result.isFailure(received) ? Effect.fail(received.failure) : storedLeg(credential, options, store, request, received.success)
-  }
-  if (state.role !== "server" || state.phase !== "authenticate") return Effect.fail(new SecurityError.OutOfSequence({}))
-  return authenticateLeg(credential, state, options, request)
 }
