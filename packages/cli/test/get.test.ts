@@ -4,11 +4,11 @@
  * and over MIT Kerberos (tickets from `sspi kinit`). Missing peers: loud
  * skip, or a failure under CI=true.
  */
-import { chmodSync, copyFileSync, readFileSync, writeFileSync } from "node:fs"
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { Apache, Realm, requirePeersSync } from "@effect-sspi/interop-harness"
+import { Apache, Command, Realm, requirePeersSync } from "@effect-sspi/interop-harness"
 import { sspi } from "./support.ts"
 
 const ntlmAvailable = requirePeersSync("apache", "ntlm")
@@ -70,14 +70,19 @@ describe("sspi get against Apache mod_auth_gssapi", () => {
       assert.strictEqual(failed.stderr.trim(), "sspi: (22) The requested URL returned error: 404")
     })), 120_000)
 
-  it.live.skipIf(!krb5Available)("MIT Kerberos: sspi kinit, then -u : (tickets), --service-name, --delegation; usage and network exit codes", () =>
+  it.live.skipIf(!krb5Available)("MIT Kerberos: sspi kinit -f, then -u : (tickets), --service-name, --delegation policy (Apache stores the forwarded TGT); usage and network exit codes", () =>
     Effect.scoped(Effect.gen(function*() {
       const realm = yield* Realm.start()
-      yield* Apache.start({
+      // the realm trusts HTTP/localhost for delegation: its tickets carry OK-AS-DELEGATE
+      const trusted = yield* Command.run("/usr/sbin/kadmin.local", ["-q", "modprinc +ok_as_delegate HTTP/localhost"], { env: realm.env, timeout: "15 seconds" })
+      assert.strictEqual(trusted.code, 0, trusted.stderr)
+      const apache = yield* Apache.start({
         port: port + 1,
         serverName: "localhost",
-        gssapi: (dir) => ["GssapiAllowedMech krb5", `GssapiCredStore keytab:${dir}/http.keytab`],
+        gssapi: (dir) => ["GssapiAllowedMech krb5", `GssapiCredStore keytab:${dir}/http.keytab`, `GssapiDelegCcacheDir ${dir}/deleg`],
         files: (dir) => {
+          mkdirSync(join(dir, "deleg"))
+          chmodSync(join(dir, "deleg"), 0o777)
           copyFileSync(realm.keytab, join(dir, "http.keytab"))
           copyFileSync(realm.env["KRB5_CONFIG"]!, join(dir, "krb5.conf"))
           chmodSync(join(dir, "http.keytab"), 0o644)
@@ -85,7 +90,7 @@ describe("sspi get against Apache mod_auth_gssapi", () => {
         env: (dir) => ({ KRB5_CONFIG: join(dir, "krb5.conf"), KRB5_KTNAME: `FILE:${dir}/http.keytab`, KRB5RCACHETYPE: "none" })
       })
       const page = `http://localhost:${port + 1}/index.html`
-      const kinit = yield* sspi(["kinit", realm.user], realm.env, 30_000, `${realm.password}\n`)
+      const kinit = yield* sspi(["kinit", "-f", realm.user], realm.env, 30_000, `${realm.password}\n`)
       assert.strictEqual(kinit.code, 0, kinit.stderr)
 
       const tickets = yield* sspi(["get", "-v", "-u", ":", page], realm.env)
@@ -94,16 +99,25 @@ describe("sspi get against Apache mod_auth_gssapi", () => {
       assert.include(tickets.stderr, "SPNEGO NegTokenInit offering Kerberos V5")
       assert.include(tickets.stderr, "* Negotiate uses Kerberos V5")
 
-      const named = yield* sspi(["get", "--service-name", "HTTP", "--delegation", "policy", page], realm.env)
-      assert.strictEqual(named.code, 0, named.stderr)
-      assert.strictEqual(named.stderr.trim(), "sspi: --delegation policy: not supported yet, credentials are not delegated")
+      assert.notInclude(tickets.stderr, "DELEGATE", "no delegation unless asked")
+      assert.deepStrictEqual(readdirSync(join(apache.dir, "deleg")), [])
+      const delegated = yield* sspi(["get", "-v", "--service-name", "HTTP", "--delegation", "policy", page], realm.env)
+      assert.strictEqual(delegated.code, 0, delegated.stderr)
+      assert.strictEqual(delegated.stdout, "hello from apache\n")
+      assert.match(delegated.stderr, /\* client Negotiate SEC_E_OK .*flags DELEGATE\|/)
+      // mod_auth_gssapi wrote the TGT it received: MIT's ccache, read by our klist
+      assert.deepStrictEqual(readdirSync(join(apache.dir, "deleg")), [realm.principal])
+      const forwarded = yield* sspi(["klist", "-f", "-c", join(apache.dir, "deleg", realm.principal)], realm.env)
+      assert.strictEqual(forwarded.code, 0, forwarded.stderr)
+      assert.include(forwarded.stdout, `Default principal: ${realm.principal}`)
+      assert.match(forwarded.stdout, new RegExp(`krbtgt/${realm.realm}@${realm.realm}\\n\\tFlags: Ff`), "a forwarded TGT")
       const unknownSpn = yield* sspi(["get", "--service-name", "nosuch", "-u", ":", page], realm.env)
       assert.strictEqual(unknownSpn.code, 67, unknownSpn.stderr)
       assert.strictEqual(unknownSpn.stderr.trim().split("\n").length, 1)
 
       const always = yield* sspi(["get", "--delegation", "always", "-u", ":", page], realm.env)
       assert.strictEqual(always.code, 4)
-      assert.include(always.stderr, "not supported yet")
+      assert.include(always.stderr, "--delegation always: not supported yet")
       for (
         const [args, code] of [
           [["--ntlm", "-u", ":", page], 2],

@@ -8,6 +8,7 @@ import { NodeHttpClient } from "@effect/platform-node"
 import { Console, Effect, Layer, Option, Predicate, Redacted, Result } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { HttpClient } from "effect/http"
+import { Flags } from "@effect-sspi/core"
 import { Connector, SspiClient } from "@effect-sspi/http"
 import { ExitCode, exitCodeOf } from "../internal/exitCodes.ts"
 import { CliFailure, explain, usage } from "../internal/failure.ts"
@@ -35,7 +36,7 @@ export const get = Command.make(
     negotiate: toggle("negotiate", undefined, "answer only Negotiate (SPNEGO: Kerberos, NTLM) (default: answer what the server offers, Negotiate first)"),
     ntlm: toggle("ntlm", undefined, "answer only NTLM (default: answer what the server offers, Negotiate first)"),
     delegation: Flag.Literals("delegation", ["none", "policy", "always"]).pipe(
-      Flag.withDescription("delegate Kerberos credentials: none|policy|always (default: none; policy/always not supported yet)"),
+      Flag.withDescription("delegate Kerberos credentials: none, policy (to services the realm marks OK-AS-DELEGATE; needs a forwardable TGT), always (not supported yet) (default: none)"),
       Flag.withDefault("none")
     ),
     serviceName: Flag.String("service-name").pipe(Flag.withDescription("the service of the SPN, or a whole SPN svc/host (default: HTTP → HTTP/<url host>)"), Flag.optional),
@@ -61,9 +62,11 @@ export const get = Command.make(
         return yield* usage(`--delegation ${args.delegation} needs Negotiate (Kerberos); NTLM cannot delegate`)
       }
       if (args.delegation === "always") {
-        return yield* new CliFailure({ message: "--delegation always: not supported yet (credentials cannot be delegated)", exitCode: ExitCode.NOT_BUILT_IN })
+        return yield* new CliFailure({
+          message: "--delegation always: not supported yet (the HTTP client cannot pass it to Kerberos; --delegation policy delegates to services the realm trusts)",
+          exitCode: ExitCode.NOT_BUILT_IN
+        })
       }
-      if (args.delegation === "policy") yield* Console.error("sspi: --delegation policy: not supported yet, credentials are not delegated")
       const asksStdin = user.user !== undefined && user.password === undefined && process.env["SSPI_PASSWORD"] === undefined &&
         process.stdin.isTTY !== true
       if (asksStdin && args.data.includes("@-")) {
@@ -97,6 +100,8 @@ export const get = Command.make(
           const client = (args.verbose ? traced(base) : base).pipe(SspiClient.withAuthentication({
             schemes: answer,
             credentials,
+            // ISC_REQ_DELEGATE: Kerberos forwards the TGT when the service's ticket is OK-AS-DELEGATE (RFC 4120 2.8), as Windows' policy
+            ...(args.delegation === "policy" ? { contextReq: Flags.IscReq.CONNECTION | Flags.IscReq.DELEGATE } : {}),
             ...(service === undefined ? {} : { targetName: (u: URL) => service.includes("/") ? service : `${service}/${u.hostname}` }),
             onLeg: (leg) => args.verbose ? Console.error(`* ${clientLeg(leg)}`) : Effect.void
           }))
