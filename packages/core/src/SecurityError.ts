@@ -5,16 +5,37 @@
  *
  * @since 0.1.0
  */
-import { Schema } from "effect"
+import { type Cause, Schema } from "effect"
 import { codes, format, type StatusName } from "./SecurityStatus.ts"
 
 const fields = { detail: Schema.optional(Schema.String) }
+
+/** What every status error has besides its fields: the status name and code. */
+export interface StatusFacts<Name extends StatusName> {
+  /** The status name. */
+  readonly status: Name
+  /** The status value (winerror.h). */
+  readonly code: (typeof codes)[Name]
+}
+
+/**
+ * The class of one status's error, spelled out so that declaration emit names
+ * it instead of inlining effect's whole Schema class type in every error.
+ */
+export type StatusErrorClass<Tag extends string, Name extends StatusName> = Schema.Class<
+  { readonly _tag: Tag; readonly detail?: string | undefined } & Cause.YieldableError & StatusFacts<Name>,
+  Schema.TaggedStruct<Tag, typeof fields>,
+  Cause.YieldableError & StatusFacts<Name>
+>
 
 /**
  * Builds the tagged error class of one status. The optional `detail` is for
  * people and never holds a secret.
  */
-const StatusError = <const Tag extends string, const Name extends StatusName>(tag: Tag, status: Name) => {
+const StatusError = <const Tag extends string, const Name extends StatusName>(
+  tag: Tag,
+  status: Name
+): StatusErrorClass<Tag, Name> => {
   class StatusError extends Schema.TaggedError<StatusError>()(tag, fields) {
     /** The status name. */
     get status(): Name {
