@@ -31,9 +31,10 @@ const program = Effect.scoped(Effect.gen(function*() {
   console.log(`fuzz: ${targets.length} targets × ${count} inputs, seed ${seed}`)
   const reports: Array<Report> = []
   for (const [i, target] of targets.entries()) {
-    const report = runTarget(target, count, seed + i, (done) => {
-      if (process.stdout.isTTY) process.stdout.write(`\r  ${target.name}: ${done}/${count}`)
-      else if (done % (1 << 17) === 0) console.log(`  ${target.name}: ${done}/${count}`)
+    const report = runTarget(target, count, seed + i, (done, defects, hangs) => {
+      const text = `  ${target.name}: ${done}/${count}, defects ${defects}, hangs ${hangs}`
+      if (process.stdout.isTTY) process.stdout.write(`\r${text}`)
+      else if (done % (1 << 17) === 0) console.log(text)
     })
     if (process.stdout.isTTY) process.stdout.write("\r")
     console.log(line(report))

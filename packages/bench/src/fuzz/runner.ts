@@ -55,7 +55,7 @@ export const outcomeOf = <A, E>(effect: Effect.Effect<A, E>): Outcome => {
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.()
 
 /** Runs `count` mutants of the target's seeds (seeded PRNG: reproducible). */
-export const runTarget = (target: Target, count: number, seed: number, progress: (done: number) => void): Report => {
+export const runTarget = (target: Target, count: number, seed: number, progress: (done: number, defects: number, hangs: number) => void): Report => {
   const rng = new Rng(seed)
   let accepted = 0
   let typedFailures = 0
@@ -94,7 +94,7 @@ export const runTarget = (target: Target, count: number, seed: number, progress:
       slowestInput = input
     }
     if (ms > HANG_MS) hangs++
-    if ((i & 0x3fff) === 0x3fff) progress(i + 1)
+    if ((i & 0x3fff) === 0x3fff) progress(i + 1, defects, hangs)
   }
   const seconds = (performance.now() - start) / 1000
   gc()
