@@ -4,7 +4,17 @@
 // `@effect-sspi/source` export condition (`npm start`, and the test projects
 // through NODE_OPTIONS) runs the TypeScript sources through tsx instead, so
 // neither needs a build.
+import { readFileSync } from "node:fs"
 import module from "node:module"
+
+// `sspi --version` alone is answered here, before effect and the packages are
+// loaded (loading them is what costs the start-up time; the full command line
+// gives the same answer: `sspi v` and the version in package.json).
+if (process.argv.length === 3 && process.argv[2] === "--version") {
+  const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"))
+  process.stdout.write(`sspi v${version}\n`)
+  process.exit(0)
+}
 
 // V8's code cache for the modules loaded below (Node >= 22.1; a directory
 // under the OS temp dir, NODE_COMPILE_CACHE overrides, NODE_DISABLE_COMPILE_CACHE=1
