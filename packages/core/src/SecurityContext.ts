@@ -16,7 +16,7 @@ import { BufferType, data as dataBuffer, SecBuffer, token as tokenBuffer } from 
 import { missingAttributes } from "./internal/requiredAttributes.ts"
 import { flagNames, AscRet, IscRet } from "./Flags.ts"
 import { NoContext, SecurityQosFailed, type SspiError } from "./SecurityError.ts"
-import type { ContextAttribute, ContextAttributes, HandshakeStatus, Unprotected } from "./SecurityPackage.ts"
+import type { ContextAttribute, ContextAttributes, DelegationPolicy, HandshakeStatus, Unprotected } from "./SecurityPackage.ts"
 import * as Sspi from "./Sspi.ts"
 import type { SspiRuntime } from "./SspiRuntime.ts"
 
@@ -43,6 +43,8 @@ export interface ContextOptions {
   readonly requireRequested?: boolean | undefined
   /** Acceptor: the Extended Protection level of every leg (overrides the package's setting). */
   readonly extendedProtection?: ExtendedProtection | undefined
+  /** Initiator: the delegation policy (see `HandshakeRequest.delegation`); unset, ISC_REQ_DELEGATE means `"policy"`. */
+  readonly delegation?: DelegationPolicy | undefined
 }
 
 /**
@@ -115,7 +117,8 @@ const make = (
             targetName: options.targetName,
             contextReq: options.contextReq,
             input: options.extraInput === undefined ? buffers : [...buffers, ...options.extraInput],
-            ...(options.extendedProtection === undefined ? {} : { extendedProtection: options.extendedProtection })
+            ...(options.extendedProtection === undefined ? {} : { extendedProtection: options.extendedProtection }),
+            ...(options.delegation === undefined ? {} : { delegation: options.delegation })
           }),
         // the new context is ours from the moment its result is taken: the scope deletes it even if interrupted next
         (result) => {

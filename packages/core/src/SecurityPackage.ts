@@ -76,6 +76,46 @@ export interface HandshakeRequest {
    * @since 0.2.0
    */
   readonly extendedProtection?: ExtendedProtection | undefined
+  /**
+   * The caller's delegation policy for this context (initiators): `"none"`
+   * never forwards the user's credential; `"policy"` forwards it when the
+   * caller asks for ISC_REQ_DELEGATE and the realm trusts the service
+   * (Kerberos OK-AS-DELEGATE, as Windows); `"always"` forwards it whenever
+   * asked (curl's `--delegation`). Unset: ISC_REQ_DELEGATE means `"policy"`.
+   *
+   * @since 0.2.0
+   */
+  readonly delegation?: DelegationPolicy | undefined
+}
+
+/**
+ * When an initiator forwards the user's credential (see
+ * {@link HandshakeRequest.delegation}).
+ *
+ * @since 0.2.0
+ */
+export type DelegationPolicy = "none" | "policy" | "always"
+
+/**
+ * Who the client is in its domain, as its logon server vouched for it (the
+ * Kerberos PAC's KERB_VALIDATION_INFO and UPN_DNS_INFO, MS-PAC; the same
+ * shape suits NTLM's Netlogon validation info). SIDs in `S-1-…` text form;
+ * group attributes are SE_GROUP_* bits (MS-DTYP 2.4.2.4).
+ *
+ * @since 0.2.0
+ */
+export interface LogonIdentity {
+  readonly userSid: string
+  readonly primaryGroupSid: string
+  /** Every group SID with its attributes: domain groups, extra SIDs, resource groups. */
+  readonly groupSids: ReadonlyArray<{ readonly sid: string; readonly attributes: number }>
+  readonly upn?: string | undefined
+  readonly dnsDomain?: string | undefined
+  /** The NetBIOS logon domain, e.g. `CORP`. */
+  readonly logonDomain?: string | undefined
+  /** The account name (sAMAccountName). */
+  readonly accountName?: string | undefined
+  readonly fullName?: string | undefined
 }
 
 /**
@@ -135,6 +175,25 @@ export interface ContextAttributes {
   readonly Flags: { readonly flags: number }
   /** SECPKG_ATTR_LIFESPAN: milliseconds since the epoch. */
   readonly Lifespan: { readonly start: number; readonly expiry: number }
+  /**
+   * Acceptor: the client's verified domain identity (SECPKG_ATTR_LOGON_INFO's
+   * role; for Kerberos, the PAC whose server signature verified), or
+   * `identity: undefined` when the logon carried none (an MIT KDC's ticket).
+   * Not a Windows attribute in this shape.
+   *
+   * @since 0.2.0
+   */
+  readonly LogonInfo: { readonly identity: LogonIdentity | undefined }
+  /**
+   * Acceptor: the credential the client delegated (Kerberos: its forwarded
+   * TGT), as `authData` for an OUTBOUND `Credentials.acquire` with
+   * `packageName`; SEC_E_NO_CREDENTIALS when the client delegated nothing.
+   * `authData` is opaque and refers to the context: acquire it before the
+   * context is deleted (the credential then holds its own copy).
+   *
+   * @since 0.2.0
+   */
+  readonly DelegatedCredential: { readonly packageName: string; readonly authData: unknown }
 }
 
 /**

@@ -14,6 +14,7 @@ import { type KerberosContext, protectionKey, wipe } from "./internal/context/st
 import { formatPrincipal } from "./internal/messages/common.ts"
 import { type KerberosOptions, resolveSettings } from "./internal/settings.ts"
 import { copyBytes } from "./internal/bytes.ts"
+import { delegatedAuthData } from "./internal/context/delegation.ts"
 
 export type { CcacheAuthData, KerberosAuthData, KeytabAuthData, PasswordAuthData } from "./internal/context/credential.ts"
 export type { KerberosOptions } from "./internal/settings.ts"
@@ -106,6 +107,11 @@ export const make = (options: KerberosOptions = {}): Effect.Effect<KerberosPacka
             }
             case "NegotiationInfo":
               return answer({ packageInfo: info, complete: state.stage === "established" })
+            case "LogonInfo":
+              // the PAC's identity (verified at accept); none for a ticket without a PAC, and on an initiator
+              return answer({ identity: state.identity === undefined ? undefined : Option.getOrUndefined(state.identity) })
+            case "DelegatedCredential":
+              return Effect.flatMap(delegatedAuthData(state), (authData) => answer({ packageName: info.name, authData }))
             default:
               return Effect.fail(new SecurityError.UnsupportedFunction({ detail: `attribute ${String(attribute)}` }))
           }

@@ -8,7 +8,7 @@
  * // after decrypting the ticket with the service key (encTicketPart: the plaintext DER):
  * const pac = Pac.fromEncTicketPart(encTicketPart, { enctype, key }, { cname, authtime })
  * // Result<Option<Pac.Pac>, SecurityError.InvalidToken | SecurityError.LogonDenied>
- * const who = Option.map(Result.getOrThrow(pac), Pac.principalOf)
+ * const who = Option.flatMap(Result.getOrThrow(pac), (p) => Option.fromUndefinedOr(Pac.principalOf(p)))
  * ```
  *
  * @since 0.1.0
@@ -63,17 +63,21 @@ export interface PacPrincipal {
 }
 
 /**
- * The {@link PacPrincipal} of a verified PAC.
+ * The {@link PacPrincipal} of a verified PAC, or undefined when the PAC has
+ * no KERB_VALIDATION_INFO (an MIT KDC's PAC: no SIDs to give).
  *
  * @since 0.1.0
  */
-export const principalOf = (pac: Pac): PacPrincipal => ({
-  userSid: pac.logonInfo.userSid,
-  primaryGroupSid: pac.logonInfo.primaryGroupSid,
-  groupSids: pac.logonInfo.groupSids,
-  upn: pac.upnDnsInfo?.upn,
-  dnsDomain: pac.upnDnsInfo?.dnsDomainName,
-  logonDomain: pac.logonInfo.logonDomainName,
-  accountName: pac.logonInfo.effectiveName,
-  fullName: pac.logonInfo.fullName === "" ? undefined : pac.logonInfo.fullName
-})
+export const principalOf = (pac: Pac): PacPrincipal | undefined => {
+  const li = pac.logonInfo
+  return li === undefined ? undefined : {
+    userSid: li.userSid,
+    primaryGroupSid: li.primaryGroupSid,
+    groupSids: li.groupSids,
+    upn: pac.upnDnsInfo?.upn,
+    dnsDomain: pac.upnDnsInfo?.dnsDomainName,
+    logonDomain: li.logonDomainName,
+    accountName: li.effectiveName,
+    fullName: li.fullName === "" ? undefined : li.fullName
+  }
+}

@@ -68,7 +68,7 @@ const pacFor = (
     const serviceKey = { enctype: entry.enctype, key: entry.key }
     const pac = Option.getOrThrow(ok(pacOfTicket(authData, serviceKey, { cname: part.cname, authtime: part.authtime })))
     // the same through the EncTicketPart entry point
-    expect(Option.getOrThrow(ok(PublicPac.fromEncTicketPart(plain, serviceKey, part))).logonInfo.userSid).toBe(pac.logonInfo.userSid)
+    expect(Option.getOrThrow(ok(PublicPac.fromEncTicketPart(plain, serviceKey, part))).logonInfo!.userSid).toBe(pac.logonInfo!.userSid)
     // Tampering with the real PAC is refused (MS-PAC 2.8.1).
     const ifRelevant = authData.find((e) => e.adType === 1)!
     const at = Buffer.from(ifRelevant.adData).indexOf(Buffer.from(pac.bytes.subarray(0, 64)))
@@ -108,7 +108,7 @@ const checkAgainstSambaTool = ({ dc, pac }: Fetched) =>
     const { members, sids } = yield* sambaFacts(dc)
     for (const sid of sids.values()) expect(sid).toMatch(/^S-1-5-21-\d+-\d+-\d+-\d+$/)
     const objectSid = (_kind: "user" | "group", name: string) => Effect.succeed(sids.get(name))
-    const li = pac.logonInfo
+    const li = pac.logonInfo!
     expect(li.userSid).toBe(yield* objectSid("user", "alice"))
     expect(li.logonDomainId).toBe(dc.domainSid)
     expect(li.primaryGroupSid).toBe(yield* objectSid("group", "Domain Users"))
@@ -166,7 +166,7 @@ describe("PACs from the Samba AD DC", () => {
       Effect.gen(function*() {
         for (const login of [{ principal: "ALICE@CORP.TEST" }, { principal: "alice@corp.test", flags: ["-E"] }, { principal: "Alice@CORP.TEST", flags: ["-C"] }]) {
           const { dc, pac } = yield* pacFor("HTTP/localhost@CORP.TEST", (dc) => dc.httpService.keytab, login)
-          expect(pac.logonInfo.userSid).toBe(dc.alice.sid)
+          expect(pac.logonInfo!.userSid).toBe(dc.alice.sid)
           expect(pac.clientInfo.name).toBe(login.flags?.[0] === "-C" ? "alice" : login.principal.replace("@CORP.TEST", ""))
         }
       }),

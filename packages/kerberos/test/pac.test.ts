@@ -15,6 +15,7 @@ import { type AuthorizationDataEntry, pacOfTicket } from "../src/internal/pac/au
 import { decodePac } from "../src/internal/pac/pactype.ts"
 import { BufferType } from "../src/internal/pac/types.ts"
 import { checkClientInfo, PAC_CHECKSUM_USAGE, verifyServerChecksum } from "../src/internal/pac/verify.ts"
+import { principalOf } from "../src/Pac.ts"
 
 const fromHex = (h: string) => Uint8Array.from(Buffer.from(h, "hex"))
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex")
@@ -143,7 +144,7 @@ describe("PAC: the MS-PAC example (section 3), hand-checked", () => {
   })
 
   it("KERB_VALIDATION_INFO: times, names, counts", () => {
-    const li = pac.logonInfo
+    const li = pac.logonInfo!
     expect(li.logonTime).toBe(0x01c66a650f6686d1n)
     expect(li.logoffTime).toBe(Filetime.NEVER)
     expect(li.kickOffTime).toBe(Filetime.NEVER)
@@ -166,7 +167,7 @@ describe("PAC: the MS-PAC example (section 3), hand-checked", () => {
   })
 
   it("SIDs: domain, user, 26 groups (the first RID 0x33C461 with attributes 7), 13 extra SIDs", () => {
-    const li = pac.logonInfo
+    const li = pac.logonInfo!
     expect(li.logonDomainId).toBe("S-1-5-21-397955417-626881126-188441444")
     expect(li.userSid).toBe("S-1-5-21-397955417-626881126-188441444-2914711")
     expect(li.primaryGroupSid).toBe("S-1-5-21-397955417-626881126-188441444-513")
@@ -200,7 +201,7 @@ describe("PAC: server signature (MS-PAC 2.8.1) and PAC_CLIENT_INFO (2.7) checks"
   for (const [name, key] of [["HMAC-MD5 (RC4)", rc4Key], ["HMAC-SHA1-96-AES256", aes256Key], ["HMAC-SHA1-96-AES128", aes128Key]] as const) {
     it(`${name}: a PAC signed with the service key verifies and decodes`, () => {
       const result = ok(pacOfTicket(ifRelevant(signedPac(key)), key, EXAMPLE_CLIENT))
-      expect(Option.getOrThrow(result).logonInfo.userSid).toBe("S-1-5-21-397955417-626881126-188441444-2914711")
+      expect(Option.getOrThrow(result).logonInfo!.userSid).toBe("S-1-5-21-397955417-626881126-188441444-2914711")
     })
 
     it(`${name}: attack — one group RID changed after signing → SEC_E_LOGON_DENIED`, () => {
@@ -243,6 +244,22 @@ describe("PAC: server signature (MS-PAC 2.8.1) and PAC_CLIENT_INFO (2.7) checks"
     plaintext.fill(0)
     expect(hex(pac.serverChecksum.signature)).not.toBe("00".repeat(16))
     expect(Result.isSuccess(verifyServerChecksum(pac, rc4Key))).toBe(true)
+  })
+
+  it("a PAC without KERB_VALIDATION_INFO (as MIT krb5kdc 1.20+ issues): verified, logonInfo undefined, no principal; tampered → SEC_E_LOGON_DENIED", () => {
+    const profile = Option.getOrThrow(enctype(aes256Key.enctype))
+    const pac = buildPac([
+      { type: BufferType.CLIENT_INFO, data: exampleBuffer(BufferType.CLIENT_INFO) },
+      { type: BufferType.SERVER_CHECKSUM, data: signatureBuffer(profile.checksumType, profile.checksumSize) },
+      { type: BufferType.PRIVSVR_CHECKSUM, data: signatureBuffer(profile.checksumType, profile.checksumSize) }
+    ])
+    pac.set(profile.checksum(aes256Key.key, PAC_CHECKSUM_USAGE, pac), ok(decodePac(pac)).serverChecksum.offset)
+    const verified = Option.getOrThrow(ok(pacOfTicket(ifRelevant(pac), aes256Key, EXAMPLE_CLIENT)))
+    expect(verified.logonInfo).toBeUndefined()
+    expect(principalOf(verified)).toBeUndefined()
+    const tampered = pac.slice()
+    tampered[ok(decodePac(pac)).serverChecksum.offset]! ^= 1
+    expect(failure(pacOfTicket(ifRelevant(tampered), aes256Key, EXAMPLE_CLIENT))._tag).toBe("LogonDenied")
   })
 
   it("no PAC (an MIT ticket): none; two PACs: SEC_E_INVALID_TOKEN", () => {

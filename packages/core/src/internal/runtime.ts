@@ -22,6 +22,7 @@ import type {
   AnySecurityPackage,
   ContextAttribute,
   ContextAttributes,
+  DelegationPolicy,
   HandshakeRequest,
   HandshakeStep,
   PackageAttribute,
@@ -85,6 +86,8 @@ export interface HandshakeParams {
   readonly output?: ReadonlyArray<SecBuffer> | undefined
   /** AcceptSecurityContext: the Extended Protection level for this leg (see `HandshakeRequest`). */
   readonly extendedProtection?: ExtendedProtection | undefined
+  /** InitializeSecurityContext: the delegation policy for this context (see `HandshakeRequest`). */
+  readonly delegation?: DelegationPolicy | undefined
 }
 
 /** What the runtime can report as alive; every number returns to zero when nothing leaks. */
@@ -250,7 +253,8 @@ export class Runtime {
         dataRep: params.dataRep ?? DataRep.NATIVE,
         input: params.input ?? [],
         now,
-        ...(params.extendedProtection === undefined ? {} : { extendedProtection: params.extendedProtection })
+        ...(params.extendedProtection === undefined ? {} : { extendedProtection: params.extendedProtection }),
+        ...(params.delegation === undefined ? {} : { delegation: params.delegation })
       }
       const pkg = credential.pkg
       // A package that throws (a defect), synchronously or inside its Effect, must not wedge the

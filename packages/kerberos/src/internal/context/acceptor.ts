@@ -26,6 +26,8 @@ import type { KerberosCredential } from "./credential.ts"
 import { replayKey, replayTtl, withinSkew } from "./replay.ts"
 import type { KerberosContext } from "./state.ts"
 import { type Delegation, readDelegation } from "./delegation.ts"
+import { pacOfEncTicketPart } from "../pac/authData.ts"
+import { principalOf } from "../../Pac.ts"
 
 type Step = SecurityPackage.HandshakeStep<KerberosContext>
 type E = SecurityError.SspiError
@@ -114,10 +116,25 @@ export const accept = (
     const ticketPlain = profile.decrypt(keyEntry.key, 2, ticket.encPart.cipher)
     if (Result.isFailure(ticketPlain)) return yield* ap(ErrorCode.KRB_AP_ERR_BAD_INTEGRITY, "ticket")
     const encTicket = decodeEncTicketPart(ticketPlain.success)
-    ticketPlain.success.fill(0)
-    if (Result.isFailure(encTicket)) return yield* invalidToken(`malformed ticket: ${encTicket.failure.reason}`)
+    if (Result.isFailure(encTicket)) {
+      ticketPlain.success.fill(0)
+      return yield* invalidToken(`malformed ticket: ${encTicket.failure.reason}`)
+    }
     const t = encTicket.success
+    // MS-KILE 3.4.5.3 / MS-PAC 2.8.1: the PAC in the ticket's authorization-data
+    // (AD-IF-RELEVANT / AD-WIN2K-PAC) is used only once its server signature
+    // verifies with this service key and PAC_CLIENT_INFO (MS-PAC 2.7) names the
+    // ticket's client and authtime: a bad signature or client info is
+    // SEC_E_LOGON_DENIED, a malformed PAC SEC_E_INVALID_TOKEN. No PAC, or one without
+    // KERB_VALIDATION_INFO (MIT krb5kdc 1.20+): no identity.
+    const pac = pacOfEncTicketPart(ticketPlain.success, { enctype: keyEntry.enctype, key: keyEntry.key }, { cname: t.cname, authtime: t.authtime })
+    ticketPlain.success.fill(0)
     const sessionKey = t.key
+    if (Result.isFailure(pac)) {
+      sessionKey.keyvalue.fill(0)
+      return yield* Effect.fail(pac.failure)
+    }
+    const identity = Option.flatMap(pac.success, (p) => Option.fromUndefinedOr(principalOf(p)))
     const fail = (code: number, detail?: string) => {
       sessionKey.keyvalue.fill(0)
       return ap(code, detail)
@@ -222,7 +239,8 @@ export const accept = (
       recvSeq: initiatorSeq,
       gssFlags: mutual ? gssFlags | GssFlags.MUTUAL : gssFlags,
       expiry: t.endtime,
-      delegated: delegation?._tag === "Delegated" ? delegation.tgt : undefined
+      delegated: delegation?._tag === "Delegated" ? delegation.tgt : undefined,
+      identity
     }
     let output: Array<SecBuffer.SecBuffer> = []
     if (mutual) {

@@ -16,6 +16,7 @@ import { ccacheFiles, type FileProblem, keytabPath, readBytes } from "../files/l
 import { type ClientSecret, grantFromCache, type TicketGrant } from "../kdc/client.ts"
 import { formatPrincipal, parsePrincipal, type Principal, sameName } from "../messages/common.ts"
 import type { Settings } from "../settings.ts"
+import { fromDelegatedAuthData, isDelegatedAuthData } from "./delegation.ts"
 
 /**
  * authData for a password logon.
@@ -258,6 +259,11 @@ export const acquire = (
         client = keys.wanted ?? keys.mine[0]!.principal
         secret = outboundKeys(client, keys.mine)
       }
+    } else if (outbound && isDelegatedAuthData(auth)) {
+      // a client's delegated TGT (the DelegatedCredential attribute): our own copy of it
+      const d = yield* fromDelegatedAuthData(auth)
+      client = d.client
+      tickets = d.tickets
     } else if (outbound && (auth === undefined || auth === null || isCcache(auth))) {
       const explicit = isCcache(auth) ? auth.ccache : undefined
       const wanted = named(request.principal)

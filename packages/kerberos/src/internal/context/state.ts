@@ -9,6 +9,7 @@ import { enctype } from "../crypto/encryptionType.ts"
 import type { ProtectionKey } from "../gss/perMessage.ts"
 import type { TicketGrant } from "../kdc/client.ts"
 import type { EncryptionKey, Principal } from "../messages/common.ts"
+import type { PacPrincipal } from "../../Pac.ts"
 
 /**
  * Context state (mutable; owned by the runtime's handle).
@@ -37,6 +38,12 @@ export interface KerberosContext {
    * RFC 4121 section 4.1.1), checked; its key is zeroed by {@link wipe}.
    */
   readonly delegated?: TicketGrant | undefined
+  /**
+   * Acceptor: who the client is in its domain, from the ticket's PAC once its
+   * server signature and client info verified (MS-PAC 2.8.1, 2.7); none when
+   * the ticket carries no PAC. Undefined on an initiator.
+   */
+  readonly identity?: Option.Option<PacPrincipal> | undefined
 }
 
 /**

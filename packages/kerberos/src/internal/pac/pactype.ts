@@ -41,10 +41,11 @@ const invalid = (what: string, e?: NdrError) =>
   new SecurityError.InvalidToken({ detail: e === undefined ? `PAC: ${what}` : `PAC ${what}: ${e.reason} at ${e.offset}` })
 
 /**
- * Decodes a PAC (the ad-data of AD-WIN2K-PAC). The logon information, client
- * information and both signatures are required, each exactly once (a second
+ * Decodes a PAC (the ad-data of AD-WIN2K-PAC). The client information and
+ * both signatures are required, each exactly once (a second
  * copy of a buffer could say something the checksums do not cover the same
- * way: refused, as MIT does); UPN_DNS_INFO is optional; other buffers are
+ * way: refused, as MIT does); the logon information (KERB_VALIDATION_INFO,
+ * absent from MIT KDCs' PACs) and UPN_DNS_INFO are optional, at most once; other buffers are
  * kept undecoded. The PAC holds a copy of `input` (the acceptor wipes the
  * ticket's plaintext it came from). Never throws.
  *
@@ -64,14 +65,17 @@ export const decodePac = (input: Uint8Array): Result.Result<Pac, SecurityError.I
   const decoded = <A>(buffer: PacBuffer, what: string, decode: (b: PacBuffer) => Result.Result<A, NdrError>) =>
     Result.mapError(decode(buffer), (e) => invalid(what, e))
   return Result.gen(function*() {
-    const logon = (yield* one(BufferType.LOGON_INFO, "KERB_VALIDATION_INFO", true))!
+    // optional: MIT krb5kdc 1.20+ issues PACs with client info, UPN_DNS_INFO and the
+    // signatures but no KERB_VALIDATION_INFO (it has no AD account data); MIT's
+    // acceptor verifies them and accepts, so do we (the identity is then none)
+    const logon = yield* one(BufferType.LOGON_INFO, "KERB_VALIDATION_INFO", false)
     const client = (yield* one(BufferType.CLIENT_INFO, "PAC_CLIENT_INFO", true))!
     const server = (yield* one(BufferType.SERVER_CHECKSUM, "server signature", true))!
     const kdc = (yield* one(BufferType.PRIVSVR_CHECKSUM, "KDC signature", true))!
     const upn = yield* one(BufferType.UPN_DNS_INFO, "UPN_DNS_INFO", false)
     return {
       buffers,
-      logonInfo: yield* decoded(logon, "KERB_VALIDATION_INFO", (b) => decodeLogonInfo(b.data)),
+      logonInfo: logon === undefined ? undefined : yield* decoded(logon, "KERB_VALIDATION_INFO", (b) => decodeLogonInfo(b.data)),
       clientInfo: yield* decoded(client, "PAC_CLIENT_INFO", (b) => decodeClientInfo(b.data)),
       upnDnsInfo: upn === undefined ? undefined : yield* decoded(upn, "UPN_DNS_INFO", (b) => decodeUpnDnsInfo(b.data)),
       serverChecksum: yield* decoded(server, "server signature", (b) => decodeSignature(b.data, b.offset)),

@@ -94,7 +94,8 @@ export interface PacBuffer {
 /** A decoded PAC: every buffer, and the ones this package understands. */
 export interface Pac {
   readonly buffers: ReadonlyArray<PacBuffer>
-  readonly logonInfo: LogonInfo
+  /** KERB_VALIDATION_INFO; undefined in a PAC without one (MIT krb5kdc 1.20+ issues such PACs). */
+  readonly logonInfo: LogonInfo | undefined
   readonly clientInfo: ClientInfo
   readonly upnDnsInfo: UpnDnsInfo | undefined
   readonly serverChecksum: Signature
