@@ -16,6 +16,7 @@ import { type AcceptorPolicy, type MinimumSecurity, normaliseSpn, type TargetNam
 import { lmowfv1, ntowfv1, ntowfv2 } from "./internal/owf.ts"
 import { protection } from "./internal/protection.ts"
 import { type NtlmContext, type NtlmCredential, sessionOf, wipeContext } from "./internal/state.ts"
+import { DomainVerifier } from "./DomainVerifier.ts"
 import { UserStore } from "./UserStore.ts"
 
 /**
@@ -35,6 +36,8 @@ export interface NtlmAuthData {
   /** Allows NTLMv1/LM: the initiator sends NTLMv1 responses; the acceptor accepts them. Off by default. */
   readonly allowNtlmV1?: boolean
   readonly userStore?: UserStore["Service"]
+  /** Inbound: NTLMv2 verified by this domain instead of the user store (the package's verifier when absent). */
+  readonly domainVerifier?: DomainVerifier["Service"]
 }
 
 /**
@@ -62,7 +65,20 @@ export type { TargetNameValidation } from "./internal/policy.ts"
 export interface NtlmOptions {
   /** The acceptor's users; needed to accept, not to initiate. */
   readonly userStore?: UserStore["Service"] | undefined
-  /** Names announced in CHALLENGE; defaults from the host name and domain "WORKGROUP". */
+  /**
+   * NTLM verified by the domain (see {@link DomainVerifier}): when set, an
+   * inbound credential sends every NTLMv2 AUTHENTICATE, after the checks that
+   * need no key, to the domain controller, instead of the user store; NTLMv1
+   * is refused (SEC_E_LOGON_DENIED). The principal is `LOGONDOMAIN\user` and
+   * QueryContextAttributes(LogonInfo) gives the user's SIDs. The DC checks the
+   * NTLMv2 response's MsvAvNbComputerName and MsvAvNbDomainName against its
+   * secure channel: `serverNames` must be the machine account's (`WEB1`, `CORP`).
+   */
+  readonly domainVerifier?: DomainVerifier["Service"] | undefined
+  /**
+   * Names announced in CHALLENGE; defaults from the host name and domain
+   * "WORKGROUP". With a `domainVerifier`: the machine account's names.
+   */
   readonly serverNames?: Partial<ServerNames> | undefined
   /** NTLMv2 timestamp window; default 30 minutes (MSV1_0_MAX_NTLM3_LIFE). */
   readonly maxClockSkewMs?: number | undefined
@@ -151,7 +167,7 @@ export const info: SecurityPackage.PackageInfo = {
   maxToken: 2888
 }
 
-const acquire = (store: UserStore["Service"] | undefined) =>
+const acquire = (store: UserStore["Service"] | undefined, verifier: DomainVerifier["Service"] | undefined) =>
 (
   request: SecurityPackage.AcquireCredentialsRequest
 ): Effect.Effect<SecurityPackage.CredentialGrant<NtlmCredential>, SecurityError.SspiError> =>
@@ -180,7 +196,8 @@ const acquire = (store: UserStore["Service"] | undefined) =>
       responseKeyV2: ntHash === undefined ? undefined : ntowfv2(ntHash, user ?? "", domain),
       lmHash: outbound && auth.allowNtlmV1 === true && password !== undefined ? lmowfv1(password) : undefined,
       allowNtlmV1: auth.allowNtlmV1 === true,
-      store: inbound ? auth.userStore ?? store : undefined
+      store: inbound ? auth.userStore ?? store : undefined,
+      verifier: inbound ? auth.domainVerifier ?? verifier : undefined
     }
     return Effect.succeed({ credential, expiry: Infinity })
   })
@@ -214,6 +231,9 @@ const queryAttribute = <K extends SecurityPackage.PackageAttribute>(
       return complete
         ? answer({ clientName: state.userName, serverName: "" })
         : Effect.fail(new SecurityError.NoContext({}))
+    case "LogonInfo":
+      // the domain's validation info when the domain verified the client; none from a local user store
+      return complete ? answer({ identity: state.identity }) : Effect.fail(new SecurityError.NoContext({}))
     case "SessionKey":
       return state.exportedSessionKey === undefined
         ? Effect.fail(new SecurityError.NoContext({}))
@@ -282,7 +302,7 @@ export const make = (options: NtlmOptions = {}): NtlmPackage => {
   const counters = { stored: 0, finishedFromStore: 0 }
   return {
     info,
-    acquireCredentials: acquire(options.userStore),
+    acquireCredentials: acquire(options.userStore, options.domainVerifier),
     freeCredentials: (credential) =>
       Effect.sync(() => {
         credential.ntHash?.fill(0)
@@ -341,3 +361,30 @@ export const withUserStore = (
     UserStore.useSync((store) =>
       make({ ...options, userStore: store, handshakeStore: options.handshakeStore ?? Option.getOrUndefined(shared) })
     ))
+
+/**
+ * The NTLM package verified by the domain: the {@link DomainVerifier} from
+ * the context (e.g. `NetlogonClient` glued as in `DomainVerifier.ts`), for
+ * `SecurityPackages.layer(Ntlm.withDomainVerifier({ serverNames }))`; also
+ * core's `HandshakeStore` from the context when there is one. Every inbound
+ * credential is then verified by the domain (`withUserStore` keeps serving
+ * local user stores).
+ *
+ * `serverNames` must be the machine account's NetBIOS computer and domain
+ * names: the DC refuses a response whose MsvAvNbComputerName or
+ * MsvAvNbDomainName is not its secure channel's (STATUS_LOGON_FAILURE).
+ *
+ * @since 0.2.0
+ */
+export const withDomainVerifier = (
+  options: Omit<NtlmOptions, "domainVerifier" | "userStore"> = {}
+): Effect.Effect<NtlmPackage, never, DomainVerifier> =>
+  Effect.gen(function*() {
+    const verifier = yield* Effect.service(DomainVerifier)
+    const shared = yield* Effect.serviceOption(HandshakeStore.HandshakeStore)
+    return make({
+      ...options,
+      domainVerifier: verifier,
+      handshakeStore: options.handshakeStore ?? Option.getOrUndefined(shared)
+    })
+  })

@@ -10,3 +10,5 @@ export * as Ntlm from "./Ntlm.ts"
 export * as UserStore from "./UserStore.ts"
 /** @since 0.1.0 */
 export * as NtlmMessage from "./NtlmMessage.ts"
+/** @since 0.2.0 */
+export * as DomainVerifier from "./DomainVerifier.ts"

@@ -5,25 +5,21 @@
  * Every authentication failure (unknown user, wrong password, bad MIC) is
  * the same SEC_E_LOGON_DENIED, so a client learns nothing about which.
  */
-import { timingSafeEqual } from "node:crypto"
-
 import { type HandshakeStore, RandomBytes, SecBuffer, SecurityError, type SecurityPackage } from "@effect-sspi/core"
 import { type Duration, Effect, Option, Result } from "effect"
-import { type AvPair, avString, avTimestamp, fileTimeFromUnixMillis, findAvPair, avFlagsOf } from "./avpairs.ts"
+import { type AvPair, avString, avTimestamp, fileTimeFromUnixMillis } from "./avpairs.ts"
 import type { OutstandingChallenges } from "./challenges.ts"
-import { AvFlags, AvId, NegotiateFlags as F } from "./constants.ts"
+import { AvId, NegotiateFlags as F } from "./constants.ts"
+import { domainLogon } from "./domain.ts"
 import { idOfTimestamp, issueTimestamp } from "./handshakeState.ts"
-import { encryptSessionKey, keyExchangeKeyV1 } from "./keys.ts"
+import { keyExchangeKeyV1 } from "./keys.ts"
 import { decodeAuthenticate, decodeNegotiate, encodeChallenge, type AuthenticateMessage } from "./messages.ts"
-import { computeMic } from "./mic.ts"
-import { probe } from "./probe.ts"
 import { ntowfv2 } from "./owf.ts"
 import { computeResponseV1, decodeNtlmv2Response, type Ntlmv2Response, ntProofStr, sessionBaseKeyV2 } from "./responses.ts"
 import { ourVersion } from "./initiator.ts"
-import { type AcceptorPolicy, checkBindings, checkMinimumSecurity, checkTargetName, echoesAll } from "./policy.ts"
+import { type AcceptorPolicy, checkBindings, checkMinimumSecurity, checkTargetName } from "./policy.ts"
 import {
   bindingsHash,
-  contextAttributes,
   decodeInput,
   invalidToken,
   type NtlmContext,
@@ -31,6 +27,7 @@ import {
   offeredFlags
 } from "./state.ts"
 import type { StoredUser } from "../UserStore.ts"
+import { complete, denied, equal, micAnnounced, noMic, skewOf, usesKeyExchange, v2Refusal } from "./verdict.ts"
 
 /** The names as the AV pairs of a CHALLENGE (constant per package: encoded once). */
 export const namePairs = (names: ServerNames): ReadonlyArray<AvPair> => [
@@ -78,11 +75,6 @@ export interface AcceptorCounters {
 
 /** One leg's result. */
 export type Step = SecurityPackage.HandshakeStep<NtlmContext>
-
-const denied = () => {
-  probe.failure?.("LogonDenied")
-  return new SecurityError.LogonDenied({})
-}
 
 /** Chooses the flags of the CHALLENGE from the client's NEGOTIATE. */
 const chooseFlags = (client: number): number => {
@@ -141,8 +133,6 @@ export const challengeLeg = (
   })
 }
 
-const equal = (a: Uint8Array, b: Uint8Array) => a.length === b.length && timingSafeEqual(a, b)
-
 /**
  * Verifies the response; gives the key exchange key and whether a MIC is
  * announced, or fails. Every check after NTProofStr's runs only for a
@@ -187,7 +177,6 @@ const verifyResponse = (
   }
   if (v2 === undefined) return Result.fail(denied())
   const response = v2
-  const skew = Math.abs(Number(response.timestamp - fileTimeFromUnixMillis(now)) / 10_000)
   // servers SHOULD also accept clients that used an empty domain for the key (3.2.5.1.2)
   let responseKey = ntowfv2(user.ntHash, message.user, message.domain)
   let proof = ntProofStr(responseKey, state.serverChallenge, response.temp)
@@ -202,25 +191,14 @@ const verifyResponse = (
   }
   const keyExchangeKey = sessionBaseKeyV2(responseKey, proof)
   responseKey.fill(0)
-  const micPresent = (avFlagsOf(response.avPairs) & AvFlags.MIC_PRESENT) !== 0
-  // [MS-NLMP] 3.1.5.2.1 / 3.2.5.1.2: the server's pairs come back unchanged (a stripped
-  // MsvAvTimestamp is refused); checked first: tampering, not the client's clock, is the cause
-  const refusal = !echoesAll(state.sentTargetInfo ?? [], response.avPairs)
-    ? denied()
-    : skew > options.maxClockSkewMs
-    ? new SecurityError.TimeSkew({})
-    : checkBindings(policy.extendedProtection, bindings, findAvPair(response.avPairs, AvId.MsvAvChannelBindings)?.value) ??
-      checkTargetName(policy, response.avPairs) ??
-      // a strict server takes no AUTHENTICATE without a MIC (MsvAvFlags 0x2, [MS-NLMP] 2.2.2.1)
-      (policy.requireMic && !micPresent ? noMic() : undefined)
+  const micPresent = micAnnounced(response)
+  const refusal = v2Refusal(state, response, options.policy, skewOf(response, now) > options.maxClockSkewMs, bindings)
   if (refusal !== undefined) {
     keyExchangeKey.fill(0)
     return Result.fail(refusal)
   }
   return Result.succeed({ keyExchangeKey, micPresent })
 }
-
-const noMic = () => new SecurityError.UnsupportedFunction({ detail: "the server requires a MIC (MsvAvFlags 0x2)" })
 
 /** The policy checks an NTLMv1 response can meet: it has no bindings, target name or MIC. */
 const checkV1 = (policy: AcceptorPolicy, bindings: Uint8Array | undefined): SecurityError.SspiError | undefined =>
@@ -266,41 +244,13 @@ const finish = (
   received: Received,
   user: StoredUser
 ): Result.Result<Step, SecurityError.SspiError> => {
-  const { message, micOffset, bytes } = received
-  const verified = verifyResponse(credential, state, message, user, options, request.now, received.bindings, received.response)
+  const verified = verifyResponse(credential, state, received.message, user, options, request.now, received.bindings, received.response)
   user.ntHash.fill(0)
   if (Result.isFailure(verified)) return Result.fail(verified.failure)
   const { keyExchangeKey, micPresent } = verified.success
-  const flags = state.flags
-  const keyExchange = usesKeyExchange(flags)
-  const encrypted = message.encryptedRandomSessionKey
-  const exportedSessionKey = keyExchange ? encryptSessionKey(keyExchangeKey, encrypted!) : keyExchangeKey.slice()
-  keyExchangeKey.fill(0)
-  // [MS-NLMP] 3.2.5.1.2: a MIC announced by MsvAvFlags MUST match, else an authentication failure
-  if (micPresent) {
-    const mic = message.mic
-    const expected = micOffset === undefined || mic === undefined
-      ? undefined
-      : computeMic(exportedSessionKey, state.negotiate, state.challenge, bytes, micOffset)
-    if (expected === undefined || !equal(expected, mic!)) {
-      exportedSessionKey.fill(0)
-      return Result.fail(denied())
-    }
-  }
   // the name as stored, not as the client typed it
-  state.userName = user.domain === "" ? user.user : `${user.domain}\\${user.user}`
-  state.exportedSessionKey = exportedSessionKey
-  state.phase = "done"
-  return Result.succeed({
-    status: "SEC_E_OK" as const,
-    state,
-    output: [],
-    attributes: contextAttributes("server", request.contextReq, flags),
-    expiry: Infinity
-  })
+  return complete(state, request, received, keyExchangeKey, micPresent, user.domain === "" ? user.user : `${user.domain}\\${user.user}`, undefined)
 }
-
-const usesKeyExchange = (flags: number) => (flags & F.KEY_EXCH) !== 0 && (flags & (F.SIGN | F.SEAL)) !== 0
 
 /** Policy checks on the message, then the user lookup and {@link finish}. */
 export const checkUser = (
@@ -318,6 +268,7 @@ export const checkUser = (
       ? new SecurityError.InvalidToken({ detail: "missing encrypted session key" })
       : undefined)
   if (refusal !== undefined) return Effect.fail(refusal)
+  if (credential.verifier !== undefined) return domainLogon(credential.verifier, state, options, request, received)
   const store = credential.store
   if (store === undefined) return Effect.fail(new SecurityError.NoCredentials({ detail: "no NTLM user store" }))
   return Effect.flatMap(store.lookup(message.domain, message.user), (found) => {

@@ -2,11 +2,12 @@
  * NTLM credential and context state, and the flag policy shared by both
  * sides.
  */
-import { ChannelBindings, Flags, SecBuffer, SecurityError } from "@effect-sspi/core"
+import { ChannelBindings, Flags, SecBuffer, SecurityError, type SecurityPackage } from "@effect-sspi/core"
 import { Result } from "effect"
 import type { AvPair } from "./avpairs.ts"
 import { NegotiateFlags as F } from "./constants.ts"
 import { NtlmSessionSecurity } from "./session.ts"
+import type { DomainVerifier } from "../DomainVerifier.ts"
 import type { UserStore } from "../UserStore.ts"
 
 /** A credential: the client's identity (outbound) and/or the user store (inbound). */
@@ -23,6 +24,8 @@ export interface NtlmCredential {
   /** Send NTLMv1 responses (initiator) / accept them (acceptor). Off by default. */
   readonly allowNtlmV1: boolean
   readonly store: UserStore["Service"] | undefined
+  /** Inbound: the domain that verifies NTLMv2 responses instead of `store` (see `DomainVerifier`). */
+  readonly verifier?: DomainVerifier["Service"] | undefined
 }
 
 /** One NTLM context, client or server. */
@@ -41,6 +44,8 @@ export interface NtlmContext {
   storedBindings?: Uint8Array | undefined
   serverChallenge: Uint8Array
   userName: string
+  /** Server, verified by the domain: who the client is there (the validation info's SIDs). */
+  identity?: SecurityPackage.LogonIdentity | undefined
   exportedSessionKey: Uint8Array | undefined
   /** Signing and sealing state, derived on first use (HTTP authentication never needs it). */
   session: NtlmSessionSecurity | undefined
@@ -97,6 +102,7 @@ export const wipeContext = (context: NtlmContext): void => {
   context.serverChallenge.fill(0)
   context.exportedSessionKey = undefined
   context.session = undefined
+  context.identity = undefined
   context.phase = "done"
 }
 
