@@ -67,17 +67,15 @@ const namingTarget = (targetName: string | undefined) => (e: SecurityError.SspiE
  * shared by several processes); without one, the package makes its own
  * memory cache (`ReplayCache.makeMemory`, window twice the clock skew), as
  * before. A config value of the wrong form (e.g. SSPI_KRB5_CLOCKSKEW=abc)
- * makes every AcquireCredentialsHandle fail with SEC_E_INVALID_PARAMETER
- * naming it. KDC discovery uses the app's `Dns` service (effect/net/Dns) when
+ * fails `make` with SEC_E_INVALID_PARAMETER naming it (the app fails at
+ * start, not at its first logon). KDC discovery uses the app's `Dns` service (effect/net/Dns) when
  * one is provided.
  *
  * @since 0.1.0
  */
-export const make = (options: KerberosOptions = {}): Effect.Effect<KerberosPackage> =>
+export const make = (options: KerberosOptions = {}): Effect.Effect<KerberosPackage, SecurityError.SspiError> =>
   Effect.gen(function*() {
-    const resolved = yield* Effect.result(resolveSettings(options))
-    if (resolved._tag === "Failure") return unconfigured(resolved.failure)
-    const settings = resolved.success
+    const settings = yield* resolveSettings(options)
     const provided = yield* Effect.serviceOption(ReplayCache.ReplayCache)
     const replay = Option.isSome(provided)
       ? provided.value
@@ -125,27 +123,10 @@ export const make = (options: KerberosOptions = {}): Effect.Effect<KerberosPacka
   })
 
 /**
- * The runtime's package registry with Kerberos installed.
+ * The runtime's package registry with Kerberos installed; building it fails
+ * with SEC_E_INVALID_PARAMETER when a config value has the wrong form.
  *
  * @since 0.1.0
  */
-export const layer = (options: KerberosOptions = {}): Layer.Layer<SecurityPackage.SecurityPackages> =>
-  SecurityPackage.SecurityPackages.layer(make(options))
-
-/** The package when its configuration is unusable: every call fails with that error. */
-const unconfigured = (error: SecurityError.SspiError): KerberosPackage => {
-  const fail = () => Effect.fail(error)
-  return {
-    info,
-    acquireCredentials: fail,
-    freeCredentials: free,
-    initialize: fail,
-    accept: fail,
-    deleteContext: (state) => Effect.sync(() => wipe(state)),
-    queryAttribute: fail,
-    makeSignature: fail,
-    verifySignature: fail,
-    encryptMessage: fail,
-    decryptMessage: fail
-  }
-}
+export const layer = (options: KerberosOptions = {}): Layer.Layer<SecurityPackage.SecurityPackages, SecurityError.SspiError> =>
+  Layer.unwrap(Effect.map(make(options), (pkg) => SecurityPackage.SecurityPackages.layer(pkg)))

@@ -11,7 +11,7 @@ import * as Os from "node:os"
 import * as Path from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Redacted } from "effect"
-import { Flags } from "@effect-sspi/core"
+import { Flags, SecurityPackage } from "@effect-sspi/core"
 import { Kerberos } from "../src/index.ts"
 import { acquire } from "../src/internal/context/credential.ts"
 import { encodeCcache } from "../src/internal/files/ccacheWriter.ts"
@@ -147,15 +147,22 @@ describe("Kerberos configuration", () => {
       }
     }))
 
-  it.effect("a config value of the wrong form: SEC_E_INVALID_PARAMETER naming the key, at AcquireCredentialsHandle", () =>
+  it.effect("a config value of the wrong form: SEC_E_INVALID_PARAMETER naming the key, from Kerberos.make and from building Kerberos.layer", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(resolveSettings({ krb5Config: "/nonexistent", env: { SSPI_KRB5_CLOCKSKEW: "soon" } }))
       assert.strictEqual(error.status, "SEC_E_INVALID_PARAMETER")
       assert.include(error.message, "SSPI_KRB5_CLOCKSKEW")
-      const pkg = yield* Kerberos.make({ krb5Config: "/nonexistent", env: { SSPI_KRB5_KDC_TIMEOUT: "x" } })
-      const failed = yield* Effect.flip(pkg.acquireCredentials(request(Flags.CredentialUse.OUTBOUND, { principal: "a", password: Redacted.make("p") })))
+      const failed = yield* Effect.flip(Kerberos.make({ krb5Config: "/nonexistent", env: { SSPI_KRB5_KDC_TIMEOUT: "x" } }))
       assert.strictEqual(failed.status, "SEC_E_INVALID_PARAMETER")
       assert.include(failed.message, "SSPI_KRB5_KDC_TIMEOUT")
+      const layerFailed = yield* Effect.flip(
+        Effect.provide(Effect.gen(function*() { return yield* SecurityPackage.SecurityPackages }), Kerberos.layer({ krb5Config: "/nonexistent", env: { SSPI_KRB5_REPLAY_CACHE_SIZE: "many" } }))
+      )
+      assert.strictEqual(layerFailed.status, "SEC_E_INVALID_PARAMETER")
+      assert.include(layerFailed.message, "SSPI_KRB5_REPLAY_CACHE_SIZE")
+      // a good configuration still builds
+      const pkg = yield* Kerberos.make({ krb5Config: "/nonexistent", env: { SSPI_KRB5_KDC_TIMEOUT: "3 seconds" } })
+      assert.strictEqual(pkg.info.name, "Kerberos")
     }))
 
   it.effect("DIR: collections: the primary file names the cache; asked for a principal, the tkt* cache whose client it is", () =>

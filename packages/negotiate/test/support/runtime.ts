@@ -1,6 +1,6 @@
 /** Runtimes with Negotiate over NTLM (and Kerberos when given), and scoped contexts. */
 import { Effect, Layer, Redacted } from "effect"
-import { Credentials, Flags, SecurityContext, SecurityPackage, SspiRuntime } from "@effect-sspi/core"
+import { Credentials, Flags, SecurityContext, SecurityError, SecurityPackage, SspiRuntime } from "@effect-sspi/core"
 import { Negotiate } from "@effect-sspi/negotiate"
 import { Kerberos } from "@effect-sspi/kerberos"
 import { Ntlm, UserStore } from "@effect-sspi/ntlm"
@@ -15,7 +15,7 @@ export const negotiateLayer = (
   kerberos?: SecurityPackage.AnySecurityPackage | Kerberos.KerberosOptions,
   options: Omit<Negotiate.NegotiateOptions, "ntlm" | "kerberos"> = {}
 ) => {
-  const kerberosPackage: Effect.Effect<SecurityPackage.AnySecurityPackage | undefined> = kerberos === undefined
+  const kerberosPackage: Effect.Effect<SecurityPackage.AnySecurityPackage | undefined, SecurityError.SspiError> = kerberos === undefined
     ? Effect.succeed(undefined)
     : "info" in kerberos
     ? Effect.succeed(kerberos as SecurityPackage.AnySecurityPackage)
