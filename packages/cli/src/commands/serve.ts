@@ -1,20 +1,24 @@
 /**
  * `sspi serve`: a Negotiate/NTLM-protected HTTP server on loopback that
- * answers `hello <principal>`. `--users` gives NTLM its user file,
- * `--keytab` gives Negotiate's Kerberos mechanism its service keys; at least
- * one of them is needed.
+ * answers `hello <principal>`. `--users` (else `NTLM_USER_FILE`) gives NTLM
+ * its user file, `--keytab` gives Negotiate's Kerberos mechanism its service
+ * keys; at least one of them is needed. `--redis URL` shares the replay cache
+ * and the pending NTLM handshakes between processes; `--workers N` runs N
+ * processes on one port (node:cluster), which needs `--redis`.
  */
 import { createServer } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Console, Effect, Layer, Option } from "effect"
+import { Config, Console, Effect, Layer, Option, Predicate } from "effect"
 import { Command, Flag } from "effect/cli"
 import { HttpServer, HttpServerResponse } from "effect/http"
 import { Credentials, Flags } from "@effect-sspi/core"
 import { UserStore } from "@effect-sspi/ntlm"
 import { Principal, SspiServer } from "@effect-sspi/http"
-import { explained, usage } from "../internal/failure.ts"
+import { CliFailure, explain, explained, usage } from "../internal/failure.ts"
 import { negotiateMechanisms, type Packages, runtimeLayer } from "../internal/packages.ts"
 import { serverLeg } from "../internal/print.ts"
+import * as Cluster from "../internal/serve/cluster.ts"
+import * as SharedState from "../internal/serve/sharedState.ts"
 
 /** The app behind the middleware. */
 export const whoami = Effect.gen(function*() {
@@ -29,6 +33,31 @@ const checkKeytab = (keytab: string) =>
     `--keytab ${keytab}`
   )
 
+const listenErrors: Readonly<Record<string, string>> = {
+  EADDRINUSE: "address already in use",
+  EACCES: "permission denied",
+  EADDRNOTAVAIL: "address not available on this machine"
+}
+
+/** The code of a Node system error anywhere in a `cause` chain. */
+const systemCode = (error: unknown): string | undefined => {
+  for (let e = error, depth = 0; Predicate.hasProperty(e, "cause") || Predicate.hasProperty(e, "code"); depth++) {
+    if (Predicate.hasProperty(e, "code") && Predicate.isString(e.code)) return e.code
+    if (depth > 5 || !Predicate.hasProperty(e, "cause")) return undefined
+    e = e.cause
+  }
+  return undefined
+}
+
+/** `cannot listen on 127.0.0.1:8080: address already in use (EADDRINUSE)` */
+const cannotListen = (host: string, port: number) => (error: unknown) => {
+  const code = systemCode(error)
+  const reason = code !== undefined && listenErrors[code] !== undefined
+    ? `${listenErrors[code]} (${code})`
+    : explain(Predicate.hasProperty(error, "cause") ? error.cause : error)
+  return new CliFailure({ message: `cannot listen on ${host}:${port}: ${reason}` })
+}
+
 /** The `serve` command. */
 export const serve = Command.make(
   "serve",
@@ -40,23 +69,51 @@ export const serve = Command.make(
     ),
     port: Flag.Int("port").pipe(Flag.withDescription("TCP port, 0 for any (default: 8080)"), Flag.withDefault(8080)),
     host: Flag.String("host").pipe(Flag.withDescription("listen address (default: 127.0.0.1)"), Flag.withDefault("127.0.0.1")),
+    redis: Flag.String("redis").pipe(
+      Flag.withDescription(`redis://HOST:PORT: replay cache and pending NTLM handshakes shared by every process (needs ${SharedState.handshakeKeyName}) (default: none, this process's memory)`),
+      Flag.optional
+    ),
+    workers: Flag.Int("workers").pipe(Flag.withDescription("processes sharing the port (node:cluster); more than 1 needs --redis (default: 1)"), Flag.withDefault(1)),
     verbose: Flag.Boolean("verbose").pipe(Flag.withAlias("v"), Flag.withDescription("print each handshake leg (default: no)"), Flag.withDefault(false))
   },
   (args) =>
     Effect.gen(function*() {
-      const users = Option.getOrUndefined(args.users)
+      // --users, else NTLM_USER_FILE (effect Config)
+      const users = Option.getOrUndefined(args.users) ??
+        Option.getOrUndefined(yield* Effect.orElseSucceed(Config.option(Config.NonEmptyString("NTLM_USER_FILE")), () => Option.none()))
       const keytab = Option.getOrUndefined(args.keytab)
+      const redis = Option.getOrUndefined(args.redis)
       if (users === undefined && keytab === undefined) {
-        return yield* usage("--users FILE (NTLM_USER_FILE format: DOMAIN:USER:PASSWORD) or --keytab FILE (Kerberos) is required")
+        return yield* usage("--users FILE (or NTLM_USER_FILE; format DOMAIN:USER:PASSWORD) or --keytab FILE (Kerberos) is required")
       }
+      if (args.workers < 1) return yield* usage("--workers must be at least 1")
+      if (args.workers > 1 && redis === undefined) {
+        return yield* usage(
+          "--workers > 1 needs --redis URL: each worker would keep its own replay cache and handshakes (a Kerberos token replayed to another worker would be accepted, an NTLM handshake could not finish there)"
+        )
+      }
+      // checked before any worker starts
+      if (redis !== undefined) yield* SharedState.handshakeKey
       const packages: Packages = {
         negotiate: true,
         // krb5.conf, KRB5_CONFIG: read for the clock skew; an acceptor with a keytab needs no KDC.
         kerberos: keytab === undefined ? undefined : {},
-        negotiateWithoutNtlm: users === undefined
+        negotiateWithoutNtlm: users === undefined,
+        // the HTTP server deletes a connection's pending context when the connection
+        // closes; with a shared store the client's AUTHENTICATE may still come on
+        // another connection or node, so the stored handshake is left to its TTL
+        ntlm: redis === undefined ? undefined : { onDeletePending: "keep" }
       }
       const schemes = users === undefined ? ["Negotiate"] : ["Negotiate", "NTLM"]
       const offer = schemes.map((s) => s === "Negotiate" ? `Negotiate (${negotiateMechanisms(packages).join(", ")})` : s)
+      const offerLine = `${offer.join(", ")}${redis === undefined ? "" : `, shared state in Redis at ${SharedState.redisLabel(redis)}`}`
+      if (args.workers > 1 && !Cluster.isWorker()) {
+        if (keytab !== undefined) yield* checkKeytab(keytab).pipe(Effect.provide(runtimeLayer(packages)))
+        return yield* Cluster.primary(
+          args.workers,
+          (port) => Console.log(`listening on http://${args.host}:${port} (${offerLine}; ${args.workers} workers); Ctrl-C stops`)
+        )
+      }
       let address = ""
       const server = HttpServer.serve(whoami, SspiServer.middleware).pipe(
         Layer.provideMerge(SspiServer.layer({
@@ -81,19 +138,24 @@ export const serve = Command.make(
         }, { port: args.port, host: args.host }))
       )
       yield* Effect.scoped(Effect.gen(function*() {
-        if (keytab !== undefined) yield* checkKeytab(keytab)
-        yield* Layer.build(server)
-        yield* Console.log(`listening on ${address} (${offer.join(", ")}); Ctrl-C stops`)
-        return yield* Effect.never
-      })).pipe(
-        Effect.provide(runtimeLayer(packages, users === undefined ? UserStore.layerMemory([]) : UserStore.layerFile(users))),
-        explained
-      )
+        // Redis first (closed last): the packages and the server are built over it
+        const shared = redis === undefined ? undefined : Layer.succeedContext(yield* SharedState.build(redis))
+        yield* Effect.scoped(Effect.gen(function*() {
+          if (keytab !== undefined) yield* checkKeytab(keytab)
+          yield* Layer.build(server).pipe(Effect.mapError((e) => Predicate.isTagged(e, "ServeError") ? cannotListen(args.host, args.port)(e) : e))
+          if (!Cluster.isWorker()) yield* Console.log(`listening on ${address} (${offerLine}); Ctrl-C stops`)
+          return yield* Effect.never
+        })).pipe(Effect.provide(runtimeLayer({ ...packages, shared }, users === undefined ? UserStore.layerMemory([]) : UserStore.layerFile(users))))
+      })).pipe(explained)
     })
 ).pipe(
   Command.withDescription("Serve a Negotiate (Kerberos, NTLM) / NTLM-protected page on loopback"),
   Command.withExamples([
     { command: "sspi serve --users users.txt", description: "NTLM (and Negotiate over NTLM) for the users of the file, on 127.0.0.1:8080" },
-    { command: "sspi serve --keytab /etc/krb5.keytab --users users.txt --port 0 -v", description: "Kerberos and NTLM, any free port, each leg printed" }
+    { command: "sspi serve --keytab /etc/krb5.keytab --users users.txt --port 0 -v", description: "Kerberos and NTLM, any free port, each leg printed" },
+    {
+      command: "SSPI_HANDSHAKE_KEY=$(openssl rand -hex 32) sspi serve --users users.txt --redis redis://127.0.0.1:6379 --workers 2",
+      description: "two processes on port 8080 sharing the replay cache and NTLM handshakes through Redis"
+    }
   ])
 )

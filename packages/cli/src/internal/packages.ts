@@ -7,10 +7,13 @@
  * so an acceptor with a keytab needs no KDC at all.
  */
 import { Effect, Layer } from "effect"
-import { SecurityPackage, SspiRuntime } from "@effect-sspi/core"
+import { type HandshakeStore, type ReplayCache, SecurityPackage, SspiRuntime } from "@effect-sspi/core"
 import type { KerberosOptions } from "@effect-sspi/kerberos"
 import { Negotiate } from "@effect-sspi/negotiate"
 import { Ntlm, UserStore } from "@effect-sspi/ntlm"
+
+/** State shared between processes (the replay cache and the NTLM handshake store), given to the packages when they are built. */
+export type SharedState = Layer.Layer<ReplayCache.ReplayCache | HandshakeStore.HandshakeStore, unknown>
 
 /** Which packages to install besides NTLM. */
 export interface Packages {
@@ -20,6 +23,14 @@ export interface Packages {
   readonly kerberos?: KerberosOptions | undefined
   /** Leave NTLM out of Negotiate (a Kerberos-only server with no NTLM users). */
   readonly negotiateWithoutNtlm?: boolean | undefined
+  /** NTLM options (e.g. `onDeletePending: "keep"` with a shared handshake store). */
+  readonly ntlm?: Omit<Ntlm.NtlmOptions, "userStore"> | undefined
+  /**
+   * Shared state for the packages: Kerberos takes the `ReplayCache` and NTLM
+   * the `HandshakeStore` from the context they are built in (default: none,
+   * each package keeps its state in this process's memory).
+   */
+  readonly shared?: SharedState | undefined
 }
 
 /** The SSPI runtime with NTLM (over `users`) and the requested packages. */
@@ -29,7 +40,7 @@ export const runtimeLayer = (
 ) =>
   SspiRuntime.SspiRuntime.layer.pipe(
     Layer.provide(Layer.unwrap(Effect.gen(function*() {
-      const ntlm = yield* Ntlm.withUserStore()
+      const ntlm = yield* Ntlm.withUserStore(packages.ntlm)
       // Loaded only when asked for: `sspi demo` and NTLM-only runs neither load nor configure Kerberos.
       const options = packages.kerberos
       const kerberos = options === undefined
@@ -41,7 +52,7 @@ export const runtimeLayer = (
         installed.push(Negotiate.make({ kerberos, ntlm: packages.negotiateWithoutNtlm === true ? undefined : ntlm }))
       }
       return SecurityPackage.SecurityPackages.layer(...installed)
-    }))),
+    })).pipe(Layer.provide((packages.shared ?? Layer.empty) as Layer.Layer<never, unknown>))),
     Layer.provide(users)
   )
 

@@ -1,0 +1,85 @@
+/**
+ * `sspi serve --workers N` on node:cluster: the primary forks N workers that
+ * share the listening port (the primary accepts and hands connections out),
+ * prints the address once they all listen, forks a new worker when one dies
+ * after start-up, and on SIGINT/SIGTERM (its scope closing) sends SIGTERM to
+ * every worker and waits for them: each worker closes its server, its
+ * security contexts and its Redis connection, then exits.
+ */
+import cluster, { type Worker } from "node:cluster"
+import { Console, Effect } from "effect"
+import { CliFailure } from "../failure.ts"
+
+/** `true` in a process forked by {@link primary}. */
+export const isWorker = (): boolean => cluster.isWorker
+
+const exited = (worker: Worker): Effect.Effect<void> =>
+  Effect.callback((resume) => {
+    if (worker.process.exitCode !== null || worker.process.signalCode !== null) return resume(Effect.void)
+    worker.once("exit", () => resume(Effect.void))
+  })
+
+/** SIGTERM, then SIGKILL after `graceMs`. */
+const stop = (worker: Worker, graceMs: number) =>
+  Effect.suspend(() => {
+    worker.process.kill("SIGTERM")
+    return exited(worker).pipe(
+      Effect.timeoutOrElse({ duration: graceMs, orElse: () => Effect.sync(() => void worker.process.kill("SIGKILL")) })
+    )
+  })
+
+/**
+ * Runs the primary: forks `count` workers (the same command line), succeeds
+ * with the shared port once every worker listens, then keeps them running
+ * until interrupted. A worker that exits before listening (its error line is
+ * already on stderr) stops the whole server with exit 1.
+ */
+export const primary = (count: number, listening: (port: number) => Effect.Effect<void>) =>
+  Effect.scoped(Effect.gen(function*() {
+    let stopping = false
+    const workers = new Set<Worker>()
+    const fork = () => {
+      const worker = cluster.fork()
+      workers.add(worker)
+      worker.once("exit", () => workers.delete(worker))
+      return worker
+    }
+    yield* Effect.addFinalizer(() =>
+      Effect.suspend(() => {
+        stopping = true
+        return Effect.forEach([...workers], (w) => stop(w, 10_000), { concurrency: "unbounded", discard: true })
+      })
+    )
+    const port = yield* Effect.callback<number, CliFailure>((resume) => {
+      let ready = 0
+      let done = false
+      const onListening = (_: Worker, address: { port: number }) => {
+        if (done || ++ready < count) return
+        done = true
+        resume(Effect.succeed(address.port))
+      }
+      const onExit = (_: Worker, code: number | null, signal: string | null) => {
+        if (done) return
+        done = true
+        resume(Effect.fail(new CliFailure({ message: `a worker stopped while starting (${code !== null ? `exit code ${code}` : signal})` })))
+      }
+      cluster.on("listening", onListening)
+      cluster.on("exit", onExit)
+      for (let i = 0; i < count; i++) fork()
+      return Effect.sync(() => {
+        cluster.off("listening", onListening)
+        cluster.off("exit", onExit)
+      })
+    })
+    // a worker that dies later is replaced (its connections are gone; clients retry)
+    cluster.on("exit", (worker, code, signal) => {
+      if (stopping) return
+      process.stderr.write(`sspi: worker ${worker.process.pid} stopped (${code !== null ? `exit code ${code}` : signal}); starting another\n`)
+      fork()
+    })
+    yield* listening(port)
+    return yield* Effect.never
+  }))
+
+/** Logs in a worker go to the shared stdout with the worker's pid. */
+export const workerLog = (line: string) => Console.log(`[worker ${process.pid}] ${line}`)
