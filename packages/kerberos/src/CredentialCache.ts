@@ -15,6 +15,7 @@ import { Clock, Duration, Effect, Redacted, Result } from "effect"
 import { SecurityError } from "@effect-sspi/core"
 import { type CachedCredential, decodeCcache } from "./internal/files/ccache.ts"
 import { encodeCcache } from "./internal/files/ccacheWriter.ts"
+import { expandPath } from "./internal/files/locations.ts"
 import { CredentialFileError, destroyFile, readBytes, writeBytes } from "./internal/files/fileWriter.ts"
 import { AS_ETYPES, asExchange, type ClientSecret, type KdcSend } from "./internal/kdc/client.ts"
 import { decodeKrbError } from "./internal/messages/error.ts"
@@ -72,12 +73,26 @@ export const TicketFlags: ReadonlyArray<{ readonly bit: number; readonly name: s
 ]
 
 /**
- * The default cache name: `KRB5CCNAME`, else `FILE:/tmp/krb5cc_<uid>`.
+ * The default cache name: `KRB5CCNAME`, else `FILE:/tmp/krb5cc_<uid>`, from
+ * the process environment only (no `ConfigProvider`, no krb5.conf): see
+ * {@link resolveDefaultName} for the name the package itself uses.
  *
  * @since 0.1.0
  */
 export const defaultName = (env: Readonly<Record<string, string | undefined>> = process.env): string =>
   env["KRB5CCNAME"] ?? `FILE:/tmp/krb5cc_${typeof Os.userInfo === "function" ? Os.userInfo().uid : 0}`
+
+/**
+ * The default cache name as the package resolves it (MIT's
+ * krb5_cc_default_name): the `ccache` option, else `KRB5CCNAME` from the
+ * app's `ConfigProvider` (or the `env` option), else krb5.conf's
+ * `default_ccache_name`, else `FILE:/tmp/krb5cc_%{uid}`; MIT's path tokens
+ * expanded. A config value of the wrong form is SEC_E_INVALID_PARAMETER.
+ *
+ * @since 0.2.0
+ */
+export const resolveDefaultName = (kerberos: KerberosOptions = {}): Effect.Effect<string, SecurityError.SspiError> =>
+  Effect.map(resolveSettings(kerberos), (settings) => expandPath(settings.ccacheName))
 
 /**
  * Decodes a ccache (versions 3 and 4); never throws.

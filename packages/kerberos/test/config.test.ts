@@ -12,11 +12,12 @@ import * as Path from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Redacted } from "effect"
 import { Flags, SecurityPackage } from "@effect-sspi/core"
-import { Kerberos } from "../src/index.ts"
+import { CredentialCache, Kerberos } from "../src/index.ts"
 import { acquire } from "../src/internal/context/credential.ts"
 import { encodeCcache } from "../src/internal/files/ccacheWriter.ts"
 import { encodeKeytab, type KeytabEntry } from "../src/internal/files/keytab.ts"
 import { resolveSettings } from "../src/internal/settings.ts"
+import { targetPrincipal } from "../src/internal/context/initiator.ts"
 
 const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "krb-config-"))
 const file = (name: string, text: string | Uint8Array) => {
@@ -109,6 +110,25 @@ describe("Kerberos configuration", () => {
       assert.strictEqual(settings.realmOfHost("b.test"), undefined)
     }))
 
+  it.effect("[domain_realm] names the service's realm in the initiator: explicit @REALM wins, then the mapping, then the client's realm; a host in another realm → SEC_E_TARGET_UNKNOWN naming it, before any KDC is asked", () =>
+    Effect.gen(function*() {
+      const settings = yield* resolveSettings({ env: { KRB5_CONFIG: list } })
+      const realmOf = (target: string) => targetPrincipal(target, "A.TEST", settings.realmOfHost).realm
+      assert.strictEqual(realmOf("HTTP/www.b.test"), "B.TEST")
+      assert.strictEqual(realmOf("HTTP@exact.b.test"), "EXACT.TEST")
+      assert.strictEqual(realmOf("HTTP/www.b.test@A.TEST"), "A.TEST")
+      assert.strictEqual(realmOf("HTTP/unmapped.example"), "A.TEST")
+      assert.strictEqual(realmOf("HTTP@unmapped.example"), "A.TEST")
+      assert.deepStrictEqual(targetPrincipal("HTTP/www.b.test", "A.TEST", settings.realmOfHost).name.components, ["HTTP", "www.b.test"])
+      const pkg = yield* Kerberos.make({ env: { KRB5_CONFIG: list }, kdcTimeout: "100 millis" })
+      const cred = yield* pkg.acquireCredentials(request(Flags.CredentialUse.OUTBOUND, { principal: "alice", password: Redacted.make("p") }))
+      const refused = yield* Effect.flip(pkg.initialize(cred.credential, undefined, { targetName: "HTTP/www.b.test", contextReq: 0, dataRep: 0, input: [], now: 0 }))
+      assert.strictEqual(refused.status, "SEC_E_TARGET_UNKNOWN")
+      assert.include(refused.detail, "HTTP/www.b.test@B.TEST")
+      assert.include(refused.detail, "cross-realm")
+      yield* pkg.freeCredentials(cred.credential)
+    }))
+
   it.effect("default_keytab_name and default_ccache_name come from krb5.conf; the environment and explicit options win in turn", () =>
     Effect.gen(function*() {
       const fromConf = yield* resolveSettings({ env: { KRB5_CONFIG: first } })
@@ -122,6 +142,11 @@ describe("Kerberos configuration", () => {
       const none = yield* resolveSettings({ krb5Config: "/nonexistent", env: {} })
       assert.strictEqual(none.keytabName, "FILE:/etc/krb5.keytab")
       assert.strictEqual(none.ccacheName, "FILE:/tmp/krb5cc_%{uid}")
+      // CredentialCache.resolveDefaultName: the same resolution, path tokens expanded
+      assert.strictEqual(yield* CredentialCache.resolveDefaultName({ env: { KRB5_CONFIG: first } }), `DIR:${dir}/collection`)
+      assert.strictEqual(yield* CredentialCache.resolveDefaultName({ env: { KRB5_CONFIG: first, KRB5CCNAME: "FILE:/env.cc" } }), "FILE:/env.cc")
+      assert.strictEqual(yield* CredentialCache.resolveDefaultName({ env: { KRB5_CONFIG: first, KRB5CCNAME: "FILE:/env.cc" }, ccache: "FILE:/option.cc" }), "FILE:/option.cc")
+      assert.strictEqual(yield* CredentialCache.resolveDefaultName({ krb5Config: "/nonexistent", env: {} }), `FILE:/tmp/krb5cc_${process.getuid!()}`)
       // the acceptor's keytab from default_keytab_name, read at acquire
       const grant = yield* acquire(fromConf, request(Flags.CredentialUse.INBOUND))
       assert.deepStrictEqual(grant.credential.serviceKeys.map((e) => e.principal.name.components.join("/")), ["HTTP/web.example"])

@@ -16,7 +16,7 @@ import { encodeGssChecksum, GSS_CHECKSUM_TYPE, GssFlags } from "../gss/checksum.
 import { frame, TokenId, unframe } from "../gss/framing.ts"
 import { asExchange, forwardedTgt, tgsExchange, type TicketGrant } from "../kdc/client.ts"
 import { ApOptions, decodeApRep, decodeEncApRepPart, encodeApReq, encodeAuthenticator } from "../messages/ap.ts"
-import { NameType, parsePrincipal, type Principal, sameName } from "../messages/common.ts"
+import { formatPrincipal, NameType, parsePrincipal, type Principal, sameName } from "../messages/common.ts"
 import { decodeKrbError, ErrorCode } from "../messages/error.ts"
 import type { Settings } from "../settings.ts"
 import { invalidToken, krbFailure } from "../status.ts"
@@ -30,16 +30,26 @@ type E = SecurityError.SspiError
 
 /**
  * The service principal of an SSPI target name: "svc/host[@REALM]", or the
- * GSS host-based form "svc@host".
+ * GSS host-based form "svc@host". Without an explicit realm, the host's
+ * realm is krb5.conf's `[domain_realm]` mapping (`realmOfHost`, as MIT's
+ * krb5_get_host_realm), else `defaultRealm` (the client's).
  *
  * @since 0.1.0
  */
-export const targetPrincipal = (target: string, defaultRealm: string): Principal => {
+export const targetPrincipal = (
+  target: string,
+  defaultRealm: string,
+  realmOfHost: (host: string) => string | undefined = () => undefined
+): Principal => {
   if (!target.includes("/") && target.includes("@")) {
     const at = target.indexOf("@")
-    return { name: { nameType: NameType.SRV_HST, components: [target.slice(0, at), target.slice(at + 1)] }, realm: defaultRealm }
+    const host = target.slice(at + 1)
+    return { name: { nameType: NameType.SRV_HST, components: [target.slice(0, at), host] }, realm: realmOfHost(host) ?? defaultRealm }
   }
-  return parsePrincipal(target, defaultRealm, NameType.SRV_HST)
+  const parsed = parsePrincipal(target, "", NameType.SRV_HST)
+  if (parsed.realm !== "") return parsed
+  const host = parsed.name.components.length === 2 ? parsed.name.components[1]! : undefined
+  return { ...parsed, realm: (host === undefined ? undefined : realmOfHost(host)) ?? defaultRealm }
 }
 
 const isTgt = (t: TicketGrant, realm: string) =>
@@ -102,7 +112,14 @@ const first = (
     if (request.targetName === undefined || request.targetName === "") {
       return yield* new SecurityError.TargetUnknown({ detail: "no target name" })
     }
-    const service = targetPrincipal(request.targetName, cred.client.realm)
+    const service = targetPrincipal(request.targetName, cred.client.realm, settings.realmOfHost)
+    // a service in another realm needs a cross-realm TGT (RFC 4120 section 1.2), which this
+    // package does not fetch: said plainly, before any KDC is asked for the wrong realm's ticket
+    if (service.realm !== cred.client.realm) {
+      return yield* new SecurityError.TargetUnknown({
+        detail: `${formatPrincipal(service)} is in realm ${service.realm} (the client's is ${cred.client.realm}): cross-realm tickets are not supported`
+      })
+    }
     const ticket = yield* serviceTicket(settings, cred, cred.client, service, now)
     const profile = Option.getOrUndefined(enctype(ticket.key.keytype))
     if (profile === undefined) return yield* krbFailure(ErrorCode.KDC_ERR_ETYPE_NOSUPP, "ap")
