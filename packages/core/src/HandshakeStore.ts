@@ -49,6 +49,20 @@ export interface HandshakeStoreService {
     bytes: Uint8Array,
     ttl: Duration.Duration
   ) => Effect.Effect<void, InsufficientMemory | InternalError>
+  /**
+   * Stores `bytes` (copied) under `id` for `ttl` only if `id` holds no live
+   * entry: `true` when stored, `false` when another entry holds the id (it is
+   * left as it is). Atomic, so that an acceptor whose id collides with another
+   * pending handshake's (anywhere that shares the store) can draw a new id
+   * instead of overwriting it.
+   *
+   * @since 0.2.0
+   */
+  readonly putIfAbsent: (
+    id: string,
+    bytes: Uint8Array,
+    ttl: Duration.Duration
+  ) => Effect.Effect<boolean, InsufficientMemory | InternalError>
   /** Removes and returns the entry of `id`; `Option.none()` when there is none. */
   readonly take: (id: string) => Effect.Effect<Option.Option<Uint8Array>, InternalError>
   /** This instance's counters. */
@@ -120,12 +134,14 @@ const makeMemory = Effect.fnUntraced(function*(options: MemoryOptions) {
   }
   yield* Effect.addFinalizer(() => Effect.sync(() => entries.forEach((entry, id) => drop(id, entry))))
 
-  const put = (id: string, bytes: Uint8Array, ttl: Duration.Duration) =>
+  const store = (id: string, bytes: Uint8Array, ttl: Duration.Duration, ifAbsent: boolean) =>
     Effect.flatMap(Clock.currentTimeMillis, (now) => {
       if (bytes.length > maxEntryBytes) {
         return Effect.fail(new InsufficientMemory({ detail: `handshake state of ${bytes.length} bytes exceeds ${maxEntryBytes}` }))
       }
       const previous = entries.get(id)
+      // a live entry keeps its id against putIfAbsent; an expired one is replaced
+      if (ifAbsent && previous !== undefined && previous.expiresAt > now) return Effect.succeed(false)
       if (previous !== undefined) drop(id, previous)
       // Expired entries at the old end go first, then live ones while full.
       for (const [oldId, old] of entries) {
@@ -140,7 +156,7 @@ const makeMemory = Effect.fnUntraced(function*(options: MemoryOptions) {
       }
       entries.set(id, { bytes: bytes.slice(), expiresAt: now + Duration.toMillis(ttl) })
       counts.stored++
-      return Effect.void
+      return Effect.succeed(true)
     })
 
   const take = (id: string) =>
@@ -162,7 +178,8 @@ const makeMemory = Effect.fnUntraced(function*(options: MemoryOptions) {
     })
 
   return HandshakeStore.of({
-    put,
+    put: (id, bytes, ttl) => Effect.asVoid(store(id, bytes, ttl, false)),
+    putIfAbsent: (id, bytes, ttl) => store(id, bytes, ttl, true),
     take,
     stats: Effect.sync(() => ({ ...counts, pending: entries.size }))
   })

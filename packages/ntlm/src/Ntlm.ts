@@ -255,6 +255,8 @@ export interface NtlmStats {
   readonly stored: number
   /** Handshakes this instance finished from the shared store for a CHALLENGE another context (or node) issued. */
   readonly finishedFromStore: number
+  /** CHALLENGE ids this instance drew again because another pending handshake held them in the store (`putIfAbsent`). */
+  readonly idCollisions: number
   /** The shared store's own counters (its `pending` entries where it knows them), when there is a store. */
   readonly handshakeStore: HandshakeStore.Stats | undefined
 }
@@ -299,7 +301,7 @@ export const make = (options: NtlmOptions = {}): NtlmPackage => {
   const lifetimeMs = options.challengeLifetimeMs ?? 5 * 60_000
   const challenges = new OutstandingChallenges(options.maxOutstandingChallenges ?? 65_536, lifetimeMs)
   const store = options.handshakeStore
-  const counters = { stored: 0, finishedFromStore: 0 }
+  const counters = { stored: 0, finishedFromStore: 0, idCollisions: 0 }
   return {
     info,
     acquireCredentials: acquire(options.userStore, options.domainVerifier),

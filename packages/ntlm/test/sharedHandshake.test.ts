@@ -179,6 +179,7 @@ describe("shared NTLM handshakes (memory store)", () => {
         outstandingChallenges: 3,
         stored: 3,
         finishedFromStore: 0,
+        idCollisions: 0,
         handshakeStore: 3
       })
       assert.strictEqual((yield* acceptFresh(b, authenticates[0]!)).status, "SEC_E_OK")

@@ -4,6 +4,7 @@
  * another one started. Commands:
  *
  *   put:  SET <prefix><id> <base64 entry> PX <ttl ms>
+ *   putIfAbsent: SET <prefix><id> <base64 entry> NX PX <ttl ms>  (OK: stored; nil: the id is held)
  *   take: GETDEL <prefix><id>                       (Redis >= 6.2)
  *         or EVALSHA of `GET` + `DEL` in one script  (`take: "script"`, or
  *         automatically after Redis answers GETDEL with "unknown command")
@@ -93,23 +94,32 @@ const make = Effect.fnUntraced(function*(options: Options) {
   let useScript = options.take === "script"
   const counts = { stored: 0, taken: 0, missing: 0, evicted: 0, expired: 0 }
 
-  const put = (
+  /** SET (… NX when `ifAbsent`) PX: true when stored, false when NX found the id held. */
+  const store = (
     id: string,
     bytes: Uint8Array,
-    ttl: Duration.Duration
-  ): Effect.Effect<void, SecurityError.InsufficientMemory | SecurityError.InternalError> =>
-    Effect.suspend((): Effect.Effect<void, SecurityError.InsufficientMemory | SecurityError.InternalError> => {
+    ttl: Duration.Duration,
+    ifAbsent: boolean
+  ): Effect.Effect<boolean, SecurityError.InsufficientMemory | SecurityError.InternalError> =>
+    Effect.suspend((): Effect.Effect<boolean, SecurityError.InsufficientMemory | SecurityError.InternalError> => {
       if (bytes.length > maxEntryBytes) {
         return Effect.fail(new SecurityError.InsufficientMemory({ detail: `handshake state of ${bytes.length} bytes exceeds ${maxEntryBytes}` }))
       }
       const ms = Duration.toMillis(ttl)
       if (!Number.isFinite(ms)) return Effect.fail(new SecurityError.InternalError({ detail: "handshake store TTL must be finite" }))
       const entry = Buffer.from(seal(key!, id, bytes)).toString("base64")
-      return call("SET PX", redis.send("SET", prefix + id, entry, "PX", String(Math.max(1, Math.ceil(ms))))).pipe(
+      const px = ["PX", String(Math.max(1, Math.ceil(ms)))]
+      const command = ifAbsent ? "SET NX PX" : "SET PX"
+      return call(command, redis.send("SET", prefix + id, entry, ...(ifAbsent ? ["NX", ...px] : px))).pipe(
         Effect.flatMap((reply) =>
           reply === "OK"
-            ? Effect.sync(() => void counts.stored++)
-            : Effect.fail(new SecurityError.InternalError({ detail: `unexpected reply to SET PX (${typeof reply})` }))
+            ? Effect.sync(() => {
+              counts.stored++
+              return true
+            })
+            : ifAbsent && (reply === null || reply === undefined)
+            ? Effect.succeed(false)
+            : Effect.fail(new SecurityError.InternalError({ detail: `unexpected reply to ${command} (${typeof reply})` }))
         )
       )
     })
@@ -148,5 +158,10 @@ const make = Effect.fnUntraced(function*(options: Options) {
       })
     )
 
-  return HandshakeStore.HandshakeStore.of({ put, take, stats: Effect.sync(() => ({ ...counts })) })
+  return HandshakeStore.HandshakeStore.of({
+    put: (id, bytes, ttl) => Effect.asVoid(store(id, bytes, ttl, false)),
+    putIfAbsent: (id, bytes, ttl) => store(id, bytes, ttl, true),
+    take,
+    stats: Effect.sync(() => ({ ...counts }))
+  })
 })

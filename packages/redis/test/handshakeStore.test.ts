@@ -39,6 +39,27 @@ describe.skipIf(!redisAvailable)("RedisHandshakeStore against a real redis-serve
       })))
   }
 
+  it.live("putIfAbsent (SET NX PX): true once, false for a held id from another process (its entry intact), true again after take; PTTL is the ttl", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const server = yield* RedisServer.start()
+      const a = yield* store(server)
+      const b = yield* store(server)
+      const client = yield* raw(server)
+      assert.isTrue(yield* a.putIfAbsent("n1", state, Duration.seconds(20)))
+      assert.isFalse(yield* b.putIfAbsent("n1", new Uint8Array(8).fill(1), minute))
+      const pttl = yield* Effect.promise(() => client.pTTL("effect-sspi:handshake:n1"))
+      assert.isTrue(pttl > 19_000 && pttl <= 20_000, `PTTL ${pttl}`)
+      assert.strictEqual(hex(Option.getOrThrow(yield* b.take("n1"))), hex(state))
+      assert.isTrue(yield* b.putIfAbsent("n1", state, minute))
+      assert.deepStrictEqual([(yield* a.stats).stored, (yield* b.stats).stored], [1, 1])
+      // of 20 concurrent putIfAbsent of one id from two processes, exactly one stores
+      const results = yield* Effect.all(
+        Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).putIfAbsent("n2", state, minute)),
+        { concurrency: "unbounded" }
+      )
+      assert.strictEqual(results.filter((r) => r).length, 1)
+    })))
+
   it.live("at rest: the Redis value is base64 of version || nonce || AES-GCM ciphertext || tag, no plaintext; PTTL is the ttl", () =>
     Effect.scoped(Effect.gen(function*() {
       const server = yield* RedisServer.start()

@@ -29,6 +29,21 @@ describe("HandshakeStore.layerMemory", () => {
       assert.deepStrictEqual(yield* store.stats, { stored: 1, taken: 1, missing: 2, evicted: 0, expired: 0, pending: 0 })
     })))
 
+  it.effect("putIfAbsent: true and stored when the id is free; false and the live entry untouched when held; an expired one is replaced", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const store = yield* build()
+      assert.isTrue(yield* store.putIfAbsent("a", bytes(1), Duration.seconds(30)))
+      assert.isFalse(yield* store.putIfAbsent("a", bytes(2), Duration.minutes(5)))
+      assert.deepStrictEqual([...Option.getOrThrow(yield* store.take("a"))], [...bytes(1)])
+      assert.isTrue(yield* store.putIfAbsent("a", bytes(3), Duration.seconds(30)))
+      yield* TestClock.adjust(Duration.seconds(30))
+      assert.isTrue(yield* store.putIfAbsent("a", bytes(4), Duration.seconds(30)))
+      assert.deepStrictEqual([...Option.getOrThrow(yield* store.take("a"))], [...bytes(4)])
+      assert.strictEqual((yield* store.stats).stored, 3)
+      const error = yield* Effect.flip(store.putIfAbsent("big", new Uint8Array(16 * 1024 + 1), Duration.seconds(1)))
+      assert.strictEqual(error._tag, "InsufficientMemory")
+    })))
+
   it.effect("expiry by Effect's Clock: missing once the TTL has passed", () =>
     Effect.scoped(Effect.gen(function*() {
       const store = yield* build()

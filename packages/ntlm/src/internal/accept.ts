@@ -118,7 +118,17 @@ const isAuthenticate = (request: SecurityPackage.HandshakeRequest): boolean => {
   return Result.isSuccess(type) && type.success === MessageType.AUTHENTICATE
 }
 
-/** The CHALLENGE leg; with a store, its state is put there under its id before the CHALLENGE goes out. */
+/** How many ids a CHALLENGE leg draws before it gives up (a collision is a 2^-24 event per concurrent pair). */
+export const MAX_ID_DRAWS = 4
+
+/**
+ * The CHALLENGE leg; with a store, its state is put there under its id before
+ * the CHALLENGE goes out, only if no other pending handshake holds that id
+ * (`putIfAbsent`): on a collision a new server challenge and id are drawn, so
+ * that two CHALLENGEs never share one stored entry (which would fail both).
+ * After {@link MAX_ID_DRAWS} collisions (a store that answers nonsense):
+ * SEC_E_INTERNAL_ERROR.
+ */
 const challengeAndPut = (
   options: AcceptorOptions,
   store: HandshakeStore.HandshakeStoreService,
@@ -126,14 +136,27 @@ const challengeAndPut = (
 ): Effect.Effect<Step, SecurityError.SspiError> => {
   const bindings = bindingsHash(request.input)
   if (Result.isFailure(bindings)) return Effect.fail(bindings.failure)
-  const step = challengeLeg(options, request)
-  if (Result.isFailure(step)) return Effect.fail(step.failure)
-  const state = step.success.state
-  const bytes = encodeServerState({ negotiate: state.negotiate, challenge: state.challenge, bindings: bindings.success })
-  return Effect.as(
-    Effect.tap(store.put(state.handshakeId!, bytes, options.handshakeTtl), () => Effect.sync(() => options.counters.stored++)),
-    step.success
-  )
+  const draw = (attempt: number): Effect.Effect<Step, SecurityError.SspiError> => {
+    const step = challengeLeg(options, request)
+    if (Result.isFailure(step)) return Effect.fail(step.failure)
+    const state = step.success.state
+    const bytes = encodeServerState({ negotiate: state.negotiate, challenge: state.challenge, bindings: bindings.success })
+    return Effect.flatMap(store.putIfAbsent(state.handshakeId!, bytes, options.handshakeTtl), (stored) => {
+      bytes.fill(0)
+      if (stored) {
+        options.counters.stored++
+        return Effect.succeed(step.success)
+      }
+      // the id is another pending handshake's: this CHALLENGE is never sent
+      options.challenges.remove(state.serverChallenge)
+      wipeContext(state)
+      options.counters.idCollisions++
+      return attempt + 1 < MAX_ID_DRAWS
+        ? draw(attempt + 1)
+        : Effect.fail(new SecurityError.InternalError({ detail: `no free handshake id after ${MAX_ID_DRAWS} draws` }))
+    })
+  }
+  return draw(0)
 }
 
 /** AcceptSecurityContext for NTLM. */

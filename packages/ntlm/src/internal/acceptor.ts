@@ -71,6 +71,8 @@ export interface AcceptorCounters {
   stored: number
   /** Handshakes finished (SEC_E_OK) from the shared store by a context that did not issue their CHALLENGE. */
   finishedFromStore: number
+  /** CHALLENGE ids drawn again because another pending handshake held them in the store. */
+  idCollisions: number
 }
 
 /** One leg's result. */
