@@ -20,7 +20,7 @@ import { enctype } from "../src/internal/crypto/encryptionType.ts"
 import { decodeKeytab } from "../src/internal/files/keytab.ts"
 import { frame, TokenId, unframe } from "../src/internal/gss/framing.ts"
 import { decodeApReq, encodeApReq } from "../src/internal/messages/ap.ts"
-import { decodeEncTicketPart, encodeTicket } from "../src/internal/messages/ticket.ts"
+import { decodeEncTicketPart, encodeEncTicketPart, encodeTicket } from "../src/internal/messages/ticket.ts"
 
 const hasSamba = SambaDc.availableSync()
 if (!hasSamba) {
@@ -28,6 +28,8 @@ if (!hasSamba) {
   console.warn("logonInfo.samba.test: Samba AD DC not available (install samba, run as root): SKIPPED")
 }
 
+const BOB = "pacbob"
+const BOB_PASSWORD = "Pac-B0b-Passw0rd!"
 const REQ = Flags.IscReq.MUTUAL_AUTH | Flags.IscReq.CONFIDENTIALITY | Flags.IscReq.INTEGRITY
 const TICKET_USAGE = 2
 
@@ -53,6 +55,29 @@ const tamperServerSignature = (token: Uint8Array, keytab: string): Uint8Array =>
   const at = Buffer.from(plain).indexOf(Buffer.from(pac.bytes))
   assert.isAtLeast(at, 0)
   plain[at + pac.serverChecksum.offset]! ^= 0x01
+  const der = encodeTicket({ realm: apReq.ticket.realm, sname: apReq.ticket.sname, encPart: { ...enc, cipher: profile.encrypt(entry.key, TICKET_USAGE, plain) } })
+  return frame(TokenId.AP_REQ, encodeApReq({ ...apReq, ticket: { ...apReq.ticket, der } }))
+}
+
+/** The service key and plaintext of the ticket in the AP-REQ `token`. */
+const openTicket = (token: Uint8Array, keytab: string) => {
+  const apReq = ok(decodeApReq(ok(unframe(token)).message))
+  const enc = apReq.ticket.encPart
+  const entry = ok(decodeKeytab(Fs.readFileSync(keytab))).find((e) => e.enctype === enc.etype && e.kvno === enc.kvno)!
+  const profile = Option.getOrThrow(enctype(entry.enctype))
+  const plain = ok(profile.decrypt(entry.key, TICKET_USAGE, enc.cipher))
+  return { apReq, entry, profile, plain, part: ok(decodeEncTicketPart(plain)) }
+}
+
+/**
+ * `victim`'s AP-REQ whose ticket carries `authData` (re-encoded and
+ * re-encrypted with the service key; the victim's session key, client and
+ * times kept, so its authenticator still verifies).
+ */
+const withAuthData = (victim: Uint8Array, keytab: string, authData: ReadonlyArray<Pac.AuthorizationDataEntry>): Uint8Array => {
+  const { apReq, entry, part, profile } = openTicket(victim, keytab)
+  const plain = encodeEncTicketPart({ ...part, authorizationData: authData })
+  const enc = apReq.ticket.encPart
   const der = encodeTicket({ realm: apReq.ticket.realm, sname: apReq.ticket.sname, encPart: { ...enc, cipher: profile.encrypt(entry.key, TICKET_USAGE, plain) } })
   return frame(TokenId.AP_REQ, encodeApReq({ ...apReq, ticket: { ...apReq.ticket, der } }))
 }
@@ -105,6 +130,50 @@ describe("LogonInfo from the PAC, Samba AD DC", () => {
           assert.strictEqual(identity!.accountName, "alice")
           // the initiator has no PAC of its own to report
           assert.isUndefined((yield* initiator.query("LogonInfo")).identity)
+        })).pipe(Effect.provide(runtime))
+      }),
+    180_000
+  )
+
+  it.live.skipIf(!hasSamba)(
+    "attack — alice's PAC spliced into bob's ticket (server signature intact, ticket re-encrypted with the service key) → SEC_E_LOGON_DENIED (PAC_CLIENT_INFO, MS-PAC 2.7); bob's own re-encoded ticket → SEC_E_OK as bob",
+    () =>
+      Effect.gen(function*() {
+        const dc = yield* SambaDc.start()
+        // a second enabled user (the DC's carol is disabled); "already exists" from an earlier run is fine
+        yield* SambaDc.sambaTool(dc, ["user", "create", BOB, BOB_PASSWORD]).pipe(
+          Effect.catchTag("SambaDcError", (e) => /already|exists/i.test(e.output + e.message) ? Effect.succeed("") : Effect.fail(e))
+        )
+        const bobSid = /^objectSid: (\S+)$/m.exec(yield* SambaDc.sambaTool(dc, ["user", "show", BOB, "--attributes=objectSid"]))?.[1]
+        const runtime = SspiRuntime.SspiRuntime.layer.pipe(Layer.provide(Kerberos.layer({ krb5Config: dc.env["KRB5_CONFIG"], env: dc.env })))
+        yield* Effect.scoped(Effect.gen(function*() {
+          const apReqOf = (user: string, password: string) =>
+            Effect.gen(function*() {
+              const cred = yield* Credentials.acquire({ packageName: "Kerberos", credentialUse: Flags.CredentialUse.OUTBOUND, authData: { principal: user, password: Redacted.make(password) } })
+              const ctx = yield* SecurityContext.initiator(cred, { targetName: "HTTP/web1.corp.test", contextReq: REQ })
+              return (yield* ctx.step()).token!
+            })
+          const aliceToken = yield* apReqOf("alice", dc.alice.password)
+          const bobToken = yield* apReqOf(BOB, BOB_PASSWORD)
+          const server = yield* Credentials.acquire({
+            packageName: "Kerberos",
+            credentialUse: Flags.CredentialUse.INBOUND,
+            authData: { keytab: dc.web1.keytab, principal: "HTTP/web1.corp.test" }
+          })
+          const alicesAuthData = ok(Pac.authorizationDataOfEncTicketPart(openTicket(aliceToken, dc.web1.keytab).plain))
+          const bobsAuthData = ok(Pac.authorizationDataOfEncTicketPart(openTicket(bobToken, dc.web1.keytab).plain))
+
+          const spliced = yield* SecurityContext.acceptor(server)
+          const refused = yield* Effect.flip(spliced.step(withAuthData(bobToken, dc.web1.keytab, alicesAuthData)))
+          assert.strictEqual(refused.status, "SEC_E_LOGON_DENIED")
+          assert.include(refused.detail, "PAC")
+
+          const control = yield* SecurityContext.acceptor(server)
+          const accepted = yield* control.step(withAuthData(bobToken, dc.web1.keytab, bobsAuthData))
+          assert.strictEqual(accepted.status, "SEC_E_OK")
+          assert.match(bobSid ?? "", /^S-1-5-21-/)
+          assert.strictEqual((yield* control.query("LogonInfo")).identity?.userSid, bobSid)
+          assert.strictEqual((yield* control.query("Names")).userName, `${BOB}@${dc.realm}`)
         })).pipe(Effect.provide(runtime))
       }),
     180_000

@@ -79,6 +79,8 @@ export interface EncTicketPart {
   readonly starttime?: number | undefined
   readonly endtime: number
   readonly renewTill?: number | undefined
+  /** authorization-data [10] (encoded when given; not read back: see pac/authData.ts). */
+  readonly authorizationData?: ReadonlyArray<{ readonly adType: number; readonly adData: Uint8Array }> | undefined
 }
 
 export const encodeEncTicketPart = (t: EncTicketPart): Uint8Array =>
@@ -93,7 +95,13 @@ export const encodeEncTicketPart = (t: EncTicketPart): Uint8Array =>
       Der.explicit(5, Der.kerberosTime(t.authtime)),
       Der.explicit(6, t.starttime === undefined ? undefined : Der.kerberosTime(t.starttime)),
       Der.explicit(7, Der.kerberosTime(t.endtime)),
-      Der.explicit(8, t.renewTill === undefined ? undefined : Der.kerberosTime(t.renewTill))
+      Der.explicit(8, t.renewTill === undefined ? undefined : Der.kerberosTime(t.renewTill)),
+      Der.explicit(
+        10,
+        t.authorizationData === undefined
+          ? undefined
+          : Der.sequence(...t.authorizationData.map((e) => Der.sequence(Der.explicit(0, Der.integer(e.adType)), Der.explicit(1, Der.octets(e.adData)))))
+      )
     )
   ))
 
