@@ -7,7 +7,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Layer, Redacted, Result } from "effect"
-import { Credentials, Flags, SecBuffer, SecurityContext, SecurityError, SecurityPackage, SecurityStatus, SspiRuntime } from "@effect-sspi/core"
+import { Credentials, Flags, HandshakeStore, SecBuffer, SecurityContext, SecurityError, SecurityPackage, SecurityStatus, SspiRuntime } from "@effect-sspi/core"
 import { Ours } from "@effect-sspi/interop-harness"
 import { Drivers } from "@effect-sspi/interop-harness"
 import { DomainVerifier, Ntlm } from "@effect-sspi/ntlm"
@@ -47,13 +47,18 @@ const toyDc = (calls: { n: number }, key?: Uint8Array): DomainVerifier.DomainVer
     })
 })
 
-const runtime = (verifier: DomainVerifier.DomainVerifier["Service"], options: Parameters<typeof Ntlm.withDomainVerifier>[0] = {}) =>
+const runtime = (
+  verifier: DomainVerifier.DomainVerifier["Service"],
+  options: Parameters<typeof Ntlm.withDomainVerifier>[0] = {},
+  shared: Layer.Layer<never> | Layer.Layer<HandshakeStore.HandshakeStore> = Layer.empty
+) =>
   SspiRuntime.SspiRuntime.layer.pipe(
     Layer.provide(SecurityPackage.SecurityPackages.layer(Ntlm.withDomainVerifier({
       serverNames: { dnsComputer: "server.example", netbiosComputer: "WEB1", netbiosDomain: "CORP" },
       ...options
     }))),
-    Layer.provide(Layer.succeed(DomainVerifier.DomainVerifier, verifier))
+    Layer.provide(Layer.succeed(DomainVerifier.DomainVerifier, verifier)),
+    Layer.provide(shared)
   )
 
 const req = Flags.IscReq.CONFIDENTIALITY | Flags.IscReq.INTEGRITY | Flags.IscReq.REPLAY_DETECT | Flags.IscReq.SEQUENCE_DETECT
@@ -169,4 +174,30 @@ describe("NTLM acceptor with a DomainVerifier", () => {
       assert.strictEqual(text(AvId.MsvAvNbComputerName), "WEB1")
       assert.strictEqual(text(AvId.MsvAvNbDomainName), "CORP")
     }).pipe(Effect.provide(runtime(toyDc({ n: 0 }))))))
+
+  it.effect("with a shared HandshakeStore: an AUTHENTICATE on a fresh context (another node) is verified by the domain too, once", () => {
+    const calls = { n: 0 }
+    return Effect.scoped(Effect.gen(function*() {
+      const client = yield* SecurityContext.initiator(
+        yield* Credentials.acquire({
+          packageName: "NTLM",
+          credentialUse: Flags.CredentialUse.OUTBOUND,
+          authData: { user: "alice", domain: "CORP", password: Redacted.make(PASSWORD) }
+        }),
+        { targetName: "HTTP/server.example" }
+      )
+      const inbound = () => Credentials.acquire({ packageName: "NTLM", credentialUse: Flags.CredentialUse.INBOUND })
+      const issuing = yield* SecurityContext.acceptor(yield* inbound())
+      const challenge = (yield* issuing.step((yield* client.step()).token!)).token!
+      const authenticate = (yield* client.step(challenge)).token!
+      const other = yield* SecurityContext.acceptor(yield* inbound())
+      yield* other.step(authenticate)
+      assert.strictEqual((yield* other.query("Names")).userName, "CORP\\alice")
+      assert.strictEqual((yield* other.query("LogonInfo")).identity?.userSid, `${SID}-1104`)
+      const replay = yield* SecurityContext.acceptor(yield* inbound())
+      const exit = yield* Effect.exit(replay.step(authenticate))
+      assert.strictEqual(SecurityStatus.nameOf(SecurityStatus.fromExit(exit as Exit.Exit<unknown, never>)), "SEC_E_INVALID_TOKEN")
+      assert.strictEqual(calls.n, 1)
+    }).pipe(Effect.provide(runtime(toyDc(calls), {}, HandshakeStore.layerMemory()))))
+  })
 })
