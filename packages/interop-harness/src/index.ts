@@ -57,3 +57,5 @@ export { RealmError } from "./Realm.ts"
 export * as RedisServer from "./RedisServer.ts"
 /** The run's shared Samba AD domain controller (CORP.TEST). */
 export * as SambaDc from "./SambaDc.ts"
+/** Debian nginx (open source) as a reverse proxy with a shared upstream keep-alive pool. */
+export * as Nginx from "./Nginx.ts"
