@@ -14,38 +14,9 @@ import { DomainVerifier, Ntlm } from "@effect-sspi/ntlm"
 import { findAvPair } from "../src/internal/avpairs.ts"
 import { AvId } from "../src/internal/constants.ts"
 import { decodeChallenge } from "../src/internal/messages.ts"
-import { ntowfv1, ntowfv2 } from "../src/internal/owf.ts"
-import { decodeNtlmv2Response, ntProofStr, sessionBaseKeyV2 } from "../src/internal/responses.ts"
 import { encodeChallenge } from "./support/encode.ts"
 import { mitm } from "./support/peers.ts"
-
-const PASSWORD = "Passw0rd!"
-const SID = "S-1-5-21-1-2-3"
-
-/** Checks NTLMv2 like a DC for alice / PASSWORD; `key` overrides the session key it answers. */
-const toyDc = (calls: { n: number }, key?: Uint8Array): DomainVerifier.DomainVerifier["Service"] => ({
-  verify: (request) =>
-    Effect.suspend(() => {
-      calls.n++
-      const v2 = Result.getOrThrow(decodeNtlmv2Response(request.ntResponse))
-      const responseKey = ntowfv2(ntowfv1(PASSWORD), request.user, request.domain)
-      const proof = ntProofStr(responseKey, request.serverChallenge, v2.temp)
-      if (request.user !== "alice" || Buffer.compare(proof, v2.ntProofStr) !== 0) {
-        return Effect.fail(new SecurityError.LogonDenied({ detail: "the DC said no" }))
-      }
-      return Effect.succeed({
-        userSessionKey: key?.slice() ?? sessionBaseKeyV2(responseKey, proof),
-        validation: {
-          user: "alice",
-          logonDomain: "CORP",
-          upn: "alice@corp.test",
-          userSid: `${SID}-1104`,
-          primaryGroupSid: `${SID}-513`,
-          groupSids: [{ sid: `${SID}-513`, attributes: 7 }, { sid: `${SID}-1105`, attributes: 7 }]
-        }
-      })
-    })
-})
+import { PASSWORD, SID, toyDc } from "./support/toyDc.ts"
 
 const runtime = (
   verifier: DomainVerifier.DomainVerifier["Service"],

@@ -49,7 +49,8 @@ export const domainLogon = (
       domain: message.domain,
       user: message.user,
       workstation: message.workstation,
-      serverChallenge: state.serverChallenge,
+      // a copy: the context zeroes its own when the handshake fails
+      serverChallenge: state.serverChallenge.slice(),
       ntResponse: message.ntChallengeResponse,
       lmResponse: message.lmChallengeResponse
     }),
