@@ -32,17 +32,15 @@ type E = SecurityError.SspiError
  *
  * @since 0.2.0
  */
-export type DelegationPolicy = "none" | "policy" | "always"
+export type DelegationPolicy = SecurityPackage.DelegationPolicy
 
 /**
- * A handshake request that may name a delegation policy for this context
- * (the field core's `HandshakeRequest` does not carry yet).
+ * A handshake request's delegation policy: core's `HandshakeRequest.delegation`
+ * (kept as a name for callers of the package-level API).
  *
  * @since 0.2.0
  */
-export interface DelegationRequest {
-  readonly delegation?: DelegationPolicy | undefined
-}
+export type DelegationRequest = Pick<SecurityPackage.HandshakeRequest, "delegation">
 
 /** The policy in force: the request's own, else ISC_REQ_DELEGATE → "policy", else "none". */
 export const policyOf = (request: SecurityPackage.HandshakeRequest & DelegationRequest): DelegationPolicy =>
