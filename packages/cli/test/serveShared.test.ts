@@ -1,0 +1,131 @@
+/**
+ * `sspi serve` start-up and process options: `--workers N` over one port
+ * with the state in Redis (an NTLM handshake whose legs reach different
+ * workers finishes; SIGTERM stops every worker), the one-line refusals
+ * (`--workers` without `--redis`, `--redis` without SSPI_HANDSHAKE_KEY,
+ * Redis unreachable, the port in use, a bad keytab) and NTLM_USER_FILE
+ * instead of `--users`.
+ */
+import { spawn } from "node:child_process"
+import { randomBytes } from "node:crypto"
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { Agent, createServer } from "node:http"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { RedisServer } from "@effect-sspi/interop-harness"
+import * as Clients from "./proxyClients.ts"
+import { nodeArgs, sspi, startServer } from "./support.ts"
+
+const available = RedisServer.requireSync()
+
+const usersFile = Effect.acquireRelease(
+  Effect.sync(() => {
+    const dir = mkdtempSync(join(tmpdir(), "sspi-cli-serve-"))
+    writeFileSync(join(dir, "users"), `${Clients.user.domain}:${Clients.user.user}:${Clients.user.password}\n`)
+    return { dir, file: join(dir, "users") }
+  }),
+  ({ dir }) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+)
+
+const key = randomBytes(32).toString("hex")
+
+/** One line on stderr, no stack trace. */
+const oneLine = (stderr: string) => {
+  assert.strictEqual(stderr.trim().split("\n").length, 1, stderr)
+  assert.notMatch(stderr, /\n\s+at /)
+}
+
+/** The pids of a process's children (Linux /proc). */
+const children = (pid: number): ReadonlyArray<number> =>
+  readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter((s) => s !== "").map(Number)
+
+describe("sspi serve: workers, Redis, start-up failures", () => {
+  it.live.skipIf(!available)("--workers 2 --redis: NTLM legs on different connections (workers) finish; SIGTERM stops every worker", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const redis = yield* RedisServer.start()
+      const { file } = yield* usersFile
+      const child = spawn(process.execPath, [...nodeArgs, "serve", "--port", "0", "--users", file, "--redis", redis.url, "--workers", "2"], {
+        env: { ...process.env, SSPI_HANDSHAKE_KEY: key, NO_COLOR: "1" },
+        stdio: ["ignore", "pipe", "pipe"]
+      })
+      yield* Effect.addFinalizer(() => Effect.sync(() => child.kill("SIGKILL")))
+      let out = ""
+      let err = ""
+      child.stderr.on("data", (c) => (err += c))
+      const url = yield* Effect.callback<string, Error>((resume) => {
+        child.stdout.on("data", (c) => {
+          out += c
+          const m = /listening on (http:\/\/\S+) .*2 workers/.exec(out)
+          if (m !== null) resume(Effect.succeed(m[1]!))
+        })
+        child.once("exit", () => resume(Effect.fail(new Error(`serve exited: ${err}`))))
+      }).pipe(Effect.timeout("90 seconds"))
+      const workers = children(child.pid!)
+      assert.strictEqual(workers.length, 2, "two worker processes")
+      const runtime = yield* Clients.clientRuntime
+      // no keep-alive: every request is a new connection, which the primary hands to the workers in turn
+      const outcomes = yield* Effect.forEach(Array.from({ length: 10 }), () => Clients.ours(runtime, `${url}/`, new Agent({ keepAlive: false })))
+      assert.deepStrictEqual(outcomes, Array.from({ length: 10 }, () => ({ status: 200, body: Clients.hello })))
+
+      child.kill("SIGTERM")
+      const code = yield* Effect.callback<number | null>((resume) => {
+        if (child.exitCode !== null) return resume(Effect.succeed(child.exitCode))
+        child.once("exit", (c) => resume(Effect.succeed(c)))
+      }).pipe(Effect.timeout("20 seconds"))
+      assert.strictEqual(code, 130, "interrupted, as runMain reports a signal")
+      for (const pid of workers) assert.isFalse(existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z"), `worker ${pid} exited`)
+      assert.strictEqual(err, "")
+    })), 150_000)
+
+  it.live("one-line refusals: --workers without --redis, --redis without SSPI_HANDSHAKE_KEY or unreachable, the port in use, a bad keytab", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const { dir, file } = yield* usersFile
+      const env = { SSPI_HANDSHAKE_KEY: "" }
+
+      const workers = yield* sspi(["serve", "--users", file, "--workers", "2"], env)
+      assert.strictEqual(workers.code, 2)
+      oneLine(workers.stderr)
+      assert.match(workers.stderr, /^sspi: --workers > 1 needs --redis URL: .*replayed to another worker would be accepted/)
+
+      const noKey = yield* sspi(["serve", "--users", file, "--redis", "redis://127.0.0.1:1"], env)
+      assert.strictEqual(noKey.code, 2)
+      oneLine(noKey.stderr)
+      assert.match(noKey.stderr, /^sspi: --redis needs SSPI_HANDSHAKE_KEY: 32 bytes/)
+
+      const refused = yield* sspi(["serve", "--users", file, "--redis", "redis://127.0.0.1:1"], { SSPI_HANDSHAKE_KEY: key })
+      assert.strictEqual(refused.code, 1)
+      oneLine(refused.stderr)
+      assert.strictEqual(refused.stderr, "sspi: --redis redis://127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1\n")
+
+      const busy = createServer()
+      const port = yield* Effect.acquireRelease(
+        Effect.callback<number>((resume) => {
+          busy.listen(0, "127.0.0.1", () => resume(Effect.succeed((busy.address() as { port: number }).port)))
+        }),
+        () => Effect.sync(() => busy.close())
+      )
+      const inUse = yield* sspi(["serve", "--users", file, "--port", String(port)])
+      assert.strictEqual(inUse.code, 1)
+      assert.strictEqual(inUse.stderr, `sspi: cannot listen on 127.0.0.1:${port}: address already in use (EADDRINUSE)\n`)
+
+      writeFileSync(join(dir, "bad.keytab"), randomBytes(64))
+      const keytab = yield* sspi(["serve", "--keytab", join(dir, "bad.keytab")])
+      assert.strictEqual(keytab.code, 1)
+      oneLine(keytab.stderr)
+      assert.include(keytab.stderr, `--keytab ${join(dir, "bad.keytab")}: SEC_E_UNKNOWN_CREDENTIALS`)
+    })), 120_000)
+
+  it.live("without --users: NTLM_USER_FILE (effect Config)", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const { file } = yield* usersFile
+      const server = yield* startServer([], { NTLM_USER_FILE: file })
+      const runtime = yield* Clients.clientRuntime
+      const outcome = yield* Clients.ours(runtime, `${server.url}/`, Clients.session())
+      assert.deepStrictEqual(outcome, { status: 200, body: Clients.hello })
+      const none = yield* sspi(["serve"], { NTLM_USER_FILE: "" })
+      assert.strictEqual(none.code, 2)
+      assert.match(none.stderr, /^sspi: --users FILE \(or NTLM_USER_FILE/)
+    })), 60_000)
+})
