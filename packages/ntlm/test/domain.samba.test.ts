@@ -9,7 +9,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Redacted } from "effect"
 import { Credentials, Flags, SecurityContext, SecurityStatus } from "@effect-sspi/core"
 import { Drivers, Ours, requirePeersSync, SambaDc } from "@effect-sspi/interop-harness"
-import { domainRuntime, settings } from "./support/domain.ts"
+import { domainRuntime, settings, web1Names } from "./support/domain.ts"
 import { curlInitiator } from "./support/peers.ts"
 
 const hasDc = SambaDc.availableSync()
@@ -153,6 +153,15 @@ describe("NTLM acceptor verified by the Samba DC through Netlogon", () => {
         assert.strictEqual(statusOf(exit), "SEC_E_LOGON_DENIED")
       })
     ), 120_000)
+
+  it.live.skipIf(!hasNtlmAuth)("a CHALLENGE that announces another computer than the machine account: the DC refuses (SEC_E_LOGON_DENIED)", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const dc = yield* SambaDc.start()
+      const result = yield* denied("alice", dc.alice.password)(dc).pipe(
+        Effect.provide(domainRuntime(settings(dc), { serverNames: { ...web1Names, netbiosComputer: "OTHER" } }))
+      )
+      assert.strictEqual(result.status, "SEC_E_LOGON_DENIED")
+    })), 120_000)
 
   it.live.skipIf(!hasNtlmAuth)("no DC listening: SEC_E_NO_AUTHENTICATING_AUTHORITY naming the DC, never a wrong password", () =>
     Effect.scoped(Effect.gen(function*() {
