@@ -15,6 +15,7 @@ import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { RedisServer } from "@effect-sspi/interop-harness"
+import { whoamiOf } from "../src/internal/serve/whoami.ts"
 import * as Clients from "./proxyClients.ts"
 import { nodeArgs, sspi, startServer } from "./support.ts"
 
@@ -117,15 +118,43 @@ describe("sspi serve: workers, Redis, start-up failures", () => {
       assert.include(keytab.stderr, `--keytab ${join(dir, "bad.keytab")}: SEC_E_UNKNOWN_CREDENTIALS`)
     })), 120_000)
 
-  it.live("without --users: NTLM_USER_FILE (effect Config)", () =>
+  it.live("without --users: NTLM_USER_FILE (effect Config); GET /whoami JSON", () =>
     Effect.scoped(Effect.gen(function*() {
       const { file } = yield* usersFile
       const server = yield* startServer([], { NTLM_USER_FILE: file })
       const runtime = yield* Clients.clientRuntime
       const outcome = yield* Clients.ours(runtime, `${server.url}/`, Clients.session())
       assert.deepStrictEqual(outcome, { status: 200, body: Clients.hello })
+      // GET /whoami: JSON; without a logon identity (a local user file) no SID, groups, UPN or domain
+      const whoami = yield* Clients.ours(runtime, `${server.url}/whoami`, Clients.session())
+      assert.strictEqual(whoami.status, 200)
+      assert.deepStrictEqual(JSON.parse(whoami.body), { principal: "EXAMPLE\\alice", package: "NTLM", scheme: "NTLM" })
       const none = yield* sspi(["serve"], { NTLM_USER_FILE: "" })
       assert.strictEqual(none.code, 2)
       assert.match(none.stderr, /^sspi: --users FILE \(or NTLM_USER_FILE/)
     })), 60_000)
+
+  it("/whoami from a logon identity: SID, group SIDs, UPN, DNS domain (else the NetBIOS one)", () => {
+    const logon = {
+      userSid: "S-1-5-21-1-2-3-1104",
+      primaryGroupSid: "S-1-5-21-1-2-3-513",
+      groupSids: [{ sid: "S-1-5-21-1-2-3-513", attributes: 7 }, { sid: "S-1-5-21-1-2-3-1105", attributes: 7 }],
+      upn: "alice@corp.test",
+      dnsDomain: "CORP.TEST",
+      logonDomain: "CORP"
+    }
+    const base = { name: "CORP\\alice", scheme: "Negotiate", packageName: "Kerberos", attributes: 0 }
+    assert.deepStrictEqual(whoamiOf({ ...base, logon } as typeof base), {
+      principal: "CORP\\alice",
+      package: "Kerberos",
+      scheme: "Negotiate",
+      sid: "S-1-5-21-1-2-3-1104",
+      groups: [{ sid: "S-1-5-21-1-2-3-513" }, { sid: "S-1-5-21-1-2-3-1105" }],
+      upn: "alice@corp.test",
+      domain: "CORP.TEST"
+    })
+    const { upn: _, dnsDomain: __, ...netbios } = logon
+    assert.deepStrictEqual(whoamiOf({ ...base, logon: netbios } as typeof base).domain, "CORP")
+    assert.deepStrictEqual(Object.keys(whoamiOf(base)), ["principal", "package", "scheme"])
+  })
 })

@@ -10,21 +10,19 @@ import { createServer } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Config, Console, Effect, Layer, Option, Predicate } from "effect"
 import { Command, Flag } from "effect/cli"
-import { HttpServer, HttpServerResponse } from "effect/http"
+import { HttpServer } from "effect/http"
 import { Credentials, Flags } from "@effect-sspi/core"
 import { UserStore } from "@effect-sspi/ntlm"
-import { Principal, SspiServer } from "@effect-sspi/http"
+import { SspiServer } from "@effect-sspi/http"
 import { CliFailure, explain, explained, usage } from "../internal/failure.ts"
 import { negotiateMechanisms, type Packages, runtimeLayer } from "../internal/packages.ts"
 import { serverLeg } from "../internal/print.ts"
 import * as Cluster from "../internal/serve/cluster.ts"
 import * as SharedState from "../internal/serve/sharedState.ts"
+import * as Whoami from "../internal/serve/whoami.ts"
 
-/** The app behind the middleware. */
-export const whoami = Effect.gen(function*() {
-  const principal = yield* Principal
-  return HttpServerResponse.text(`hello ${principal.name} (${principal.scheme})\n`)
-})
+/** The app behind the middleware: `/whoami` JSON, else `hello <principal> (<scheme>)`. */
+export const whoami = Whoami.app
 
 /** Reads the keytab once through the Kerberos package, so that a bad one stops the server at start-up. */
 const checkKeytab = (keytab: string) =>
