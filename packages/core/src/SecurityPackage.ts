@@ -79,9 +79,10 @@ export interface HandshakeRequest {
   /**
    * The caller's delegation policy for this context (initiators): `"none"`
    * never forwards the user's credential; `"policy"` forwards it when the
-   * caller asks for ISC_REQ_DELEGATE and the realm trusts the service
-   * (Kerberos OK-AS-DELEGATE, as Windows); `"always"` forwards it whenever
-   * asked (curl's `--delegation`). Unset: ISC_REQ_DELEGATE means `"policy"`.
+   * realm trusts the service (Kerberos OK-AS-DELEGATE, as Windows);
+   * `"always"` forwards it whatever the realm says (curl's `--delegation`).
+   * Set, it decides on its own (ISC_REQ_DELEGATE is not needed); unset,
+   * ISC_REQ_DELEGATE means `"policy"` and its absence `"none"`.
    *
    * @since 0.2.0
    */
