@@ -18,6 +18,7 @@ import { CliFailure, explain, explained, usage } from "../internal/failure.ts"
 import { negotiateMechanisms, type Packages, runtimeLayer } from "../internal/packages.ts"
 import { serverLeg } from "../internal/print.ts"
 import * as Cluster from "../internal/serve/cluster.ts"
+import * as Domain from "../internal/serve/domain.ts"
 import * as SharedState from "../internal/serve/sharedState.ts"
 import * as Whoami from "../internal/serve/whoami.ts"
 
@@ -67,6 +68,14 @@ export const serve = Command.make(
     ),
     port: Flag.Int("port").pipe(Flag.withDescription("TCP port, 0 for any (default: 8080)"), Flag.withDefault(8080)),
     host: Flag.String("host").pipe(Flag.withDescription("listen address (default: 127.0.0.1)"), Flag.withDefault("127.0.0.1")),
+    dc: Flag.String("dc").pipe(
+      Flag.withDescription("domain controller (host): NTLM verified by the domain over Netlogon, needs --machine-keytab (default: none)"),
+      Flag.optional
+    ),
+    machineKeytab: Flag.String("machine-keytab").pipe(
+      Flag.withDescription("keytab of the machine account (NAME$@REALM) with its RC4-HMAC key, for --dc (default: none)"),
+      Flag.optional
+    ),
     redis: Flag.String("redis").pipe(
       Flag.withDescription(`redis://HOST:PORT: replay cache and pending NTLM handshakes shared by every process (needs ${SharedState.handshakeKeyName}) (default: none, this process's memory)`),
       Flag.optional
@@ -81,7 +90,11 @@ export const serve = Command.make(
         Option.getOrUndefined(yield* Effect.orElseSucceed(Config.option(Config.NonEmptyString("NTLM_USER_FILE")), () => Option.none()))
       const keytab = Option.getOrUndefined(args.keytab)
       const redis = Option.getOrUndefined(args.redis)
-      if (users === undefined && keytab === undefined) {
+      const dc = Option.getOrUndefined(args.dc)
+      const machineKeytab = Option.getOrUndefined(args.machineKeytab)
+      if ((dc === undefined) !== (machineKeytab === undefined)) return yield* usage("--dc HOST and --machine-keytab FILE go together")
+      if (dc !== undefined && Option.isSome(args.users)) return yield* usage("--dc verifies NTLM by the domain; --users is a local user file: give one of them")
+      if (users === undefined && keytab === undefined && dc === undefined) {
         return yield* usage("--users FILE (or NTLM_USER_FILE; format DOMAIN:USER:PASSWORD) or --keytab FILE (Kerberos) is required")
       }
       if (args.workers < 1) return yield* usage("--workers must be at least 1")
@@ -92,19 +105,22 @@ export const serve = Command.make(
       }
       // checked before any worker starts
       if (redis !== undefined) yield* SharedState.handshakeKey
+      const domain = dc === undefined ? undefined : yield* Domain.make(dc, machineKeytab!)
+      const ntlmUsers = dc === undefined ? users : undefined
       const packages: Packages = {
+        domain,
         negotiate: true,
         // krb5.conf, KRB5_CONFIG: read for the clock skew; an acceptor with a keytab needs no KDC.
         kerberos: keytab === undefined ? undefined : {},
-        negotiateWithoutNtlm: users === undefined,
+        negotiateWithoutNtlm: ntlmUsers === undefined && domain === undefined,
         // the HTTP server deletes a connection's pending context when the connection
         // closes; with a shared store the client's AUTHENTICATE may still come on
         // another connection or node, so the stored handshake is left to its TTL
         ntlm: redis === undefined ? undefined : { onDeletePending: "keep" }
       }
-      const schemes = users === undefined ? ["Negotiate"] : ["Negotiate", "NTLM"]
+      const schemes = ntlmUsers === undefined && domain === undefined ? ["Negotiate"] : ["Negotiate", "NTLM"]
       const offer = schemes.map((s) => s === "Negotiate" ? `Negotiate (${negotiateMechanisms(packages).join(", ")})` : s)
-      const offerLine = `${offer.join(", ")}${redis === undefined ? "" : `, shared state in Redis at ${SharedState.redisLabel(redis)}`}`
+      const offerLine = `${offer.join(", ")}${domain === undefined ? "" : `, NTLM verified by ${dc} as ${domain.account}`}${redis === undefined ? "" : `, shared state in Redis at ${SharedState.redisLabel(redis)}`}`
       if (args.workers > 1 && !Cluster.isWorker()) {
         if (keytab !== undefined) yield* checkKeytab(keytab).pipe(Effect.provide(runtimeLayer(packages)))
         return yield* Cluster.primary(
@@ -143,7 +159,7 @@ export const serve = Command.make(
           yield* Layer.build(server).pipe(Effect.mapError((e) => Predicate.isTagged(e, "ServeError") ? cannotListen(args.host, args.port)(e) : e))
           if (!Cluster.isWorker()) yield* Console.log(`listening on ${address} (${offerLine}); Ctrl-C stops`)
           return yield* Effect.never
-        })).pipe(Effect.provide(runtimeLayer({ ...packages, shared }, users === undefined ? UserStore.layerMemory([]) : UserStore.layerFile(users))))
+        })).pipe(Effect.provide(runtimeLayer({ ...packages, shared }, ntlmUsers === undefined ? UserStore.layerMemory([]) : UserStore.layerFile(ntlmUsers))))
       })).pipe(explained)
     })
 ).pipe(

@@ -6,11 +6,11 @@
  * unless given options; nothing contacts a KDC until a credential needs it,
  * so an acceptor with a keytab needs no KDC at all.
  */
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Option } from "effect"
 import { type HandshakeStore, type ReplayCache, SecurityPackage, SspiRuntime } from "@effect-sspi/core"
 import type { KerberosOptions } from "@effect-sspi/kerberos"
 import { Negotiate } from "@effect-sspi/negotiate"
-import { Ntlm, UserStore } from "@effect-sspi/ntlm"
+import { DomainVerifier, Ntlm, UserStore } from "@effect-sspi/ntlm"
 
 /** State shared between processes (the replay cache and the NTLM handshake store), given to the packages when they are built. */
 export type SharedState = Layer.Layer<ReplayCache.ReplayCache | HandshakeStore.HandshakeStore, unknown>
@@ -31,6 +31,15 @@ export interface Packages {
    * each package keeps its state in this process's memory).
    */
   readonly shared?: SharedState | undefined
+  /**
+   * NTLM verified by the domain instead of a user store: the verifier
+   * (NetlogonClient glued to `DomainVerifier`) and the names the CHALLENGE
+   * must announce (the machine account's).
+   */
+  readonly domain?: {
+    readonly verifier: Layer.Layer<DomainVerifier.DomainVerifier, unknown>
+    readonly serverNames: NonNullable<Ntlm.NtlmOptions["serverNames"]>
+  } | undefined
 }
 
 /** The SSPI runtime with NTLM (over `users`) and the requested packages. */
@@ -40,7 +49,12 @@ export const runtimeLayer = (
 ) =>
   SspiRuntime.SspiRuntime.layer.pipe(
     Layer.provide(Layer.unwrap(Effect.gen(function*() {
-      const ntlm = yield* Ntlm.withUserStore(packages.ntlm)
+      // with --dc: every NTLM response goes to the domain (the verifier lives as long as the runtime)
+      const verifier = Option.getOrUndefined(yield* Effect.serviceOption(DomainVerifier.DomainVerifier))
+      const ntlm = yield* Ntlm.withUserStore({
+        ...packages.ntlm,
+        ...(verifier !== undefined && packages.domain !== undefined ? { domainVerifier: verifier, serverNames: packages.domain.serverNames } : {})
+      })
       // Loaded only when asked for: `sspi demo` and NTLM-only runs neither load nor configure Kerberos.
       const options = packages.kerberos
       const kerberos = options === undefined
@@ -52,7 +66,10 @@ export const runtimeLayer = (
         installed.push(Negotiate.make({ kerberos, ntlm: packages.negotiateWithoutNtlm === true ? undefined : ntlm }))
       }
       return SecurityPackage.SecurityPackages.layer(...installed)
-    })).pipe(Layer.provide((packages.shared ?? Layer.empty) as Layer.Layer<never, unknown>))),
+    })).pipe(
+      Layer.provide((packages.shared ?? Layer.empty) as Layer.Layer<never, unknown>),
+      Layer.provide((packages.domain?.verifier ?? Layer.empty) as Layer.Layer<never, unknown>)
+    )),
     Layer.provide(users)
   )
 
