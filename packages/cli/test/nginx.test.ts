@@ -15,8 +15,10 @@ import { Agent } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Schedule } from "effect"
+import { Context, Effect, Layer, Schedule } from "effect"
+import { Credentials, Flags, SecurityContext, SspiRuntime } from "@effect-sspi/core"
 import { Drivers, Nginx, Realm, RedisServer, requirePeersSync } from "@effect-sspi/interop-harness"
+import { runtimeLayer } from "../src/internal/packages.ts"
 import * as Clients from "./proxyClients.ts"
 import { sspi, startServer } from "./support.ts"
 
@@ -43,12 +45,19 @@ const cluster = (extra: ReadonlyArray<string>, env: Record<string, string>) =>
     return { a, b, proxy, url: `${proxy.url}/` }
   })
 
-/** A fresh SPNEGO(Kerberos) AP-REQ from MIT's initiator for HTTP@localhost. */
+/** A fresh SPNEGO(Kerberos) AP-REQ for HTTP/localhost from our Negotiate initiator (alice's tickets in the realm's ccache). */
 const apReq = (realm: Realm.Realm) =>
   Effect.scoped(Effect.gen(function*() {
-    const peer = yield* Drivers.gssPeer({ role: "initiate", mech: "spnego", spnegoMechs: "krb5", env: realm.env })
-    const first = yield* Drivers.step(peer, null)
-    return Drivers.toBase64(first.token!)
+    const runtime = Context.get(
+      yield* Layer.build(runtimeLayer({ negotiate: true, kerberos: { env: realm.env }, negotiateWithoutNtlm: true })),
+      SspiRuntime.SspiRuntime
+    )
+    return yield* Effect.gen(function*() {
+      const credentials = yield* Credentials.acquire({ packageName: "Negotiate", credentialUse: Flags.CredentialUse.OUTBOUND })
+      const context = yield* SecurityContext.initiator(credentials, { targetName: "HTTP/localhost" })
+      const first = yield* context.step(undefined)
+      return Drivers.toBase64(first.token!)
+    }).pipe(Effect.provideService(SspiRuntime.SspiRuntime, runtime))
   }))
 
 /** One Negotiate request with `token` straight to a node (no proxy), on a fresh connection. */
