@@ -27,3 +27,25 @@ export class HttpAuthError extends Schema.TaggedError<HttpAuthError>()("HttpAuth
     return `${this.reason}: ${this.detail}`
   }
 }
+
+/**
+ * A handler asked for the caller's delegated credential
+ * (`SspiServer.delegatedCredentials`) and there is none, so no back-end call
+ * may be made as the user (map it to 403; never fall back to the server's own
+ * identity):
+ *
+ * - `NotDelegated`: the client delegated nothing (no ASC_RET_DELEGATE: no
+ *   forwardable TGT sent, or NTLM, which cannot delegate);
+ * - `Unavailable`: the context that held it is gone (its connection closed)
+ *   or the credential could not be acquired (`detail` says why).
+ *
+ * @since 0.2.0
+ */
+export class NoDelegatedCredential extends Schema.TaggedError<NoDelegatedCredential>()("NoDelegatedCredential", {
+  reason: Schema.Literals(["NotDelegated", "Unavailable"]),
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `${this.reason}: ${this.detail}`
+  }
+}

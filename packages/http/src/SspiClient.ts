@@ -48,6 +48,28 @@ export interface ClientCredentials {
 }
 
 /**
+ * Credentials from a caller's delegated credential (`SspiServer.delegated`),
+ * to call a back-end as that user (double hop): Kerberos gets it as is,
+ * Negotiate as its Kerberos mechanism's (and nothing for NTLM, which cannot
+ * be delegated); any other package gets none, so its acquisition fails
+ * (never the server's own identity).
+ *
+ * @since 0.2.0
+ */
+export const delegated = (
+  credential: SecurityPackage.ContextAttributes["DelegatedCredential"]
+) =>
+(packageName: string): ClientCredentials =>
+  packageName === credential.packageName
+    ? { authData: credential.authData }
+    : packageName === "Negotiate" && credential.packageName === "Kerberos"
+    ? { authData: { kerberos: credential.authData, ntlm: noCredential } }
+    : { authData: noCredential }
+
+/** Authentication data no package accepts. */
+const noCredential = Object.freeze({ delegatedCredentialUnavailable: true })
+
+/**
  * One handshake leg as the client saw it, for display (never a secret).
  *
  * @since 0.1.0
@@ -80,6 +102,13 @@ export interface ClientOptions {
   readonly targetName?: ((url: URL) => string) | undefined
   /** ISC_REQ_* bits; default CONNECTION. */
   readonly contextReq?: number | undefined
+  /**
+   * Delegation policy of the context (core's `ContextOptions.delegation`):
+   * `"always"` forwards the user's TGT (as curl's `--delegation always`),
+   * `"policy"` when the realm marks the service OK-AS-DELEGATE, `"none"`
+   * never. Unset: ISC_REQ_DELEGATE in `contextReq` means `"policy"`.
+   */
+  readonly delegation?: SecurityPackage.DelegationPolicy | undefined
   /** Send tls-server-end-point channel bindings on HTTPS; default `true`. */
   readonly channelBindings?: boolean | undefined
   /** Time-out of one leg (the package step and the HTTP exchange); default 30 seconds. */
@@ -191,6 +220,7 @@ export const authenticateRequest = (
     const context = yield* SecurityContext.initiator(credentials, {
       targetName: options.targetName?.(url ?? new URL("http://localhost")) ?? `HTTP/${url?.hostname ?? "localhost"}`,
       contextReq: options.contextReq ?? Flags.IscReq.CONNECTION,
+      ...(options.delegation !== undefined ? { delegation: options.delegation } : {}),
       ...(certificate !== undefined ? { extraInput: [ChannelBindings.fromCertificate(certificate)] } : {})
     })
     let input: Uint8Array | undefined

@@ -17,6 +17,7 @@ import { Clock, Context, Duration, Effect, Exit, Layer, Schedule, Scope } from "
 import { HttpEffect, HttpServerRequest, HttpServerResponse } from "effect/http"
 import {
   type ChannelBindings as CoreChannelBindings,
+  type SecurityPackage,
   Credentials,
   Flags,
   SecurityContext,
@@ -34,8 +35,9 @@ import {
 } from "./AuthHeader.ts"
 import * as ChannelBindings from "./ChannelBindings.ts"
 import { socketOf } from "./internal/nodeConnection.ts"
-import { type Connection, Connections, type Pending } from "./internal/serverConnections.ts"
-import { Principal, type PrincipalInfo } from "./Principal.ts"
+import { NoDelegatedCredential } from "./HttpAuthError.ts"
+import { type Authenticated, type Connection, Connections, type Pending } from "./internal/serverConnections.ts"
+import { identityFields, Principal, type PrincipalInfo } from "./Principal.ts"
 
 type ChannelBindingsLevel = CoreChannelBindings.ExtendedProtection
 
@@ -94,6 +96,17 @@ export interface ServerOptions {
    * reaching a package.
    */
   readonly maxTokenBytes?: number | undefined
+  /**
+   * Connection-bound authentication, as IIS: once a connection finished a
+   * handshake, later requests on it without an Authorization header are the
+   * same principal's (no new handshake), a request with one starts over, and
+   * the context is deleted when the connection closes.
+   * - `"ntlm"` (default): when the package that ran is NTLM (also inside
+   *   Negotiate), as IIS (NTLM is connection-oriented by design);
+   * - `"all"`: also Kerberos (as IIS' `authPersistNonNTLM`);
+   * - `"none"`: every request needs its own handshake.
+   */
+  readonly authenticatedConnections?: "ntlm" | "all" | "none" | undefined
   /** Time-out of one acceptor leg; default 30 seconds. */
   readonly legTimeout?: Duration.Input | undefined
   /** Called after each acceptor leg (e.g. to print it). */
@@ -124,6 +137,8 @@ export interface ServerLeg {
 export interface ServerStats {
   /** Connections holding an unfinished handshake. */
   readonly pendingHandshakes: number
+  /** Connections kept authenticated by a finished handshake (`authenticatedConnections`). */
+  readonly authenticatedConnections: number
   /** Client addresses holding one. */
   readonly pendingClients: number
   /** Pending handshakes shed since start, by reason (server bound, per-client bound, time-out). */
@@ -144,7 +159,7 @@ export interface AuthenticatorService {
   ) => Effect.Effect<
     HttpServerResponse.HttpServerResponse,
     E,
-    Exclude<R, Principal> | HttpServerRequest.HttpServerRequest
+    Exclude<R, Principal | Delegation> | HttpServerRequest.HttpServerRequest
   >
   readonly stats: Effect.Effect<ServerStats>
 }
@@ -158,6 +173,31 @@ export class Authenticator extends Context.Service<Authenticator, AuthenticatorS
   "@effect-sspi/http/SspiServer/Authenticator"
 ) {}
 
+/**
+ * The request's access to the caller's delegated credential (see
+ * {@link delegated}), provided by the middleware with {@link Principal}.
+ *
+ * @since 0.2.0
+ */
+export class Delegation extends Context.Service<Delegation, {
+  readonly credential: Effect.Effect<SecurityPackage.ContextAttributes["DelegatedCredential"], NoDelegatedCredential>
+}>()("@effect-sspi/http/SspiServer/Delegation") {}
+
+/**
+ * The credential the caller delegated (Kerberos: its forwarded TGT), as
+ * `{ packageName, authData }` for an OUTBOUND credential: give it to
+ * `SspiClient.delegated` to call a back-end as the user. Fails with
+ * {@link NoDelegatedCredential} when there is none (map it to 403): a
+ * back-end must never be called with the server's own identity instead.
+ *
+ * @since 0.2.0
+ */
+export const delegated: Effect.Effect<
+  SecurityPackage.ContextAttributes["DelegatedCredential"],
+  NoDelegatedCredential,
+  Delegation
+> = Delegation.use((d) => d.credential)
+
 type Restore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 
 type Outcome =
@@ -168,6 +208,8 @@ type Outcome =
     readonly pending: Pending
     readonly principal: PrincipalInfo
     readonly token: Uint8Array | undefined
+    /** The package that ran (inside Negotiate, the negotiated one). */
+    readonly negotiated: string
   }
 
 const rejected: Outcome = { _tag: "Rejected" }
@@ -300,17 +342,28 @@ export const make = (
               token: step.token
             })
           }
+          const query = pending.context.query
           return Effect.map(
-            Effect.orElseSucceed(pending.context.query("Names"), () => ({ userName: "" })),
-            (names): Outcome => ({
+            Effect.all([
+              Effect.orElseSucceed(query("Names"), () => ({ userName: "" })),
+              // once per handshake: the identity rides on the Principal (no extra round trip)
+              Effect.orElseSucceed(query("LogonInfo"), () => ({ identity: undefined })),
+              Effect.orElseSucceed(
+                Effect.map(query("NegotiationInfo"), (n) => n.packageInfo.name),
+                () => pending.binding.packageName
+              )
+            ]),
+            ([names, logon, negotiated]): Outcome => ({
               _tag: "Done",
               pending,
               token: step.token,
+              negotiated,
               principal: {
                 name: names.userName,
                 scheme: pending.binding.scheme,
                 packageName: pending.binding.packageName,
-                attributes: step.attributes
+                attributes: step.attributes,
+                ...identityFields(logon.identity)
               }
             })
           )
@@ -335,17 +388,57 @@ export const make = (
         return (yield* leg(connection, yield* begin(connection, a), token, restore)) ?? rejected
       })
 
+    const persist = options.authenticatedConnections ?? "ntlm"
+    const keeps = (negotiated: string) => persist === "all" || (persist === "ntlm" && negotiated === "NTLM")
+
+    /** The delegated credential of `context`, whose handshake granted `attributes`. */
+    const delegationOf = (context: SecurityContext.SecurityContext, attributes: number): Delegation["Service"] => ({
+      credential: (attributes & Flags.AscRet.DELEGATE) === 0
+        ? Effect.fail(new NoDelegatedCredential({ reason: "NotDelegated", detail: "the client delegated no credential" }))
+        : context.query("DelegatedCredential").pipe(
+          Effect.mapError((e) =>
+            new NoDelegatedCredential({
+              reason: e._tag === "NoCredentials" ? "NotDelegated" : "Unavailable",
+              detail: `${e._tag}: ${e.message}`
+            })
+          ),
+          Effect.provideContext(services)
+        )
+    })
+
+    /** Runs `app` as `principal`, whose context is `context`. */
+    const runAs = <E, R>(
+      app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>,
+      principal: PrincipalInfo,
+      context: SecurityContext.SecurityContext
+    ): Effect.Effect<HttpServerResponse.HttpServerResponse, E, Exclude<R, Principal | Delegation>> =>
+      app.pipe(
+        Effect.provideService(Principal, principal),
+        Effect.provideService(Delegation, delegationOf(context, principal.attributes))
+      ) as Effect.Effect<HttpServerResponse.HttpServerResponse, E, Exclude<R, Principal | Delegation>>
+
     const authenticate = <E, R>(
       app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
     ): Effect.Effect<
       HttpServerResponse.HttpServerResponse,
       E,
-      Exclude<R, Principal> | HttpServerRequest.HttpServerRequest
+      Exclude<R, Principal | Delegation> | HttpServerRequest.HttpServerRequest
     > =>
       Effect.gen(function*() {
         const request = yield* HttpServerRequest.HttpServerRequest
         const socket = socketOf(request)
         const connection = socket === undefined ? undefined : connections.of(socket)
+        if (connection !== undefined) {
+          if (request.headers["authorization"] === undefined) {
+            // an authenticated connection: no handshake (IIS's connection-bound authentication)
+            const kept = connection.authenticated as Authenticated<PrincipalInfo> | undefined
+            if (kept !== undefined && !connection.closed) return yield* runAs(app, kept.principal, kept.context)
+          } else {
+            // A new Authorization header starts over (IIS re-authenticates the connection with
+            // every Authorization header); a failed new handshake leaves nobody authenticated.
+            yield* connections.forget(connection)
+          }
+        }
         const credentials = parseAuthorization(request.headers["authorization"], maxTokenBytes)
         const a = credentials === undefined
           ? undefined
@@ -377,8 +470,16 @@ export const make = (
                         Effect.succeed(HttpServerResponse.setHeader(response, "www-authenticate", format(outcome.principal.scheme, final)))
                       )
                     }
-                    return yield* app.pipe(Effect.provideService(Principal, outcome.principal))
-                  })).pipe(Effect.ensuring(Scope.close(outcome.pending.scope, Exit.void)))
+                    return yield* runAs(app, outcome.principal, outcome.pending.context)
+                  })).pipe(Effect.ensuring(
+                    keeps(outcome.negotiated)
+                      ? connections.keep(connection, {
+                        principal: outcome.principal,
+                        context: outcome.pending.context,
+                        scope: outcome.pending.scope
+                      })
+                      : Scope.close(outcome.pending.scope, Exit.void)
+                  ))
               }
             })
           )
@@ -391,6 +492,7 @@ export const make = (
       stats: Effect.sync(() => ({
         pendingHandshakes: connections.pendingCount,
         pendingClients: connections.pendingClients,
+        authenticatedConnections: connections.authenticatedCount,
         shed: { ...connections.shed }
       }))
     }
@@ -417,7 +519,7 @@ export const middleware = <E, R>(
 ): Effect.Effect<
   HttpServerResponse.HttpServerResponse,
   E,
-  Exclude<R, Principal> | HttpServerRequest.HttpServerRequest | Authenticator
+  Exclude<R, Principal | Delegation> | HttpServerRequest.HttpServerRequest | Authenticator
 > => Authenticator.use((authenticator) => authenticator.authenticate(app))
 
 /**

@@ -18,9 +18,9 @@ export * as ChannelBindings from "./ChannelBindings.ts"
 /** @since 0.1.0 */
 export * as Connector from "./Connector.ts"
 /** @since 0.1.0 */
-export { HttpAuthError } from "./HttpAuthError.ts"
+export { HttpAuthError, NoDelegatedCredential } from "./HttpAuthError.ts"
 /** @since 0.1.0 */
-export { Principal, type PrincipalInfo } from "./Principal.ts"
+export { identityFields, Principal, type PrincipalInfo } from "./Principal.ts"
 /** @since 0.1.0 */
 export * as SspiClient from "./SspiClient.ts"
 /** @since 0.1.0 */

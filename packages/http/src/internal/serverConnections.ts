@@ -26,6 +26,18 @@ export interface Pending {
   readonly scope: Scope.Closeable
 }
 
+/**
+ * A finished handshake kept on its connection (connection-bound
+ * authentication, as IIS): later requests without an Authorization header
+ * are this principal's; released when the connection closes, when the client
+ * starts over, or at shutdown.
+ */
+export interface Authenticated<P> {
+  readonly principal: P
+  readonly context: SecurityContext.SecurityContext
+  readonly scope: Scope.Closeable
+}
+
 /** The bounds on held handshakes. */
 export interface PendingLimits {
   /** Per server. */
@@ -45,6 +57,8 @@ export type ShedCounts = { -readonly [K in ShedReason]: number }
 /** One client connection. */
 export class Connection {
   pending: Pending | undefined = undefined
+  /** The finished handshake this connection is authenticated by, if kept. */
+  authenticated: Authenticated<unknown> | undefined = undefined
   /** Clock time of the last leg that left `pending` held. */
   heldSince = 0
   closed = false
@@ -61,6 +75,8 @@ export class Connections {
   /** Connections holding a handshake, oldest hold first (a hold re-inserts). */
   readonly #withPending = new Set<Connection>()
   readonly #byAddress = new Map<string, Set<Connection>>()
+  /** Connections keeping a finished handshake. */
+  readonly #authenticated = new Set<Connection>()
   /** Runs an effect from a socket event (with the middleware's services). */
   readonly #run: (effect: Effect.Effect<void>) => void
   readonly #limits: PendingLimits
@@ -79,7 +95,7 @@ export class Connections {
     this.#bySocket.set(socket, connection)
     socket.once("close", () => {
       connection.closed = true
-      this.#run(this.drop(connection))
+      this.#run(Effect.andThen(this.drop(connection), this.forget(connection)))
     })
     if (socket.destroyed) connection.closed = true
     return connection
@@ -155,6 +171,37 @@ export class Connections {
     })
   }
 
+  /**
+   * Keeps a finished handshake on the connection (released at once if the
+   * connection has closed), releasing the one it replaces.
+   */
+  keep(connection: Connection, authenticated: Authenticated<unknown>): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      const previous = connection.authenticated
+      if (connection.closed) {
+        return Effect.andThen(this.forget(connection), Scope.close(authenticated.scope, Exit.void))
+      }
+      connection.authenticated = authenticated
+      this.#authenticated.add(connection)
+      return previous === undefined || previous === authenticated ? Effect.void : Scope.close(previous.scope, Exit.void)
+    })
+  }
+
+  /** Releases the connection's kept handshake, if any. */
+  forget(connection: Connection): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      const authenticated = connection.authenticated
+      connection.authenticated = undefined
+      this.#authenticated.delete(connection)
+      return authenticated === undefined ? Effect.void : Scope.close(authenticated.scope, Exit.void)
+    })
+  }
+
+  /** How many connections keep a finished handshake. */
+  get authenticatedCount(): number {
+    return this.#authenticated.size
+  }
+
   /** How many connections hold an unfinished handshake. */
   get pendingCount(): number {
     return this.#withPending.size
@@ -167,7 +214,11 @@ export class Connections {
 
   /** Deletes every pending handshake (shutdown). */
   readonly dropAll: Effect.Effect<void> = Effect.suspend(() =>
-    Effect.forEach(Array.from(this.#withPending), (connection) => this.drop(connection), { discard: true })
+    Effect.forEach(
+      [...Array.from(this.#withPending, (c) => this.drop(c)), ...Array.from(this.#authenticated, (c) => this.forget(c))],
+      (release) => release,
+      { discard: true }
+    )
   )
 }
 

@@ -27,6 +27,8 @@ export class ConnectionLog {
   readonly sockets = new Set<Socket>()
   /** The socket of every request that carried an Authorization header. */
   readonly authorized: Array<Socket> = []
+  /** Every finished response: its socket, whether the request carried Authorization, the status. */
+  readonly responses: Array<{ readonly socket: Socket; readonly authorization: boolean; readonly status: number }> = []
 }
 
 export const app = Effect.gen(function*() {
@@ -39,20 +41,23 @@ export const serve = (
   log: ConnectionLog,
   options: SspiServer.ServerOptions = { schemes: ["NTLM"] },
   make: () => Server = () => createServer(),
-  closeAfter401 = false
+  closeAfter401 = false,
+  handler: Effect.Effect<HttpServerResponse.HttpServerResponse, never, Principal | SspiServer.Delegation> = app
 ) =>
   Effect.gen(function*() {
     let server: Server | undefined
     const middleware = <E, R>(inner: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
       Effect.map(SspiServer.middleware(inner), (response) =>
         closeAfter401 && response.status === 401 ? HttpServerResponse.setHeader(response, "connection", "close") : response)
-    const layer = HttpServer.serve(app, middleware).pipe(
+    const layer = HttpServer.serve(handler, middleware).pipe(
       Layer.provideMerge(SspiServer.layer(options)),
       Layer.provideMerge(NodeHttpServer.layer(() => {
         server = make()
         server.on("connection", (socket: Socket) => log.sockets.add(socket))
-        server.on("request", (request) => {
-          if (request.headers.authorization !== undefined) log.authorized.push(request.socket)
+        server.on("request", (request, response) => {
+          const authorization = request.headers.authorization !== undefined
+          response.on("finish", () => log.responses.push({ socket: request.socket, authorization, status: response.statusCode }))
+          if (authorization) log.authorized.push(request.socket)
         })
         return server
       }, { port: 0, host: "127.0.0.1", gracefulShutdownTimeout: 1000 }))
