@@ -13,7 +13,7 @@ import { Agent, createServer } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Schedule } from "effect"
 import { RedisServer } from "@effect-sspi/interop-harness"
 import { whoamiOf } from "../src/internal/serve/whoami.ts"
 import * as Clients from "./proxyClients.ts"
@@ -43,7 +43,7 @@ const children = (pid: number): ReadonlyArray<number> =>
   readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter((s) => s !== "").map(Number)
 
 describe("sspi serve: workers, Redis, start-up failures", () => {
-  it.live.skipIf(!available)("--workers 2 --redis: NTLM legs on different connections (workers) finish; SIGTERM stops every worker", () =>
+  it.live.skipIf(!available)("--workers 2 --redis: NTLM legs on different connections (workers) finish; a killed worker is replaced; SIGTERM stops every worker", () =>
     Effect.scoped(Effect.gen(function*() {
       const redis = yield* RedisServer.start()
       const { file } = yield* usersFile
@@ -70,13 +70,25 @@ describe("sspi serve: workers, Redis, start-up failures", () => {
       const outcomes = yield* Effect.forEach(Array.from({ length: 10 }), () => Clients.ours(runtime, `${url}/`, new Agent({ keepAlive: false })))
       assert.deepStrictEqual(outcomes, Array.from({ length: 10 }, () => ({ status: 200, body: Clients.hello })))
 
+      // a worker that dies is replaced, and the server keeps answering
+      process.kill(workers[0]!, "SIGKILL")
+      const replaced = yield* Effect.suspend(() => {
+        const now = children(child.pid!)
+        return now.length === 2 && !now.includes(workers[0]!) ? Effect.succeed(now) : Effect.fail(new Error(`workers: ${now}`))
+      }).pipe(Effect.retry({ schedule: Schedule.spaced("200 millis"), times: 150 }))
+      assert.match(err, new RegExp(`^sspi: worker ${workers[0]} stopped \\(SIGKILL\\); starting another\n$`))
+      err = ""
+      // the new worker listens once it has loaded: until then the primary hands connections to the other one
+      const again = yield* Effect.forEach(Array.from({ length: 4 }), () => Clients.ours(runtime, `${url}/`, new Agent({ keepAlive: false })))
+      assert.deepStrictEqual(again.map((o) => o.status), [200, 200, 200, 200])
+
       child.kill("SIGTERM")
       const code = yield* Effect.callback<number | null>((resume) => {
         if (child.exitCode !== null) return resume(Effect.succeed(child.exitCode))
         child.once("exit", (c) => resume(Effect.succeed(c)))
       }).pipe(Effect.timeout("20 seconds"))
       assert.strictEqual(code, 130, "interrupted, as runMain reports a signal")
-      for (const pid of workers) assert.isFalse(existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z"), `worker ${pid} exited`)
+      for (const pid of replaced) assert.isFalse(existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z"), `worker ${pid} exited`)
       assert.strictEqual(err, "")
     })), 150_000)
 
