@@ -24,13 +24,20 @@ const curl = (url: string, user: string) =>
   )
 
 describe("sspi serve --dc (Samba AD DC, Netlogon)", () => {
-  it.live.skipIf(!available)("curl --ntlm verified by the domain: alice 200, wrong password and disabled carol 401", () =>
+  it.live.skipIf(!available)("curl --ntlm verified by the domain: alice 200 and her SIDs at /whoami, wrong password and disabled carol 401", () =>
     Effect.scoped(Effect.gen(function*() {
       const dc = yield* SambaDc.start()
       const server = yield* startServer(["--dc", "127.0.0.1", "--machine-keytab", dc.web1.keytab])
       const url = `${server.url}/`
       const alice = yield* curl(url, `${dc.domain}\\alice:${dc.alice.password}`)
       assert.strictEqual(alice.stdout, `hello ${dc.domain}\\alice (NTLM)\n\n200`, alice.stderr + server.stderr())
+      const whoami = yield* curl(`${url}whoami`, `${dc.domain}\\alice:${dc.alice.password}`)
+      // GET /whoami: the identity the DC returned (Netlogon validation info)
+      const [json, status] = whoami.stdout.split("\n")
+      assert.strictEqual(status, "200", whoami.stderr)
+      const who = JSON.parse(json!)
+      assert.deepInclude(who, { principal: `${dc.domain}\\alice`, package: "NTLM", scheme: "NTLM", sid: dc.alice.sid, upn: "alice@corp.test" })
+      assert.include(who.groups.map((g: { sid: string }) => g.sid), dc.groups.webUsers)
       const wrong = yield* curl(url, `${dc.domain}\\alice:not-her-password`)
       assert.match(wrong.stdout, /\n401$/)
       const carol = yield* curl(url, `${dc.domain}\\carol:${dc.carol.password}`)

@@ -156,7 +156,7 @@ describe("sspi serve: workers, Redis, start-up failures", () => {
       logonDomain: "CORP"
     }
     const base = { name: "CORP\\alice", scheme: "Negotiate", packageName: "Kerberos", attributes: 0 }
-    assert.deepStrictEqual(whoamiOf({ ...base, logon } as typeof base), {
+    assert.deepStrictEqual(whoamiOf({ ...base, logon }), {
       principal: "CORP\\alice",
       package: "Kerberos",
       scheme: "Negotiate",
@@ -166,7 +166,7 @@ describe("sspi serve: workers, Redis, start-up failures", () => {
       domain: "CORP.TEST"
     })
     const { upn: _, dnsDomain: __, ...netbios } = logon
-    assert.deepStrictEqual(whoamiOf({ ...base, logon: netbios } as typeof base).domain, "CORP")
+    assert.deepStrictEqual(whoamiOf({ ...base, logon: netbios }).domain, "CORP")
     assert.deepStrictEqual(Object.keys(whoamiOf(base)), ["principal", "package", "scheme"])
   })
 })

@@ -141,9 +141,13 @@ const run = (negotiate: boolean) =>
       }))
       const response = yield* client.get(`${origin}/`)
       yield* Console.log(`  HTTP ${response.status}: ${(yield* response.text).trim()}`)
-      const stats = yield* SspiRuntime.stats
-      yield* Console.log(`\nlive contexts: ${stats.contexts}, pending async calls: ${stats.calls}`)
+      const open = yield* SspiRuntime.stats
+      // the server keeps an authenticated keep-alive connection's context (IIS' connection-bound authentication)
+      yield* Console.log(`\nlive contexts with the connections open: ${open.contexts} (an authenticated connection keeps its context)`)
     }))
+    // the server is closed: its connections, and with them their contexts, are gone
+    const stats = yield* SspiRuntime.stats
+    yield* Console.log(`server closed — live contexts: ${stats.contexts}, pending async calls: ${stats.calls}`)
   }).pipe(
     Effect.timeout("60 seconds"),
     Effect.provide(Layer.mergeAll(

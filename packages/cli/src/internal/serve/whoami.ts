@@ -4,11 +4,10 @@
  * are absent: the SID, groups, UPN and domain come from the logon identity
  * (core's `LogonInfo` context attribute: the Kerberos PAC, or the domain's
  * validation info for NTLM), which the HTTP `Principal` carries as `logon`
- * when the server provides it.
+ * (absent with a local user file or an MIT KDC).
  */
-import { Effect, Predicate } from "effect"
+import { Effect } from "effect"
 import { HttpServerRequest, HttpServerResponse } from "effect/http"
-import type { SecurityPackage } from "@effect-sspi/core"
 import { Principal, type PrincipalInfo } from "@effect-sspi/http"
 
 /** The `/whoami` document. */
@@ -22,15 +21,9 @@ export interface Whoami {
   readonly domain?: string
 }
 
-/** The logon identity of a principal, when the HTTP server provides one. */
-const logonOf = (principal: PrincipalInfo): SecurityPackage.LogonIdentity | undefined =>
-  Predicate.hasProperty(principal, "logon") && Predicate.isObject(principal.logon) && Predicate.hasProperty(principal.logon, "userSid")
-    ? principal.logon as SecurityPackage.LogonIdentity
-    : undefined
-
 /** The `/whoami` answer for `principal`. */
 export const whoamiOf = (principal: PrincipalInfo): Whoami => {
-  const logon = logonOf(principal)
+  const logon = principal.logon
   const domain = logon?.dnsDomain ?? logon?.logonDomain
   return {
     principal: principal.name,
