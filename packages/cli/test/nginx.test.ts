@@ -101,6 +101,11 @@ describe("sspi serve behind nginx (shared state in Redis)", () => {
       assert.deepStrictEqual(failed.slice(0, 3), [], `${failed.length} of 1000 failed`)
       for (const g of gets) assert.strictEqual(g.stdout, Clients.hello, g.stderr)
 
+      // nginx now holds upstream connections that finished handshakes: a client without
+      // credentials must not inherit one (--redis turns authenticated connections off)
+      const anonymous = yield* Effect.forEach(Array.from({ length: 40 }), () => Clients.get(url, Clients.session()))
+      assert.deepStrictEqual([...new Set(anonymous.map((r) => r.status))], [401], "no anonymous request served as alice")
+
       // Kerberos: one AP-REQ, accepted by A, a replay at B (the shared replay cache) and at A
       const token = yield* apReq(realm)
       assert.strictEqual(yield* present(a.url, token), 200)
@@ -157,5 +162,20 @@ describe("sspi serve behind nginx (shared state in Redis)", () => {
       console.log(`nginx + 2 x sspi serve (memory): ${failed} of 20 NTLM handshakes failed`)
       assert.strictEqual(direct.status, 200, "the same client straight to one node")
       assert.isAbove(failed, 10, "through the proxy the CHALLENGE's state is on another node or connection")
+    })), 120_000)
+
+  it.live.skipIf(!available)("--authenticated-connections ntlm behind nginx: anonymous clients inherit alice's upstream connections (the hole --redis closes by default)", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const redis = yield* RedisServer.start()
+      const env = { SSPI_HANDSHAKE_KEY: randomBytes(32).toString("hex") }
+      const { url } = yield* cluster(["--redis", redis.url, "--authenticated-connections", "ntlm"], env)
+      const runtime = yield* Clients.clientRuntime
+      const handshakes = yield* Effect.forEach(Array.from({ length: 4 }), () => Clients.ours(runtime, url, Clients.session()))
+      assert.deepStrictEqual(handshakes.map((o) => o.status), [200, 200, 200, 200])
+      const anonymous = yield* Effect.forEach(Array.from({ length: 20 }), () => Clients.get(url, Clients.session()))
+      const served = anonymous.filter((r) => r.status === 200)
+      console.log(`--authenticated-connections ntlm behind nginx: ${served.length} of 20 requests without credentials answered as alice`)
+      assert.isAbove(served.length, 0)
+      assert.strictEqual(served[0]!.body, Clients.hello)
     })), 120_000)
 })

@@ -80,6 +80,12 @@ export const serve = Command.make(
       Flag.withDescription(`redis://HOST:PORT: replay cache and pending NTLM handshakes shared by every process (needs ${SharedState.handshakeKeyName}) (default: none, this process's memory)`),
       Flag.optional
     ),
+    authenticatedConnections: Flag.Literals("authenticated-connections", ["ntlm", "all", "none"]).pipe(
+      Flag.withDescription(
+        "which finished handshakes keep their TCP connection authenticated for later requests without Authorization (IIS' behaviour): ntlm, all, none (default: ntlm; none with --redis, because a proxy that pools upstream connections would hand one client's authenticated connection to others)"
+      ),
+      Flag.optional
+    ),
     workers: Flag.Int("workers").pipe(Flag.withDescription("processes sharing the port (node:cluster); more than 1 needs --redis (default: 1)"), Flag.withDefault(1)),
     verbose: Flag.Boolean("verbose").pipe(Flag.withAlias("v"), Flag.withDescription("print each handshake leg (default: no)"), Flag.withDefault(false))
   },
@@ -120,6 +126,10 @@ export const serve = Command.make(
       }
       const schemes = ntlmUsers === undefined && domain === undefined ? ["Negotiate"] : ["Negotiate", "NTLM"]
       const offer = schemes.map((s) => s === "Negotiate" ? `Negotiate (${negotiateMechanisms(packages).join(", ")})` : s)
+      // Behind a proxy that shares its upstream keep-alive connections between clients
+      // (nginx `keepalive`, the set-up --redis is for), a connection authenticated by
+      // one client's handshake would serve the next client's requests as that client.
+      const authenticatedConnections = Option.getOrElse(args.authenticatedConnections, () => redis === undefined ? "ntlm" as const : "none" as const)
       const offerLine = `${offer.join(", ")}${domain === undefined ? "" : `, NTLM verified by ${dc} as ${domain.account}`}${redis === undefined ? "" : `, shared state in Redis at ${SharedState.redisLabel(redis)}`}`
       if (args.workers > 1 && !Cluster.isWorker()) {
         if (keytab !== undefined) yield* checkKeytab(keytab).pipe(Effect.provide(runtimeLayer(packages)))
@@ -132,6 +142,7 @@ export const serve = Command.make(
       const server = HttpServer.serve(whoami, SspiServer.middleware).pipe(
         Layer.provideMerge(SspiServer.layer({
           schemes,
+          authenticatedConnections,
           credentials: (name) =>
             keytab === undefined
               ? {}
