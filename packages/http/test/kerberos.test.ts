@@ -9,46 +9,16 @@ import { chmodSync, copyFileSync } from "node:fs"
 import { createServer as createHttpsServer } from "node:https"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Redacted } from "effect"
-import { SecurityPackage, SspiRuntime } from "@effect-sspi/core"
-import { Kerberos } from "@effect-sspi/kerberos"
-import { Negotiate } from "@effect-sspi/negotiate"
-import { Ntlm, UserStore } from "@effect-sspi/ntlm"
+import { Effect, Redacted } from "effect"
 import { Apache, Command, Realm, requirePeersSync } from "@effect-sspi/interop-harness"
 import type { SspiClient } from "@effect-sspi/http"
 import { selfSigned } from "./support/certificate.ts"
-import { client, clientLayer, ConnectionLog, serve, users } from "./support/server.ts"
+import { keytabCredentials, portOf, withRealm } from "./support/realm.ts"
+import { client, ConnectionLog, serve } from "./support/server.ts"
 
 const curlAvailable = requirePeersSync("krb5", "curl")
 const apacheAvailable = requirePeersSync("krb5", "apache")
 
-/** NTLM, Kerberos (on the realm's krb5.conf) and Negotiate over both, as an application would install them. */
-const runtimeFor = (realm: Realm.Realm) =>
-  SspiRuntime.SspiRuntime.layer.pipe(
-    Layer.provide(Layer.unwrap(Effect.gen(function*() {
-      const ntlm = yield* Ntlm.withUserStore()
-      const kerberos = yield* Kerberos.make({ krb5Config: realm.env["KRB5_CONFIG"], env: realm.env })
-      return SecurityPackage.SecurityPackages.layer(ntlm, kerberos, Negotiate.make({ ntlm, kerberos }))
-    }))),
-    Layer.provide(UserStore.layerMemory(users))
-  )
-
-/** Runs `body` with a fresh realm and a runtime on it. */
-const withRealm = <A, E>(body: (realm: Realm.Realm) => Effect.Effect<A, E, any>) =>
-  Effect.scoped(Effect.gen(function*() {
-    const realm = yield* Realm.start()
-    return yield* body(realm).pipe(Effect.provide(Layer.mergeAll(runtimeFor(realm), clientLayer)))
-  }))
-
-/** The acceptor's keytab for Negotiate's Kerberos mechanism (NTLM keeps its user store). */
-const keytabCredentials = (realm: Realm.Realm) => (packageName: string) =>
-  packageName === "Negotiate"
-    ? { authData: { kerberos: { keytab: realm.keytab }, ntlm: undefined } }
-    : packageName === "Kerberos"
-    ? { authData: { keytab: realm.keytab } }
-    : {}
-
-const portOf = (origin: string) => new URL(origin).port
 
 describe("curl --negotiate (MIT Kerberos) against our server", () => {
   it.live.skipIf(!curlAvailable)("a kinit ccache gets in as alice@EFFECT.TEST over one connection", () =>
