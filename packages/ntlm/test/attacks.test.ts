@@ -6,7 +6,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Redacted, Result } from "effect"
-import { SecBuffer, SecurityContext, SecurityStatus, SspiRuntime } from "@effect-sspi/core"
+import { type ChannelBindings, SecBuffer, SecurityContext, SecurityStatus, SspiRuntime } from "@effect-sspi/core"
 import { TestClock } from "effect/testing"
 import { Drivers, Ours, requirePeersSync } from "@effect-sspi/interop-harness"
 import { Ntlm, UserStore } from "@effect-sspi/ntlm"
@@ -85,6 +85,8 @@ interface Attack {
   readonly toServer?: (t: Uint8Array, n: number) => Uint8Array
   /** Channel-binding application data given to our acceptor. */
   readonly serverBindings?: Uint8Array
+  /** The caller's per-call Extended Protection level (as the HTTP server passes it). */
+  readonly callLevel?: ChannelBindings.ExtendedProtection
 }
 
 /**
@@ -97,7 +99,10 @@ const attack = (client: Effect.Effect<Drivers.Stepper<unknown>, unknown, any>, a
     const peer = yield* client
     const acceptor = yield* SecurityContext.acceptor(
       yield* serverCredentials(),
-      a.serverBindings === undefined ? {} : { extraInput: [SecBuffer.channelBindings(a.serverBindings)] }
+      {
+        ...(a.serverBindings === undefined ? {} : { extraInput: [SecBuffer.channelBindings(a.serverBindings)] }),
+        ...(a.callLevel === undefined ? {} : { extendedProtection: a.callLevel })
+      }
     )
     const seen: Array<Uint8Array> = []
     const ours = yield* Ours.ourStepper(acceptor)
@@ -238,6 +243,18 @@ describe("NTLM attacks with real peers (MS-NLMP 3.2.5.1.2)", () => {
         }).pipe(Effect.provide(ntlmLayer({ extendedProtection: level }))), 60_000)
     }
   })
+
+  it.live.skipIf(!hasPython)("the caller's per-call level overrides the package's (an HTTP server's \"required\" over a package at \"off\", and back)", () =>
+    Effect.gen(function*() {
+      const strictCall = yield* attack(python(), { serverBindings: cb("A"), callLevel: "required" }).pipe(
+        Effect.provide(ntlmLayer({ extendedProtection: "off" }))
+      )
+      assert.strictEqual(strictCall.status, "SEC_E_BAD_BINDINGS")
+      const lenientCall = yield* attack(python(), { serverBindings: cb("A"), callLevel: "off" }).pipe(
+        Effect.provide(ntlmLayer({ extendedProtection: "required" }))
+      )
+      assert.strictEqual(lenientCall.status, "SEC_E_OK")
+    }), 60_000)
 
   it.live.skipIf(!hasCurl)("curl's weak NEGOTIATE (0x00088206, no MIC): SEC_E_OK by default, SEC_E_UNSUPPORTED_FUNCTION when strict", () =>
     Effect.gen(function*() {

@@ -254,6 +254,17 @@ const finish = (
   return complete(state, request, received, keyExchangeKey, micPresent, user.domain === "" ? user.user : `${user.domain}\\${user.user}`, undefined)
 }
 
+/**
+ * The caller's per-call Extended Protection level (an HTTP server's, through
+ * `HandshakeRequest.extendedProtection`) overrides the package's own setting,
+ * as in the Kerberos package ([MS-NLMP] 3.2.5.1.2 leaves the level to the
+ * server application, as Windows' http.sys does with its EPA setting).
+ */
+const forCall = (options: AcceptorOptions, request: SecurityPackage.HandshakeRequest): AcceptorOptions =>
+  request.extendedProtection === undefined || request.extendedProtection === options.policy.extendedProtection
+    ? options
+    : { ...options, policy: { ...options.policy, extendedProtection: request.extendedProtection } }
+
 /** Policy checks on the message, then the user lookup and {@link finish}. */
 export const checkUser = (
   credential: NtlmCredential,
@@ -264,6 +275,7 @@ export const checkUser = (
 ): Effect.Effect<Step, SecurityError.SspiError> => {
   const { message } = received
   const encrypted = message.encryptedRandomSessionKey
+  options = forCall(options, request)
   // NtlmMinServerSec on the flags the client says it used ([MS-NLMP] 3.2.5.2.2)
   const refusal = checkMinimumSecurity(options.policy.minimumSecurity, message.flags) ??
     (usesKeyExchange(state.flags) && (encrypted === undefined || encrypted.length !== 16)
