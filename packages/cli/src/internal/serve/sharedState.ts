@@ -7,7 +7,8 @@
  * effect's Config, Redacted); without it the server does not start.
  */
 import { NodeRedis } from "@effect/platform-node"
-import { Config, Effect, Layer, Predicate, References } from "effect"
+import { Config, type Context, Effect, Layer, Predicate, References, type Scope } from "effect"
+import type { HandshakeStore, ReplayCache } from "@effect-sspi/core"
 import { RedisHandshakeStore, RedisReplayCache } from "@effect-sspi/redis"
 import { CliFailure, explain } from "../failure.ts"
 
@@ -40,7 +41,9 @@ export const redisLabel = (url: string): string => {
  * SEC_E_INTERNAL_ERROR) instead of being sent after the reconnect; the client
  * reconnects by itself. Redis unreachable at start-up is a one-line failure.
  */
-export const build = (url: string) =>
+export const build = (
+  url: string
+): Effect.Effect<Context.Context<ReplayCache.ReplayCache | HandshakeStore.HandshakeStore>, CliFailure, Scope.Scope> =>
   Effect.flatMap(handshakeKey, (key) =>
     Layer.build(
       Layer.mergeAll(RedisReplayCache.layer(), RedisHandshakeStore.layer({ key })).pipe(
