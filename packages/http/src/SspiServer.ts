@@ -35,6 +35,8 @@ import {
 } from "./AuthHeader.ts"
 import * as ChannelBindings from "./ChannelBindings.ts"
 import { socketOf } from "./internal/nodeConnection.ts"
+import * as SessionCookie from "./internal/sessionCookie.ts"
+import type { SessionOptions } from "./Sessions.ts"
 import { NoDelegatedCredential } from "./HttpAuthError.ts"
 import { type Authenticated, type Connection, Connections, type Pending } from "./internal/serverConnections.ts"
 import { identityFields, Principal, type PrincipalInfo } from "./Principal.ts"
@@ -107,6 +109,16 @@ export interface ServerOptions {
    * - `"none"`: every request needs its own handshake.
    */
   readonly authenticatedConnections?: "ntlm" | "all" | "none" | undefined
+  /**
+   * Session cookies (as mod_auth_gssapi's `GssapiUseSessions`; see
+   * `Sessions`): after a handshake the response sets an AES-256-GCM sealed
+   * cookie (`HttpOnly`, `SameSite=Lax`, `Secure` on HTTPS) that
+   * authenticates later requests without Authorization, on any connection
+   * and any node holding the key. A bad, expired or unknown-key cookie is
+   * ignored (401 challenge). Requests authenticated by the cookie have no
+   * delegated credential. Default: off.
+   */
+  readonly sessions?: SessionOptions | undefined
   /** Time-out of one acceptor leg; default 30 seconds. */
   readonly legTimeout?: Duration.Input | undefined
   /** Called after each acceptor leg (e.g. to print it). */
@@ -391,9 +403,41 @@ export const make = (
     const persist = options.authenticatedConnections ?? "ntlm"
     const keeps = (negotiated: string) => persist === "all" || (persist === "ntlm" && negotiated === "NTLM")
 
+    const sessions = options.sessions === undefined ? undefined : {
+      keys: options.sessions.keys,
+      name: options.sessions.cookieName ?? "sspi_session",
+      path: options.sessions.path ?? "/",
+      maxAgeMs: Duration.toMillis(Duration.fromInputUnsafe(options.sessions.maxAge ?? Duration.hours(1)))
+    }
+
+    /** Sets the session cookie of a finished handshake on the response (`sessions` set). */
+    const setSessionCookie = (connection: Connection, outcome: Extract<Outcome, { _tag: "Done" }>) =>
+      Effect.gen(function*() {
+        if (sessions === undefined) return
+        const now = yield* Clock.currentTimeMillis
+        // never past the context's own lifetime (a Kerberos ticket's end time)
+        const lifespan = yield* Effect.orElseSucceed(outcome.pending.context.query("Lifespan"), () => ({ expiry: Infinity })).pipe(
+          Effect.provideContext(services)
+        )
+        const expiry = Math.min(now + sessions.maxAgeMs, lifespan.expiry)
+        if (!(expiry > now)) return
+        const value = SessionCookie.seal(sessions.keys.current, { principal: outcome.principal, expiry })
+        yield* HttpEffect.appendPreResponseHandler((_, response) =>
+          Effect.succeed(HttpServerResponse.setCookieUnsafe(response, sessions.name, value, {
+            httpOnly: true,
+            sameSite: "lax",
+            secure: connection.certificate !== undefined,
+            path: sessions.path,
+            maxAge: Duration.millis(expiry - now)
+          }))
+        )
+      })
+
     /** The delegated credential of `context`, whose handshake granted `attributes`. */
-    const delegationOf = (context: SecurityContext.SecurityContext, attributes: number): Delegation["Service"] => ({
-      credential: (attributes & Flags.AscRet.DELEGATE) === 0
+    const delegationOf = (context: SecurityContext.SecurityContext | undefined, attributes: number): Delegation["Service"] => ({
+      credential: context === undefined
+        ? Effect.fail(new NoDelegatedCredential({ reason: "Unavailable", detail: "a session cookie carries no delegated credential" }))
+        : (attributes & Flags.AscRet.DELEGATE) === 0
         ? Effect.fail(new NoDelegatedCredential({ reason: "NotDelegated", detail: "the client delegated no credential" }))
         : context.query("DelegatedCredential").pipe(
           Effect.mapError((e) =>
@@ -410,7 +454,7 @@ export const make = (
     const runAs = <E, R>(
       app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>,
       principal: PrincipalInfo,
-      context: SecurityContext.SecurityContext
+      context: SecurityContext.SecurityContext | undefined
     ): Effect.Effect<HttpServerResponse.HttpServerResponse, E, Exclude<R, Principal | Delegation>> =>
       app.pipe(
         Effect.provideService(Principal, principal),
@@ -439,6 +483,11 @@ export const make = (
             yield* connections.forget(connection)
           }
         }
+        if (sessions !== undefined && request.headers["authorization"] === undefined) {
+          const cookie = request.cookies[sessions.name]
+          const principal = cookie === undefined ? undefined : SessionCookie.open(sessions.keys, cookie, yield* Clock.currentTimeMillis)
+          if (principal !== undefined) return yield* runAs(app, principal, undefined)
+        }
         const credentials = parseAuthorization(request.headers["authorization"], maxTokenBytes)
         const a = credentials === undefined
           ? undefined
@@ -465,6 +514,7 @@ export const make = (
                     // The app sends its own response (effect 4), so a final token
                     // (mutual authentication) goes in through a pre-response handler.
                     const final = outcome.token
+                    if (sessions !== undefined) yield* setSessionCookie(connection, outcome)
                     if (final !== undefined) {
                       yield* HttpEffect.appendPreResponseHandler((_, response) =>
                         Effect.succeed(HttpServerResponse.setHeader(response, "www-authenticate", format(outcome.principal.scheme, final)))

@@ -25,3 +25,5 @@ export { identityFields, Principal, type PrincipalInfo } from "./Principal.ts"
 export * as SspiClient from "./SspiClient.ts"
 /** @since 0.1.0 */
 export * as SspiServer from "./SspiServer.ts"
+/** @since 0.2.0 */
+export * as Sessions from "./Sessions.ts"

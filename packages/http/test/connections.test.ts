@@ -8,13 +8,14 @@
  * Also: the local user store knows no domain identity, so the Principal's
  * SID fields are absent.
  */
-import { Agent, request as httpRequest } from "node:http"
+import { Agent } from "node:http"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Schedule } from "effect"
 import { HttpServerResponse } from "effect/http"
 import { Credentials, Flags, SecurityContext, SspiRuntime } from "@effect-sspi/core"
 import { Command, Paths, requirePeersSync } from "@effect-sspi/interop-harness"
 import { Principal, SspiServer } from "@effect-sspi/http"
+import * as requests from "./support/requests.ts"
 import { alice, clientLayer, ConnectionLog, runtimeLayer, serve } from "./support/server.ts"
 
 const curlAvailable = requirePeersSync("curl")
@@ -34,23 +35,9 @@ const curl = (urls: ReadonlyArray<string>) =>
     timeout: "30 seconds"
   })
 
-interface Reply {
-  readonly status: number
-  readonly headers: Record<string, string | Array<string> | undefined>
-  readonly body: string
-}
-
 /** One request through `agent` (keep-alive). */
 const get = (agent: Agent, url: string, authorization?: string) =>
-  Effect.callback<Reply, Error>((resume) => {
-    const req = httpRequest(url, { agent, headers: authorization === undefined ? {} : { authorization } }, (res) => {
-      const chunks: Array<Buffer> = []
-      res.on("data", (c: Buffer) => chunks.push(c))
-      res.on("end", () => resume(Effect.succeed({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() })))
-    })
-    req.on("error", (e) => resume(Effect.fail(e)))
-    req.end()
-  })
+  requests.get(url, agent, authorization === undefined ? {} : { authorization })
 
 /** An NTLM handshake as alice over `agent`'s one socket, by our initiator (whose context is deleted after). */
 const handshake = (agent: Agent, url: string) =>

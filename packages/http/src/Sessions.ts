@@ -1,0 +1,114 @@
+/**
+ * Session cookies for the server middleware (issue 12 item 3b, as
+ * mod_auth_gssapi's `GssapiUseSessions`): after a handshake the server sets
+ * a cookie that authenticates the client's later requests without a new
+ * handshake, on any connection and on any node that holds the key.
+ *
+ * The cookie is AES-256-GCM (NIST SP 800-38D) under a 32-byte key: the
+ * principal (with its logon identity), its expiry and the key id, which is
+ * also authenticated as associated data. A tampered, expired or truncated
+ * cookie, or one under a key this node does not hold (an unknown id, or an
+ * old key past rotation), is ignored: the request gets the 401 challenge.
+ * Rotation: a new `current` key, the old one as `previous` until the
+ * cookies it sealed have expired (`maxAge`), then dropped.
+ *
+ * @since 0.2.0
+ */
+import { createHash } from "node:crypto"
+import { Config, Duration, Effect, Option, Redacted, Schema } from "effect"
+
+/**
+ * One session key: 32 bytes, and its id (derived from the key, so every
+ * node holding the key agrees on it; the id reveals nothing of the key).
+ *
+ * @since 0.2.0
+ */
+export interface SessionKey {
+  readonly id: string
+  readonly key: Redacted.Redacted<Uint8Array>
+}
+
+/**
+ * The key that seals new cookies and the previous keys that still open old ones.
+ *
+ * @since 0.2.0
+ */
+export interface SessionKeys {
+  readonly current: SessionKey
+  readonly previous: ReadonlyArray<SessionKey>
+}
+
+/**
+ * Session options of `SspiServer.ServerOptions.sessions`.
+ *
+ * @since 0.2.0
+ */
+export interface SessionOptions {
+  readonly keys: SessionKeys
+  /**
+   * How long a cookie authenticates (default 1 hour); never past the
+   * lifetime of the security context it came from (SECPKG_ATTR_LIFESPAN:
+   * a Kerberos ticket's end time).
+   */
+  readonly maxAge?: Duration.Input | undefined
+  /** Default `sspi_session`. */
+  readonly cookieName?: string | undefined
+  /** Default `/`. */
+  readonly path?: string | undefined
+}
+
+/**
+ * A session key that is not 32 bytes of hex or base64.
+ *
+ * @since 0.2.0
+ */
+export class SessionKeyError extends Schema.TaggedError<SessionKeyError>()("SessionKeyError", {
+  detail: Schema.String
+}) {}
+
+const KEY_BYTES = 32
+
+/**
+ * A key from its text: 64 hex digits, or base64 / base64url of 32 bytes.
+ *
+ * @since 0.2.0
+ */
+export const decodeKey = (text: Redacted.Redacted<string>): Effect.Effect<SessionKey, SessionKeyError> =>
+  Effect.suspend(() => {
+    const value = Redacted.value(text).trim()
+    const bytes = /^[0-9a-fA-F]{64}$/.test(value)
+      ? Buffer.from(value, "hex")
+      : /^[A-Za-z0-9+/_-]{43}=?$/.test(value)
+      ? Buffer.from(value, "base64")
+      : undefined
+    if (bytes === undefined || bytes.length !== KEY_BYTES) {
+      return Effect.fail(new SessionKeyError({ detail: "a session key is 32 bytes, as 64 hex digits or base64" }))
+    }
+    return Effect.succeed(fromBytes(bytes))
+  })
+
+/**
+ * A key from 32 bytes (the caller keeps its own copy).
+ *
+ * @since 0.2.0
+ */
+export const fromBytes = (bytes: Uint8Array): SessionKey => {
+  const key = Uint8Array.from(bytes)
+  const id = createHash("sha256").update("effect-sspi session key id\0").update(key).digest().subarray(0, 9).toString("base64url")
+  return { id, key: Redacted.make(key) }
+}
+
+/**
+ * The keys from effect `Config`: `SSPI_SESSION_KEY` (current) and, during a
+ * rotation, `SSPI_SESSION_PREVIOUS_KEY`; both Redacted.
+ *
+ * @since 0.2.0
+ */
+export const fromConfig: Effect.Effect<SessionKeys, Config.ConfigError | SessionKeyError> = Effect.gen(function*() {
+  const current = yield* decodeKey(yield* Config.Redacted("SSPI_SESSION_KEY"))
+  const previous = yield* Config.option(Config.Redacted("SSPI_SESSION_PREVIOUS_KEY"))
+  return {
+    current,
+    previous: Option.isSome(previous) ? [yield* decodeKey(previous.value)] : []
+  }
+})

@@ -1,0 +1,78 @@
+/**
+ * The session cookie's sealing: `v1.<key id>.<iv>.<ciphertext‖tag>`
+ * (base64url), AES-256-GCM with a random 96-bit IV (NIST SP 800-38D 8.2.2)
+ * and the `v1.<key id>` prefix as associated data. Opening never throws:
+ * anything but an intact, unexpired cookie under a held key is `undefined`.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto"
+import { Redacted } from "effect"
+import type { PrincipalInfo } from "../Principal.ts"
+import type { SessionKey, SessionKeys } from "../Sessions.ts"
+
+const VERSION = "v1"
+const IV_BYTES = 12
+const TAG_BYTES = 16
+
+/** What a cookie holds. */
+interface Payload {
+  readonly principal: PrincipalInfo
+  /** Milliseconds since the epoch. */
+  readonly expiry: number
+}
+
+/** Seals `payload` under `key`. */
+export const seal = (key: SessionKey, payload: Payload): string => {
+  const iv = randomBytes(IV_BYTES)
+  const cipher = createCipheriv("aes-256-gcm", Redacted.value(key.key), iv)
+  cipher.setAAD(Buffer.from(`${VERSION}.${key.id}`))
+  const body = Buffer.concat([cipher.update(JSON.stringify(payload)), cipher.final(), cipher.getAuthTag()])
+  return `${VERSION}.${key.id}.${iv.toString("base64url")}.${body.toString("base64url")}`
+}
+
+const B64URL = /^[A-Za-z0-9_-]+$/
+
+/** Opens `cookie` if intact, unexpired at `now` and sealed by one of `keys`. */
+export const open = (keys: SessionKeys, cookie: string, now: number): PrincipalInfo | undefined => {
+  const parts = cookie.split(".")
+  if (parts.length !== 4 || parts[0] !== VERSION || !parts.every((p) => B64URL.test(p))) return undefined
+  const [, id, ivText, bodyText] = parts as [string, string, string, string]
+  // an unknown key id: another deployment's key, or an old key past rotation
+  const key = [keys.current, ...keys.previous].find((k) => k.id === id)
+  if (key === undefined) return undefined
+  const iv = Buffer.from(ivText, "base64url")
+  const body = Buffer.from(bodyText, "base64url")
+  if (iv.length !== IV_BYTES || body.length < TAG_BYTES) return undefined
+  // canonical base64url only (RFC 4648 3.5: no set pad bits), so one sealed value has one spelling
+  if (iv.toString("base64url") !== ivText || body.toString("base64url") !== bodyText) return undefined
+  let plain: string
+  try {
+    const decipher = createDecipheriv("aes-256-gcm", Redacted.value(key.key), iv, { authTagLength: TAG_BYTES })
+    decipher.setAAD(Buffer.from(`${VERSION}.${id}`))
+    decipher.setAuthTag(body.subarray(body.length - TAG_BYTES))
+    // GCM's tag check (SP 800-38D 7.2 step 8) is in final(): a tampered cookie throws there
+    plain = Buffer.concat([decipher.update(body.subarray(0, body.length - TAG_BYTES)), decipher.final()]).toString("utf8")
+  } catch {
+    return undefined
+  }
+  const payload = parse(plain)
+  // an expired cookie is ignored (its principal's session is over)
+  if (payload === undefined || !(now < payload.expiry)) return undefined
+  return payload.principal
+}
+
+const isString = (u: unknown): u is string => typeof u === "string"
+const isNumber = (u: unknown): u is number => typeof u === "number" && Number.isFinite(u)
+
+/** The payload, if it has the sealed shape (it is authenticated; this guards against our own format changes). */
+const parse = (text: string): Payload | undefined => {
+  let u: any
+  try {
+    u = JSON.parse(text)
+  } catch {
+    return undefined
+  }
+  const p = u?.principal
+  if (!isNumber(u?.expiry) || typeof p !== "object" || p === null) return undefined
+  if (!isString(p.name) || !isString(p.scheme) || !isString(p.packageName) || !isNumber(p.attributes)) return undefined
+  return { expiry: u.expiry, principal: p as PrincipalInfo }
+}

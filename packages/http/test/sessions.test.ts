@@ -1,0 +1,126 @@
+/**
+ * Session cookies (issue 12 item 3b, as mod_auth_gssapi's
+ * GssapiUseSessions): a handshake sets an AES-256-GCM cookie; later
+ * requests with it and no Authorization are the principal's, on a new
+ * connection and on another node holding the key. Attacks: a tampered,
+ * expired (TestClock), unknown-key or rotated-out cookie gets the 401
+ * challenge, never a 500; fast-check: garbled cookies never defect.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { ConfigProvider, Duration, Effect, Layer, Redacted } from "effect"
+import { TestClock } from "effect/testing"
+import * as fc from "fast-check"
+import { HttpServerResponse } from "effect/http"
+import { Principal, Sessions, SspiServer } from "@effect-sspi/http"
+import * as SessionCookie from "../src/internal/sessionCookie.ts"
+import * as requests from "./support/requests.ts"
+import { client, clientLayer, ConnectionLog, runtimeLayer, serve } from "./support/server.ts"
+
+const env = Layer.mergeAll(runtimeLayer, clientLayer)
+
+const key1 = Sessions.fromBytes(new Uint8Array(32).fill(1))
+const key2 = Sessions.fromBytes(new Uint8Array(32).fill(2))
+const principal = { name: "EXAMPLE\\alice", scheme: "NTLM", packageName: "NTLM", attributes: 0x800 }
+
+const whoami = Effect.gen(function*() {
+  return HttpServerResponse.text(`hello ${(yield* Principal).name}`)
+})
+
+/** `cookie` with the byte at `index` of its sealed body flipped (base64url re-encoded). */
+const flip = (cookie: string, index: number): string => {
+  const parts = cookie.split(".")
+  const body = Buffer.from(parts[3]!, "base64url")
+  body[index % body.length]! ^= 0x01
+  return [...parts.slice(0, 3), body.toString("base64url")].join(".")
+}
+
+describe("session cookie sealing", () => {
+  it("decodeKey: 64 hex digits or base64 of 32 bytes, the same id either way; anything else SessionKeyError", () =>
+    Effect.gen(function*() {
+      const hex = yield* Sessions.decodeKey(Redacted.make("01".repeat(32)))
+      const b64 = yield* Sessions.decodeKey(Redacted.make(Buffer.alloc(32, 1).toString("base64")))
+      assert.strictEqual(hex.id, key1.id)
+      assert.strictEqual(b64.id, key1.id)
+      for (const bad of ["01".repeat(31), Buffer.alloc(31, 1).toString("base64"), "", "zz".repeat(32)]) {
+        assert.strictEqual((yield* Effect.flip(Sessions.decodeKey(Redacted.make(bad))))._tag, "SessionKeyError")
+      }
+    }).pipe(Effect.runSync))
+
+  it.effect("fromConfig: SSPI_SESSION_KEY (current) and SSPI_SESSION_PREVIOUS_KEY; missing → ConfigError, bad → SessionKeyError", () =>
+    Effect.gen(function*() {
+      const provide = (env: Record<string, string>) =>
+        Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromUnknown(env))
+      const keys = yield* Sessions.fromConfig.pipe(provide({
+        SSPI_SESSION_KEY: "02".repeat(32),
+        SSPI_SESSION_PREVIOUS_KEY: Buffer.alloc(32, 1).toString("base64url")
+      }))
+      assert.deepStrictEqual([keys.current.id, keys.previous.map((k) => k.id)], [key2.id, [key1.id]])
+      assert.deepStrictEqual((yield* Sessions.fromConfig.pipe(provide({ SSPI_SESSION_KEY: "02".repeat(32) }))).previous, [])
+      assert.strictEqual(String(keys.current.key), "<redacted>")
+      assert.strictEqual((yield* Effect.flip(Sessions.fromConfig.pipe(provide({}))))._tag, "ConfigError")
+      assert.strictEqual((yield* Effect.flip(Sessions.fromConfig.pipe(provide({ SSPI_SESSION_KEY: "short" }))))._tag, "SessionKeyError")
+    }))
+
+  it("opens what it sealed until expiry; tampered, expired, unknown key → undefined; the previous key still opens", () => {
+    const keys = { current: key1, previous: [] }
+    const cookie = SessionCookie.seal(key1, { principal, expiry: 2_000 })
+    assert.deepStrictEqual(SessionCookie.open(keys, cookie, 1_999), principal)
+    assert.isUndefined(SessionCookie.open(keys, cookie, 2_000))
+    for (let i = 0; i < 40; i++) assert.isUndefined(SessionCookie.open(keys, flip(cookie, i), 0))
+    // the key id is authenticated too: relabelled under another held key → refused
+    assert.isUndefined(SessionCookie.open({ current: key2, previous: [key1] }, cookie.replace(key1.id, key2.id), 0))
+    assert.isUndefined(SessionCookie.open({ current: key2, previous: [] }, cookie, 0))
+    assert.deepStrictEqual(SessionCookie.open({ current: key2, previous: [key1] }, cookie, 0), principal)
+  })
+
+  it("fast-check: garbled cookies (random text, mutated and truncated real ones) never throw and never open", () => {
+    const keys = { current: key1, previous: [key2] }
+    const real = SessionCookie.seal(key1, { principal, expiry: Number.MAX_SAFE_INTEGER })
+    fc.assert(fc.property(fc.string({ maxLength: 400 }), (s) => SessionCookie.open(keys, s, 0) === undefined))
+    fc.assert(fc.property(fc.nat(), fc.nat(), fc.string({ maxLength: 8 }), (at, cut, insert) => {
+      const i = at % real.length
+      const mutated = real.slice(0, i) + insert + real.slice(Math.min(real.length, i + 1 + (cut % 3)))
+      return mutated === real || SessionCookie.open(keys, mutated, 0) === undefined
+    }), { numRuns: 2_000 })
+  })
+})
+
+describe("session cookies over HTTP", () => {
+  it.effect("a handshake sets the cookie (HttpOnly, SameSite=Lax, Max-Age); it authenticates new connections and another node with the key; expired (TestClock), tampered, rotated out → 401", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const log = new ConnectionLog()
+      const sessions = { keys: { current: key1, previous: [] }, maxAge: Duration.minutes(10) }
+      const a = yield* serve(log, { schemes: ["NTLM"], sessions }, undefined, false, whoami)
+      // the same key on another node, and a node that rotated key1 out
+      const b = yield* serve(new ConnectionLog(), { schemes: ["NTLM"], sessions: { keys: { current: key2, previous: [key1] } } }, undefined, false, whoami)
+      const c = yield* serve(new ConnectionLog(), { schemes: ["NTLM"], sessions: { keys: { current: key2, previous: [] } } }, undefined, false, whoami)
+
+      const response = yield* (yield* client()).get(`${a.origin}/login`)
+      assert.strictEqual(response.status, 200)
+      const setCookie = String(response.headers["set-cookie"])
+      const cookie = /^sspi_session=([^;]+)/.exec(setCookie)![1]!
+      assert.match(setCookie, /; Max-Age=600/)
+      assert.match(setCookie, /; Path=\//)
+      assert.match(setCookie, /; HttpOnly/)
+      assert.match(setCookie, /; SameSite=Lax/)
+      assert.notMatch(setCookie, /Secure/, "plain HTTP")
+
+      const withCookie = (origin: string, value = cookie) => requests.get(`${origin}/page`, false, { cookie: `sspi_session=${value}` })
+      const fresh = yield* withCookie(a.origin)
+      assert.deepStrictEqual([fresh.status, fresh.body], [200, "hello EXAMPLE\\alice"])
+      assert.strictEqual(log.responses.at(-1)!.authorization, false, "no handshake")
+      assert.strictEqual((yield* withCookie(b.origin)).status, 200, "another node holding the key (as previous)")
+      const rotatedOut = yield* withCookie(c.origin)
+      assert.deepStrictEqual([rotatedOut.status, rotatedOut.headers["www-authenticate"]], [401, "NTLM"])
+      assert.strictEqual((yield* withCookie(a.origin, flip(cookie, 5))).status, 401)
+      assert.strictEqual((yield* withCookie(a.origin, "garbage")).status, 401)
+
+      yield* TestClock.adjust(Duration.minutes(10))
+      const expired = yield* withCookie(a.origin)
+      assert.deepStrictEqual([expired.status, expired.headers["www-authenticate"]], [401, "NTLM"])
+      // no session configured: the cookie means nothing
+      const none = yield* serve(new ConnectionLog(), { schemes: ["NTLM"] }, undefined, false, whoami)
+      assert.strictEqual((yield* withCookie(none.origin)).status, 401)
+      assert.strictEqual((yield* SspiServer.stats.pipe(Effect.provideContext(a.context))).pendingHandshakes, 0)
+    }).pipe(Effect.provide(env))))
+})
