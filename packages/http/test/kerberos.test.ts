@@ -8,16 +8,20 @@
 import { chmodSync, copyFileSync } from "node:fs"
 import { createServer as createHttpsServer } from "node:https"
 import { join } from "node:path"
+import { Agent } from "node:http"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
+import { Credentials, Flags, SecurityContext } from "@effect-sspi/core"
 import { Apache, Command, Realm, requirePeersSync } from "@effect-sspi/interop-harness"
-import type { SspiClient } from "@effect-sspi/http"
+import type { SspiClient, SspiServer } from "@effect-sspi/http"
 import { selfSigned } from "./support/certificate.ts"
 import { keytabCredentials, portOf, withRealm } from "./support/realm.ts"
+import * as requests from "./support/requests.ts"
 import { client, ConnectionLog, serve } from "./support/server.ts"
 
 const curlAvailable = requirePeersSync("krb5", "curl")
 const apacheAvailable = requirePeersSync("krb5", "apache")
+const krb5Available = requirePeersSync("krb5")
 
 
 describe("curl --negotiate (MIT Kerberos) against our server", () => {
@@ -39,6 +43,32 @@ describe("curl --negotiate (MIT Kerberos) against our server", () => {
         assert.strictEqual(body, `hello ${realm.principal} via Negotiate`)
         assert.match(result.stderr, /Authorization: Negotiate YI/, "curl sent a GSS InitialContextToken")
         assert.strictEqual(new Set(log.authorized).size, 1)
+      })
+    ), 60_000)
+
+  it.live.skipIf(!krb5Available)("a Kerberos-authenticated keep-alive connection is not kept by default (the next plain request gets 401); authenticatedConnections \"all\" keeps it", () =>
+    withRealm((realm) =>
+      Effect.gen(function*() {
+        const after = (options: SspiServer.ServerOptions) =>
+          Effect.scoped(Effect.gen(function*() {
+            const { origin } = yield* serve(new ConnectionLog(), options)
+            const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+            yield* Effect.addFinalizer(() => Effect.sync(() => agent.destroy()))
+            const credentials = yield* Credentials.acquire({
+              packageName: "Negotiate",
+              credentialUse: Flags.CredentialUse.OUTBOUND,
+              authData: { kerberos: { principal: realm.principal, password: Redacted.make(realm.password) }, ntlm: undefined }
+            })
+            const context = yield* SecurityContext.initiator(credentials, { targetName: "HTTP/localhost" })
+            const first = yield* context.step()
+            const url = `http://localhost:${portOf(origin)}`
+            const done = yield* requests.get(`${url}/one`, agent, { authorization: `Negotiate ${Buffer.from(first.token!).toString("base64")}` })
+            assert.strictEqual(done.status, 200)
+            return (yield* requests.get(`${url}/two`, agent)).status
+          }))
+        const options = { schemes: ["Negotiate" as const], credentials: keytabCredentials(realm) }
+        assert.strictEqual(yield* after(options), 401)
+        assert.strictEqual(yield* after({ ...options, authenticatedConnections: "all" }), 200)
       })
     ), 60_000)
 
