@@ -171,7 +171,7 @@ export interface AuthenticatorService {
   ) => Effect.Effect<
     HttpServerResponse.HttpServerResponse,
     E,
-    Exclude<R, Principal | Delegation> | HttpServerRequest.HttpServerRequest
+    Exclude<R, Principal> | HttpServerRequest.HttpServerRequest
   >
   readonly stats: Effect.Effect<ServerStats>
 }
@@ -185,30 +185,30 @@ export class Authenticator extends Context.Service<Authenticator, AuthenticatorS
   "@effect-sspi/http/SspiServer/Authenticator"
 ) {}
 
-/**
- * The request's access to the caller's delegated credential (see
- * {@link delegated}), provided by the middleware with {@link Principal}.
- *
- * @since 0.2.0
- */
-export class Delegation extends Context.Service<Delegation, {
-  readonly credential: Effect.Effect<SecurityPackage.ContextAttributes["DelegatedCredential"], NoDelegatedCredential>
-}>()("@effect-sspi/http/SspiServer/Delegation") {}
+type DelegatedCredential = SecurityPackage.ContextAttributes["DelegatedCredential"]
 
 /**
- * The credential the caller delegated (Kerberos: its forwarded TGT), as
- * `{ packageName, authData }` for an OUTBOUND credential: give it to
- * `SspiClient.delegated` to call a back-end as the user. Fails with
- * {@link NoDelegatedCredential} when there is none (map it to 403): a
+ * The delegated credential of each principal the middleware authenticated
+ * by a handshake (keyed by the Principal object it provides, so it lives as
+ * long as the request or the authenticated connection that holds it).
+ */
+const delegations = new WeakMap<PrincipalInfo, Effect.Effect<DelegatedCredential, NoDelegatedCredential>>()
+
+/**
+ * The credential the current request's caller delegated (Kerberos: its
+ * forwarded TGT), as `{ packageName, authData }` for an OUTBOUND credential:
+ * give it to `SspiClient.delegated` to call a back-end as the user (double
+ * hop). Fails with {@link NoDelegatedCredential} when there is none (map it
+ * to 403): `NotDelegated` when the client delegated nothing, `Unavailable`
+ * when the principal came from a session cookie or its context is gone. A
  * back-end must never be called with the server's own identity instead.
  *
  * @since 0.2.0
  */
-export const delegated: Effect.Effect<
-  SecurityPackage.ContextAttributes["DelegatedCredential"],
-  NoDelegatedCredential,
-  Delegation
-> = Delegation.use((d) => d.credential)
+export const delegated: Effect.Effect<DelegatedCredential, NoDelegatedCredential, Principal> = Principal.use((p) =>
+  delegations.get(p) ??
+    Effect.fail(new NoDelegatedCredential({ reason: "Unavailable", detail: "no handshake context behind this principal (e.g. a session cookie)" }))
+)
 
 type Restore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 
@@ -434,10 +434,8 @@ export const make = (
       })
 
     /** The delegated credential of `context`, whose handshake granted `attributes`. */
-    const delegationOf = (context: SecurityContext.SecurityContext | undefined, attributes: number): Delegation["Service"] => ({
-      credential: context === undefined
-        ? Effect.fail(new NoDelegatedCredential({ reason: "Unavailable", detail: "a session cookie carries no delegated credential" }))
-        : (attributes & Flags.AscRet.DELEGATE) === 0
+    const delegationOf = (context: SecurityContext.SecurityContext, attributes: number) =>
+      (attributes & Flags.AscRet.DELEGATE) === 0
         ? Effect.fail(new NoDelegatedCredential({ reason: "NotDelegated", detail: "the client delegated no credential" }))
         : context.query("DelegatedCredential").pipe(
           Effect.mapError((e) =>
@@ -448,25 +446,23 @@ export const make = (
           ),
           Effect.provideContext(services)
         )
-    })
 
-    /** Runs `app` as `principal`, whose context is `context`. */
+    /** Runs `app` as `principal`, whose context is `context` (none for a session cookie). */
     const runAs = <E, R>(
       app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>,
       principal: PrincipalInfo,
       context: SecurityContext.SecurityContext | undefined
-    ): Effect.Effect<HttpServerResponse.HttpServerResponse, E, Exclude<R, Principal | Delegation>> =>
-      app.pipe(
-        Effect.provideService(Principal, principal),
-        Effect.provideService(Delegation, delegationOf(context, principal.attributes))
-      ) as Effect.Effect<HttpServerResponse.HttpServerResponse, E, Exclude<R, Principal | Delegation>>
+    ): Effect.Effect<HttpServerResponse.HttpServerResponse, E, Exclude<R, Principal>> => {
+      if (context !== undefined && !delegations.has(principal)) delegations.set(principal, delegationOf(context, principal.attributes))
+      return Effect.provideService(app, Principal, principal) as Effect.Effect<HttpServerResponse.HttpServerResponse, E, Exclude<R, Principal>>
+    }
 
     const authenticate = <E, R>(
       app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
     ): Effect.Effect<
       HttpServerResponse.HttpServerResponse,
       E,
-      Exclude<R, Principal | Delegation> | HttpServerRequest.HttpServerRequest
+      Exclude<R, Principal> | HttpServerRequest.HttpServerRequest
     > =>
       Effect.gen(function*() {
         const request = yield* HttpServerRequest.HttpServerRequest
@@ -569,7 +565,7 @@ export const middleware = <E, R>(
 ): Effect.Effect<
   HttpServerResponse.HttpServerResponse,
   E,
-  Exclude<R, Principal | Delegation> | HttpServerRequest.HttpServerRequest | Authenticator
+  Exclude<R, Principal> | HttpServerRequest.HttpServerRequest | Authenticator
 > => Authenticator.use((authenticator) => authenticator.authenticate(app))
 
 /**

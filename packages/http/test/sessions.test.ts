@@ -22,8 +22,10 @@ const key1 = Sessions.fromBytes(new Uint8Array(32).fill(1))
 const key2 = Sessions.fromBytes(new Uint8Array(32).fill(2))
 const principal = { name: "EXAMPLE\\alice", scheme: "NTLM", packageName: "NTLM", attributes: 0x800 }
 
+/** Who, and why there is no delegated credential (NTLM never delegates; a cookie carries none). */
 const whoami = Effect.gen(function*() {
-  return HttpServerResponse.text(`hello ${(yield* Principal).name}`)
+  const reason = yield* SspiServer.delegated.pipe(Effect.match({ onFailure: (e) => e.reason, onSuccess: () => "delegated" }))
+  return HttpServerResponse.text(`hello ${(yield* Principal).name}; ${reason}`)
 })
 
 /** `cookie` with the byte at `index` of its sealed body flipped (base64url re-encoded). */
@@ -97,6 +99,7 @@ describe("session cookies over HTTP", () => {
 
       const response = yield* (yield* client()).get(`${a.origin}/login`)
       assert.strictEqual(response.status, 200)
+      assert.strictEqual(yield* response.text, "hello EXAMPLE\\alice; NotDelegated")
       const setCookie = String(response.headers["set-cookie"])
       const cookie = /^sspi_session=([^;]+)/.exec(setCookie)![1]!
       assert.match(setCookie, /; Max-Age=600/)
@@ -107,7 +110,7 @@ describe("session cookies over HTTP", () => {
 
       const withCookie = (origin: string, value = cookie) => requests.get(`${origin}/page`, false, { cookie: `sspi_session=${value}` })
       const fresh = yield* withCookie(a.origin)
-      assert.deepStrictEqual([fresh.status, fresh.body], [200, "hello EXAMPLE\\alice"])
+      assert.deepStrictEqual([fresh.status, fresh.body], [200, "hello EXAMPLE\\alice; Unavailable"])
       assert.strictEqual(log.responses.at(-1)!.authorization, false, "no handshake")
       assert.strictEqual((yield* withCookie(b.origin)).status, 200, "another node holding the key (as previous)")
       const rotatedOut = yield* withCookie(c.origin)

@@ -42,7 +42,7 @@ export const serve = (
   options: SspiServer.ServerOptions = { schemes: ["NTLM"] },
   make: () => Server = () => createServer(),
   closeAfter401 = false,
-  handler: Effect.Effect<HttpServerResponse.HttpServerResponse, never, Principal | SspiServer.Delegation> = app
+  handler: Effect.Effect<HttpServerResponse.HttpServerResponse, never, Principal> = app
 ) =>
   Effect.gen(function*() {
     let server: Server | undefined
