@@ -163,8 +163,18 @@ export interface ContextAttributes {
   readonly NativeNames: { readonly clientName: string; readonly serverName: string }
   /** SECPKG_ATTR_SESSION_KEY: a copy the caller owns. */
   readonly SessionKey: { readonly key: Uint8Array }
-  /** SECPKG_ATTR_NEGOTIATION_INFO: the package actually negotiated. */
-  readonly NegotiationInfo: { readonly packageInfo: PackageInfo; readonly complete: boolean }
+  /**
+   * SECPKG_ATTR_NEGOTIATION_INFO: the package actually negotiated. Negotiate
+   * adds `fallback` (not a Windows field): the mechanisms it passed over
+   * before this one, in order, with the status and detail of why (the
+   * initiator's Kerberos with no KDC, the acceptor without a credential for
+   * the client's first choice). Absent when nothing was passed over.
+   */
+  readonly NegotiationInfo: {
+    readonly packageInfo: PackageInfo
+    readonly complete: boolean
+    readonly fallback?: ReadonlyArray<{ readonly packageName: string; readonly status: string; readonly detail?: string | undefined }> | undefined
+  }
   /** SECPKG_ATTR_PACKAGE_INFO */
   readonly PackageInfo: PackageInfo
   /**

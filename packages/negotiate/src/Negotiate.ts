@@ -91,7 +91,11 @@ const queryAttribute = <K extends SecurityPackage.PackageAttribute>(
 ): Effect.Effect<SecurityPackage.ContextAttributes[K], SecurityError.SspiError> =>
   Effect.flatMap(innerOf(state), (inner) => {
     if (attribute === "NegotiationInfo") {
-      return Effect.succeed({ packageInfo: inner.mech.pkg.info, complete: state.done } as SecurityPackage.ContextAttributes[K])
+      return Effect.succeed({
+        packageInfo: inner.mech.pkg.info,
+        complete: state.done,
+        ...(state.fallback.length === 0 ? {} : { fallback: state.fallback })
+      } as SecurityPackage.ContextAttributes[K])
     }
     if (attribute === "Sizes") {
       return Effect.map(inner.mech.pkg.queryAttribute(inner.state, "Sizes"), (sizes) =>

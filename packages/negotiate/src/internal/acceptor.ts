@@ -8,11 +8,13 @@
  * through SPNEGO) is SEC_E_UNSUPPORTED_FUNCTION when this acceptor holds a
  * Kerberos credential.
  */
+import type { Oid } from "@effect-sspi/asn1"
 import { SecurityError, type SecurityPackage } from "@effect-sspi/core"
 import { Effect, Result } from "effect"
 import { decodeToken } from "./decode.ts"
 import { detectToken } from "./detect.ts"
 import { encodeMechTypeList } from "./encode.ts"
+import * as Fallback from "./fallback.ts"
 import {
   advance,
   checkMic,
@@ -29,6 +31,7 @@ import {
   output,
   tokenOf
 } from "./mechanisms.ts"
+import { isKerberos } from "./oids.ts"
 import { NegState, type NegotiationToken } from "./tokens.ts"
 
 type Step = SecurityPackage.HandshakeStep<NegotiateContext>
@@ -66,7 +69,8 @@ const newContext = (mode: NegotiateContext["mode"]): NegotiateContext => ({
   peerMicChecked: false,
   micSent: false,
   micRequired: false,
-  done: false
+  done: false,
+  fallback: []
 })
 
 /** A bare NTLM or Kerberos exchange, passed through to the mechanism. */
@@ -119,6 +123,7 @@ const innerLeg = (context: NegotiateContext, token: Uint8Array | undefined, mic:
     const inner = context.inner!
     if (token === undefined) return yield* invalid("no mechanism token")
     const innerStep = yield* inner.mech.pkg.accept(inner.credential, first ? undefined : inner.state, { ...request, input: innerInput(token, request.input) })
+      .pipe(Effect.mapError(Fallback.explain(inner.mech.pkg.info.name, context.fallback)))
     advance(inner, innerStep)
     const responseToken = tokenOf(innerStep.output)
     if (inner.done) return yield* complete(context, mic, responseToken)
@@ -129,6 +134,30 @@ const innerLeg = (context: NegotiateContext, token: Uint8Array | undefined, mic:
       ...(responseToken === undefined ? {} : { responseToken })
     }))
   })
+
+/**
+ * The client's proposals before the one chosen, and why each was passed over
+ * (distinct names: Microsoft's and MIT's Kerberos OIDs are one "Kerberos").
+ */
+const passedOver = (
+  mechTypes: ReadonlyArray<Oid>,
+  chosen: Oid,
+  refuseNtlm: boolean,
+  credential: NegotiateCredential
+): ReadonlyArray<Fallback.Fallback> => {
+  const before = mechTypes.slice(0, mechTypes.findIndex((oid) => oid.equals(chosen)))
+  const seen = new Set<string>()
+  return before.flatMap((oid): ReadonlyArray<Fallback.Fallback> => {
+    const packageName = Fallback.mechanismName(oid)
+    if (seen.has(packageName)) return []
+    seen.add(packageName)
+    if (refuseNtlm && oid.equals(NTLMSSP)) return [Fallback.fromError(packageName, ntlmBlocked())]
+    const known = isKerberos(oid) || oid.equals(NTLMSSP)
+    return known && !credential.mechs.some((m) => matches(m.mech, oid))
+      ? [{ packageName, status: "SEC_E_NO_CREDENTIALS", detail: `this acceptor holds no ${packageName} credential` }]
+      : [{ packageName, status: "SEC_E_SECPKG_NOT_FOUND", detail: `mechanism ${oid.toString()} is not supported` }]
+  })
+}
 
 const first = (policy: NtlmPolicy, credential: NegotiateCredential, request: Request): Effect.Effect<Step, SecurityError.SspiError> =>
   Effect.gen(function*() {
@@ -149,6 +178,8 @@ const first = (policy: NtlmPolicy, credential: NegotiateCredential, request: Req
       return yield* new SecurityError.AlgorithmMismatch({ detail: "no proposed mechanism is supported" })
     }
     const context = newContext("spnego")
+    context.fallback = passedOver(token.mechTypes, chosen.oid, refuseNtlm, credential)
+    yield* Fallback.log("acceptor", chosen.entry!.mech.pkg.info.name, context.fallback)
     context.mechTypes = token.mechTypes
     context.mechListDer = encodeMechTypeList(token.mechTypes)
     context.micRequired = micRequired(chosen.oid, token.mechTypes)

@@ -8,6 +8,7 @@ import { SecurityError, type SecurityPackage } from "@effect-sspi/core"
 import { Effect, Exit, Result } from "effect"
 import { decodeToken } from "./decode.ts"
 import { encodeMechTypeList } from "./encode.ts"
+import * as Fallback from "./fallback.ts"
 import {
   advance,
   checkMic,
@@ -36,13 +37,17 @@ const fallsBack = (error: SecurityError.SspiError): boolean =>
 const first = (credential: NegotiateCredential, request: Request): Effect.Effect<Step, SecurityError.SspiError> =>
   Effect.gen(function*() {
     const innerRequest = { ...request, input: innerInput(undefined, request.input) }
+    const fallback: Array<Fallback.Fallback> = []
     for (let i = 0; i < credential.mechs.length; i++) {
       const { mech, credential: innerCredential } = credential.mechs[i]!
       const exit = yield* Effect.exit(mech.pkg.initialize(innerCredential, undefined, innerRequest))
       if (Exit.isFailure(exit)) {
         const error = exit.cause.reasons.find((r) => r._tag === "Fail")
-        if (error !== undefined && error._tag === "Fail" && fallsBack(error.error) && i + 1 < credential.mechs.length) continue
-        return yield* Effect.failCause(exit.cause)
+        if (error !== undefined && error._tag === "Fail" && fallsBack(error.error) && i + 1 < credential.mechs.length) {
+          fallback.push(Fallback.fromError(mech.pkg.info.name, error.error))
+          continue
+        }
+        return yield* Effect.failCause(exit.cause).pipe(Effect.mapError(Fallback.explain(mech.pkg.info.name, fallback)))
       }
       const innerStep = exit.value
       const mechTypes = credential.mechs.slice(i).map((m) => m.mech.oid)
@@ -55,8 +60,10 @@ const first = (credential: NegotiateCredential, request: Request): Effect.Effect
         peerMicChecked: false,
         micSent: false,
         micRequired: micRequired(mech.oid, mechTypes),
-        done: false
+        done: false,
+        fallback
       }
+      yield* Fallback.log("initiator", mech.pkg.info.name, fallback)
       const mechToken = tokenOf(innerStep.output)
       return negotiateStep(context, "SEC_I_CONTINUE_NEEDED", output({
         _tag: "NegTokenInit",
@@ -139,5 +146,8 @@ export const initialize = (
 ): Effect.Effect<Step, SecurityError.SspiError> => {
   if (context === undefined) return first(credential, request)
   if (context.role !== "initiator" || context.done) return Effect.fail(new SecurityError.OutOfSequence({}))
-  return next(credential, context, request)
+  // a failure of the mechanism used instead says why it was used (issue 10)
+  return next(credential, context, request).pipe(
+    Effect.mapError((error) => Fallback.explain(context.inner?.mech.pkg.info.name ?? "the mechanism", context.fallback)(error))
+  )
 }

@@ -6,6 +6,7 @@ import type { Oid } from "@effect-sspi/asn1"
 import { SecBuffer, SecurityError, type SecurityPackage } from "@effect-sspi/core"
 import { Effect } from "effect"
 import { encodeToken } from "./encode.ts"
+import type { Fallback } from "./fallback.ts"
 import { isKerberos, KRB5, MS_KRB5, NTLMSSP } from "./oids.ts"
 import type { NegotiationToken } from "./tokens.ts"
 
@@ -81,6 +82,8 @@ export interface NegotiateContext {
   /** A mechListMIC exchange is required (mech not the first proposed, or NTLM). */
   micRequired: boolean
   done: boolean
+  /** The mechanisms passed over before the chosen one, and why (NegotiationInfo's `fallback`). */
+  fallback: ReadonlyArray<Fallback>
 }
 
 /** Whether `oid` names the mechanism. */
