@@ -3,7 +3,7 @@ import { createServer } from "node:https"
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { ChannelBindings, Connector } from "@effect-sspi/http"
+import { ChannelBindings, Connector, Sessions } from "@effect-sspi/http"
 import { selfSigned } from "./support/certificate.ts"
 import { client, ConnectionLog, runtimeLayer, runtimeLayerWith, serve } from "./support/server.ts"
 
@@ -36,6 +36,17 @@ describe("HTTPS with tls-server-end-point channel bindings", () => {
       const response = yield* http.get(`${origin}/`)
       assert.strictEqual(response.status, 200)
       assert.strictEqual(new Set(log.authorized).size, 1)
+    }).pipe(Effect.provide(env))))
+
+  it.live("a session cookie set over HTTPS is Secure (and HttpOnly, SameSite=Lax)", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const keys = { current: Sessions.fromBytes(new Uint8Array(32).fill(7)), previous: [] }
+      const { origin } = yield* serve(new ConnectionLog(), { schemes: ["NTLM"], sessions: { keys } }, () => createServer(pem))
+      const response = yield* (yield* client()).get(`${origin}/`)
+      assert.strictEqual(response.status, 200)
+      const setCookie = String(response.headers["set-cookie"])
+      assert.match(setCookie, /^sspi_session=v1\./)
+      for (const attribute of ["Secure", "HttpOnly", "SameSite=Lax"]) assert.include(setCookie.split("; "), attribute)
     }).pipe(Effect.provide(env))))
 
   it.live("default level (whenSupported, as Windows Server 2025): a client that sends no bindings is accepted", () =>
