@@ -13,7 +13,7 @@ import { TestClock } from "effect/testing"
 import { Flags, Handshake, SecurityContext } from "@effect-sspi/core"
 import { Realm, requirePeersSync, SilentKdc } from "@effect-sspi/interop-harness"
 import { encodeToken } from "../src/internal/encode.ts"
-import { KRB5, NTLMSSP } from "../src/internal/oids.ts"
+import { KRB5, NEGOEX, NTLMSSP } from "../src/internal/oids.ts"
 import { NegState } from "../src/internal/tokens.ts"
 import { alice, credentials, negotiateLayer } from "./support/runtime.ts"
 
@@ -134,6 +134,30 @@ describe("Negotiate: the fall-back to NTLM is visible", () => {
       assert.strictEqual(info.packageInfo.name, "NTLM")
       assert.deepStrictEqual(info.fallback, [{ packageName: "Kerberos", status: "SEC_E_NO_CREDENTIALS", detail: "this acceptor holds no Kerberos credential" }])
     }).pipe(Effect.scoped, Effect.provide(negotiateLayer())))
+
+  it.live.skipIf(!hasKrb5)("the acceptor with Kerberos and refuseWhenKerberosPossible passes over the client's NEGOEX (SEC_E_SECPKG_NOT_FOUND) and NTLM (SEC_E_UNSUPPORTED_FUNCTION), logged once as information", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const realm = yield* Realm.start()
+      const logs: Array<string> = []
+      const collect = Logger.layer([Logger.make((o) => logs.push(`${o.logLevel}: ${String(o.message)}`))])
+      yield* Effect.gen(function*() {
+        const acceptor = yield* SecurityContext.acceptor(yield* credentials("Negotiate", Flags.CredentialUse.INBOUND, { kerberos: { keytab: realm.keytab } }))
+        const step = yield* acceptor.step(encodeToken({ _tag: "NegTokenInit", mechTypes: [NEGOEX, NTLMSSP, KRB5] }))
+        assert.strictEqual(step.status, "SEC_I_CONTINUE_NEEDED")
+        const info = yield* acceptor.query("NegotiationInfo")
+        assert.strictEqual(info.packageInfo.name, "Kerberos")
+        assert.deepStrictEqual(info.fallback, [
+          { packageName: "NEGOEX", status: "SEC_E_SECPKG_NOT_FOUND", detail: "mechanism 1.3.6.1.4.1.311.2.2.30 is not supported" },
+          { packageName: "NTLM", status: "SEC_E_UNSUPPORTED_FUNCTION", detail: "NTLM is refused: this acceptor can use Kerberos" }
+        ])
+        assert.deepStrictEqual(logs.filter((l) => l.includes("Negotiate acceptor")), [
+          "Info: Negotiate acceptor: Kerberos was used because NEGOEX failed: SEC_E_SECPKG_NOT_FOUND: mechanism 1.3.6.1.4.1.311.2.2.30 is not supported; NTLM failed: SEC_E_UNSUPPORTED_FUNCTION: NTLM is refused: this acceptor can use Kerberos"
+        ])
+      }).pipe(Effect.provide(Layer.merge(
+        negotiateLayer({ krb5Config: realm.env["KRB5_CONFIG"], env: realm.env }, { acceptorNtlm: "refuseWhenKerberosPossible" }),
+        collect
+      )))
+    })), 60_000)
 
   it.effect("NTLM only (no Kerberos package): no fall-back entry", () =>
     Effect.gen(function*() {
