@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { SecurityError, type SecurityPackage } from "@effect-sspi/core"
+import { Flags, SecurityError, type SecurityPackage } from "@effect-sspi/core"
 import { Effect, Exit } from "effect"
 import { accept, type NtlmPolicy } from "./internal/acceptor.ts"
 import { initialize } from "./internal/initiator.ts"
@@ -34,6 +34,17 @@ export interface NegotiateOptions {
    *   never chooses NTLM. Offer no separate `NTLM` HTTP scheme then.
    */
   readonly acceptorNtlm?: NtlmPolicy | undefined
+  /**
+   * Mechanisms whose credential must be acquired (package names, e.g.
+   * `["Kerberos"]` for a server given a keytab). A required mechanism whose
+   * credential fails (missing or unreadable keytab, no key for the
+   * principal, a corrupt file) fails the Negotiate credential with that
+   * mechanism's status and detail, so the server layer does not start
+   * instead of quietly offering NTLM only. Mechanisms not listed are skipped
+   * when their credential fails, with a warning in the log naming the
+   * mechanism and why (default: none required).
+   */
+  readonly requireMechanisms?: ReadonlyArray<string> | undefined
 }
 
 export type { NtlmPolicy } from "./internal/acceptor.ts"
@@ -62,7 +73,7 @@ const authDataFor = (authData: unknown, pkg: SecurityPackage.AnySecurityPackage)
   return key in authData ? (authData as Record<string, unknown>)[key] : authData
 }
 
-const acquire = (mechs: ReturnType<typeof mechanismsOf>) =>
+const acquire = (mechs: ReturnType<typeof mechanismsOf>, required: ReadonlyArray<string>) =>
 (request: SecurityPackage.AcquireCredentialsRequest) =>
   Effect.gen(function*() {
     const acquired: Array<NegotiateCredential["mechs"][number]> = []
@@ -75,7 +86,19 @@ const acquire = (mechs: ReturnType<typeof mechanismsOf>) =>
         expiry = Math.min(expiry, exit.value.expiry)
       } else {
         const failure = exit.cause.reasons.find((r) => r._tag === "Fail")
-        firstError ??= failure?._tag === "Fail" ? failure.error : undefined
+        const error = failure?._tag === "Fail" ? failure.error : undefined
+        firstError ??= error
+        const name = mech.pkg.info.name
+        const why = error === undefined ? "a defect" : `${error.status}${error.detail === undefined ? "" : `: ${error.detail}`}`
+        if (required.some((r) => r.toLowerCase() === name.toLowerCase())) {
+          return yield* SecurityError.fromStatus(error?.status ?? "SEC_E_INTERNAL_ERROR", `Negotiate requires ${name}, whose credential failed: ${why}`) ??
+            new SecurityError.InternalError({ detail: `Negotiate requires ${name}, whose credential failed: ${why}` })
+        }
+        // an acceptor never downgrades silently: the skipped mechanism and the reason are
+        // logged (an initiator's fall-back is reported with the handshake: NegotiationInfo)
+        if ((request.credentialUse & Flags.CredentialUse.INBOUND) !== 0) {
+          yield* Effect.logWarning(`Negotiate: no ${name} credential (${why}); ${name} is not offered`)
+        }
       }
     }
     if (acquired.length === 0) return yield* (firstError ?? new SecurityError.NoCredentials({}))
@@ -113,7 +136,7 @@ export const make = (options: NegotiateOptions): SecurityPackage.SecurityPackage
   const mechs = mechanismsOf(options)
   return {
     info,
-    acquireCredentials: acquire(mechs),
+    acquireCredentials: acquire(mechs, options.requireMechanisms ?? []),
     freeCredentials: (credential) =>
       Effect.forEach(credential.mechs, (m) => m.mech.pkg.freeCredentials(m.credential), { discard: true }),
     initialize,
