@@ -13,7 +13,7 @@
  *
  * @since 0.1.0
  */
-import { Duration, Effect, Redacted } from "effect"
+import { Duration, Effect, Option, Redacted } from "effect"
 import { HttpClient, type HttpClientError, HttpClientRequest, HttpClientResponse } from "effect/http"
 import {
   Credentials,
@@ -248,7 +248,15 @@ export const authenticateRequest = (
       if (response.status === 401) {
         yield* drain(response)
         if (challenge?.token === undefined || step.done) {
-          return yield* new SecurityError.LogonDenied({ detail: "the server answered 401 to the final token" })
+          // Negotiate's fall-back stays visible: why the mechanism that failed was used at all
+          const info = yield* Effect.option(context.query("NegotiationInfo"))
+          const fallback = Option.isSome(info) ? info.value.fallback ?? [] : []
+          const why = fallback.length === 0 || Option.isNone(info)
+            ? ""
+            : `; ${info.value.packageInfo.name} was used because ${
+              fallback.map((f) => `${f.packageName} failed: ${f.status}${f.detail === undefined ? "" : `: ${f.detail}`}`).join("; ")
+            }`
+          return yield* new SecurityError.LogonDenied({ detail: `the server answered 401 to the final token${why}` })
         }
         input = challenge.token
         continue

@@ -9,7 +9,10 @@
  * the oldest is shed first (see `ServerOptions.maxPendingHandshakes`). A
  * finished context is deleted when its request ends. Handlers read the
  * client from the {@link Principal} service. Bad or unexpected tokens are
- * answered with 401, never 500.
+ * answered with 401, never 500; a failure of the server's own back-end (a
+ * shared replay cache or handshake store that cannot answer, an unreachable
+ * domain controller: SEC_E_INTERNAL_ERROR, SEC_E_NO_AUTHENTICATING_AUTHORITY)
+ * with 503 and `Retry-After: 1`.
  *
  * @since 0.1.0
  */
@@ -213,7 +216,11 @@ export const delegated: Effect.Effect<DelegatedCredential, NoDelegatedCredential
 type Restore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 
 type Outcome =
-  | { readonly _tag: "Rejected" }
+  | {
+    readonly _tag: "Rejected"
+    /** The server, not the client, failed (a back-end such as Redis or the DC did not answer): 503. */
+    readonly unavailable?: boolean
+  }
   | { readonly _tag: "Continue"; readonly binding: SchemeBinding; readonly token: Uint8Array | undefined }
   | {
     readonly _tag: "Done"
@@ -225,6 +232,16 @@ type Outcome =
   }
 
 const rejected: Outcome = { _tag: "Rejected" }
+const unavailable: Outcome = { _tag: "Rejected", unavailable: true }
+
+/**
+ * Failures that are the server's, not the client's: a shared replay cache or
+ * handshake store that cannot answer, a domain controller that is
+ * unreachable, a leg that timed out. A 401 would make a browser ask its user
+ * for a password again; 503 with Retry-After says to come back.
+ */
+const serverSide = (status: SecurityStatus.StatusName | undefined): boolean =>
+  status === "SEC_E_INTERNAL_ERROR" || status === "SEC_E_NO_AUTHENTICATING_AUTHORITY"
 
 /** A count bound: at least 1 (Infinity allowed); anything else (NaN, undefined) is the default. */
 const bound = (value: number | undefined, fallback: number): number =>
@@ -345,7 +362,10 @@ export const make = (
           })
         }),
         Effect.flatMap((exit): Effect.Effect<Outcome | undefined, never, SspiRuntime.SspiRuntime> => {
-          if (Exit.isFailure(exit)) return Effect.as(Scope.close(pending.scope, Exit.void), undefined)
+          if (Exit.isFailure(exit)) {
+            const failed = serverSide(SecurityStatus.nameOf(SecurityStatus.fromExit(exit))) ? unavailable : undefined
+            return Effect.as(Scope.close(pending.scope, Exit.void), failed)
+          }
           const step = exit.value
           if (!step.done) {
             return Effect.as(Effect.flatMap(Clock.currentTimeMillis, (now) => connections.hold(connection, pending, now)), {
@@ -502,7 +522,14 @@ export const make = (
             Effect.flatMap((outcome) => {
               switch (outcome._tag) {
                 case "Rejected":
-                  return Effect.succeed(unauthorized())
+                  return Effect.succeed(
+                    outcome.unavailable === true
+                      ? HttpServerResponse.text("Service Unavailable: the authentication back-end did not answer", {
+                        status: 503,
+                        headers: { "retry-after": "1" }
+                      })
+                      : unauthorized()
+                  )
                 case "Continue":
                   return Effect.succeed(unauthorized(format(outcome.binding.scheme, outcome.token)))
                 case "Done":
