@@ -110,6 +110,12 @@ export interface ServerOptions {
    *   Negotiate), as IIS (NTLM is connection-oriented by design);
    * - `"all"`: also Kerberos (as IIS' `authPersistNonNTLM`);
    * - `"none"`: every request needs its own handshake.
+   *
+   * Never behind a proxy that shares its upstream connections between
+   * clients (nginx `keepalive`, HAProxy `http-reuse`): another client's
+   * request on a pooled connection would be served as this principal (seen
+   * with nginx in packages/cli/test/nginx.test.ts). Use `"none"` (with a
+   * shared HandshakeStore, NTLM still works there) or session cookies.
    */
   readonly authenticatedConnections?: "ntlm" | "all" | "none" | undefined
   /**
