@@ -4,7 +4,7 @@
  * and over MIT Kerberos (tickets from `sspi kinit`). Missing peers: loud
  * skip, or a failure under CI=true.
  */
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
@@ -115,9 +115,24 @@ describe("sspi get against Apache mod_auth_gssapi", () => {
       assert.strictEqual(unknownSpn.code, 67, unknownSpn.stderr)
       assert.strictEqual(unknownSpn.stderr.trim().split("\n").length, 1)
 
-      const always = yield* sspi(["get", "--delegation", "always", "-u", ":", page], realm.env)
-      assert.strictEqual(always.code, 4)
-      assert.include(always.stderr, "--delegation always: not supported yet")
+      // the realm no longer trusts HTTP/localhost: policy forwards nothing, always forwards the TGT anyway
+      const untrusted = yield* Command.run("/usr/sbin/kadmin.local", ["-q", "modprinc -ok_as_delegate HTTP/localhost"], { env: realm.env, timeout: "15 seconds" })
+      assert.strictEqual(untrusted.code, 0, untrusted.stderr)
+      rmSync(join(apache.dir, "deleg", realm.principal))
+      const fresh = yield* sspi(["kinit", "-f", realm.user], realm.env, 30_000, `${realm.password}\n`)
+      assert.strictEqual(fresh.code, 0, fresh.stderr)
+      const policy = yield* sspi(["get", "-v", "--delegation", "policy", "-u", ":", page], realm.env)
+      assert.strictEqual(policy.code, 0, policy.stderr)
+      assert.strictEqual(policy.stdout, "hello from apache\n")
+      assert.notMatch(policy.stderr, /\* client Negotiate SEC_E_OK .*flags DELEGATE\|/)
+      assert.deepStrictEqual(readdirSync(join(apache.dir, "deleg")), [], "policy: not to a service without OK-AS-DELEGATE")
+      const always = yield* sspi(["get", "-v", "--delegation", "always", "-u", ":", page], realm.env)
+      assert.strictEqual(always.code, 0, always.stderr)
+      assert.strictEqual(always.stdout, "hello from apache\n")
+      assert.match(always.stderr, /\* client Negotiate SEC_E_OK .*flags DELEGATE\|/)
+      assert.deepStrictEqual(readdirSync(join(apache.dir, "deleg")), [realm.principal], "always: the TGT is forwarded")
+      const alwaysForwarded = yield* sspi(["klist", "-f", "-c", join(apache.dir, "deleg", realm.principal)], realm.env)
+      assert.match(alwaysForwarded.stdout, new RegExp(`krbtgt/${realm.realm}@${realm.realm}\\n\\tFlags: Ff`), "a forwarded TGT")
       for (
         const [args, code] of [
           [["--ntlm", "-u", ":", page], 2],

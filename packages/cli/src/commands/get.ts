@@ -36,7 +36,7 @@ export const get = Command.make(
     negotiate: toggle("negotiate", undefined, "answer only Negotiate (SPNEGO: Kerberos, NTLM) (default: answer what the server offers, Negotiate first)"),
     ntlm: toggle("ntlm", undefined, "answer only NTLM (default: answer what the server offers, Negotiate first)"),
     delegation: Flag.Literals("delegation", ["none", "policy", "always"]).pipe(
-      Flag.withDescription("delegate Kerberos credentials: none, policy (to services the realm marks OK-AS-DELEGATE; needs a forwardable TGT), always (not supported yet) (default: none)"),
+      Flag.withDescription("delegate Kerberos credentials: none, policy (to services the realm marks OK-AS-DELEGATE; needs a forwardable TGT), always (forward the TGT whatever the realm says; needs a forwardable TGT) (default: none)"),
       Flag.withDefault("none")
     ),
     serviceName: Flag.String("service-name").pipe(Flag.withDescription("the service of the SPN, or a whole SPN svc/host (default: HTTP → HTTP/<url host>)"), Flag.optional),
@@ -60,12 +60,6 @@ export const get = Command.make(
       if (Result.isFailure(schemes)) return yield* usage(schemes.failure)
       if (args.delegation !== "none" && !schemes.success.includes("Negotiate")) {
         return yield* usage(`--delegation ${args.delegation} needs Negotiate (Kerberos); NTLM cannot delegate`)
-      }
-      if (args.delegation === "always") {
-        return yield* new CliFailure({
-          message: "--delegation always: not supported yet (the HTTP client cannot pass it to Kerberos; --delegation policy delegates to services the realm trusts)",
-          exitCode: ExitCode.NOT_BUILT_IN
-        })
       }
       const asksStdin = user.user !== undefined && user.password === undefined && process.env["SSPI_PASSWORD"] === undefined &&
         process.stdin.isTTY !== true
@@ -100,8 +94,10 @@ export const get = Command.make(
           const client = (args.verbose ? traced(base) : base).pipe(SspiClient.withAuthentication({
             schemes: answer,
             credentials,
-            // ISC_REQ_DELEGATE: Kerberos forwards the TGT when the service's ticket is OK-AS-DELEGATE (RFC 4120 2.8), as Windows' policy
-            ...(args.delegation === "policy" ? { contextReq: Flags.IscReq.CONNECTION | Flags.IscReq.DELEGATE } : {}),
+            // policy: Kerberos forwards the TGT only when the service's ticket is OK-AS-DELEGATE (RFC 4120 2.8), as Windows;
+            // always: whatever the realm says, as curl --delegation always (GSS_C_DELEG_FLAG); both ask ISC_REQ_DELEGATE
+            delegation: args.delegation,
+            ...(args.delegation === "none" ? {} : { contextReq: Flags.IscReq.CONNECTION | Flags.IscReq.DELEGATE }),
             ...(service === undefined ? {} : { targetName: (u: URL) => service.includes("/") ? service : `${service}/${u.hostname}` }),
             onLeg: (leg) => args.verbose ? Console.error(`* ${clientLeg(leg)}`) : Effect.void
           }))
