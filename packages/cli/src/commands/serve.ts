@@ -7,18 +7,19 @@
  * processes on one port (node:cluster), which needs `--redis`.
  */
 import { createServer } from "node:http"
-import { NodeHttpServer } from "@effect/platform-node"
+import { NodeHttpClient, NodeHttpServer } from "@effect/platform-node"
 import { Config, Console, Effect, Layer, Option, Predicate } from "effect"
 import { Command, Flag } from "effect/cli"
-import { HttpServer } from "effect/http"
+import { HttpServer, type HttpServerResponse } from "effect/http"
 import { Credentials, Flags } from "@effect-sspi/core"
 import { UserStore } from "@effect-sspi/ntlm"
-import { SspiServer } from "@effect-sspi/http"
+import { Connector, SspiServer } from "@effect-sspi/http"
 import { CliFailure, explain, explained, usage } from "../internal/failure.ts"
 import { negotiateMechanisms, type Packages, runtimeLayer } from "../internal/packages.ts"
 import { serverLeg } from "../internal/print.ts"
 import * as Cluster from "../internal/serve/cluster.ts"
 import * as Domain from "../internal/serve/domain.ts"
+import * as Forward from "../internal/serve/forward.ts"
 import * as SharedState from "../internal/serve/sharedState.ts"
 import * as Whoami from "../internal/serve/whoami.ts"
 
@@ -86,6 +87,14 @@ export const serve = Command.make(
       ),
       Flag.optional
     ),
+    forwardTo: Flag.String("forward-to").pipe(
+      Flag.withDescription("URL of a Negotiate-protected back-end: GET /forward calls it as the authenticated user (the TGT the client delegated, else --s4u) and answers its status and body; 403 when the server cannot act for the user (default: none)"),
+      Flag.optional
+    ),
+    s4u: Flag.Boolean("s4u").pipe(
+      Flag.withDescription("with --forward-to and --keytab: a user who delegated nothing is forwarded through S4U2Self + S4U2Proxy to HTTP/<host of the URL> with the keytab's service keys (the realm must allow it) (default: no)"),
+      Flag.withDefault(false)
+    ),
     workers: Flag.Int("workers").pipe(Flag.withDescription("processes sharing the port (node:cluster); more than 1 needs --redis (default: 1)"), Flag.withDefault(1)),
     verbose: Flag.Boolean("verbose").pipe(Flag.withAlias("v"), Flag.withDescription("print each handshake leg (default: no)"), Flag.withDefault(false))
   },
@@ -103,6 +112,9 @@ export const serve = Command.make(
       if (users === undefined && keytab === undefined && dc === undefined) {
         return yield* usage("--users FILE (or NTLM_USER_FILE; format DOMAIN:USER:PASSWORD) or --keytab FILE (Kerberos) is required")
       }
+      const forwardTo = Option.getOrUndefined(args.forwardTo)
+      if (forwardTo !== undefined && !URL.canParse(forwardTo)) return yield* usage(`--forward-to ${forwardTo}: not a URL`)
+      if (args.s4u && (forwardTo === undefined || keytab === undefined)) return yield* usage("--s4u needs --forward-to URL and --keytab FILE (the service's keys)")
       if (args.workers < 1) return yield* usage("--workers must be at least 1")
       if (args.workers > 1 && redis === undefined) {
         return yield* usage(
@@ -139,7 +151,7 @@ export const serve = Command.make(
         )
       }
       let address = ""
-      const server = HttpServer.serve(whoami, SspiServer.middleware).pipe(
+      const server = <E, R>(app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) => HttpServer.serve(app, SspiServer.middleware).pipe(
         Layer.provideMerge(SspiServer.layer({
           schemes,
           authenticatedConnections,
@@ -167,7 +179,14 @@ export const serve = Command.make(
         const shared = redis === undefined ? undefined : Layer.succeedContext(yield* SharedState.build(redis))
         yield* Effect.scoped(Effect.gen(function*() {
           if (keytab !== undefined) yield* checkKeytab(keytab)
-          yield* Layer.build(server).pipe(Effect.mapError((e) => Predicate.isTagged(e, "ServeError") ? cannotListen(args.host, args.port)(e) : e))
+          const app = forwardTo === undefined ? whoami : Forward.app(
+            { url: forwardTo, s4uKeytab: args.s4u ? keytab : undefined },
+            yield* Effect.context<Forward.ClientServices>().pipe(
+              Effect.provide(Layer.mergeAll(NodeHttpClient.layerNodeHttp, Connector.layerNode()))
+            ),
+            whoami
+          )
+          yield* Layer.build(server(app)).pipe(Effect.mapError((e) => Predicate.isTagged(e, "ServeError") ? cannotListen(args.host, args.port)(e) : e))
           if (!Cluster.isWorker()) yield* Console.log(`listening on ${address} (${offerLine}); Ctrl-C stops`)
           return yield* Effect.never
         })).pipe(Effect.provide(runtimeLayer({ ...packages, shared }, ntlmUsers === undefined ? UserStore.layerMemory([]) : UserStore.layerFile(ntlmUsers))))
