@@ -91,6 +91,10 @@ export const serve = Command.make(
       Flag.withDescription("URL of a Negotiate-protected back-end: GET /forward calls it as the authenticated user (the TGT the client delegated, else --s4u) and answers its status and body; 403 when the server cannot act for the user (default: none)"),
       Flag.optional
     ),
+    forwardSpn: Flag.String("forward-spn").pipe(
+      Flag.withDescription("the back-end's service principal for --forward-to (default: HTTP/<host of the URL>)"),
+      Flag.optional
+    ),
     s4u: Flag.Boolean("s4u").pipe(
       Flag.withDescription("with --forward-to and --keytab: a user who delegated nothing is forwarded through S4U2Self + S4U2Proxy to HTTP/<host of the URL> with the keytab's service keys (the realm must allow it) (default: no)"),
       Flag.withDefault(false)
@@ -180,7 +184,7 @@ export const serve = Command.make(
         yield* Effect.scoped(Effect.gen(function*() {
           if (keytab !== undefined) yield* checkKeytab(keytab)
           const app = forwardTo === undefined ? whoami : Forward.app(
-            { url: forwardTo, s4uKeytab: args.s4u ? keytab : undefined },
+            { url: forwardTo, spn: Option.getOrElse(args.forwardSpn, () => Forward.backendSpn(forwardTo)), s4uKeytab: args.s4u ? keytab : undefined },
             yield* Effect.context<Forward.ClientServices>().pipe(
               Effect.provide(Layer.mergeAll(NodeHttpClient.layerNodeHttp, Connector.layerNode()))
             ),

@@ -4,7 +4,7 @@
  * The user's credential is, in this order: the TGT the client delegated
  * (`SspiServer.delegated` → `SspiClient.delegated`), else, with `--s4u`, a
  * ticket from S4U2Self for the user's name then S4U2Proxy to the back-end's
- * SPN `HTTP/<host of URL>` from the service's keytab (MS-SFU 3.1.5.1,
+ * SPN (`HTTP/<host of URL>` unless `--forward-spn`) from the service's keytab (MS-SFU 3.1.5.1,
  * 3.1.5.2). With neither it answers 403 with the reason and the back-end is
  * never called, so never with the server's own identity.
  */
@@ -18,6 +18,8 @@ import { loadKerberos } from "../kerberosModule.ts"
 /** What `--forward-to` needs. */
 export interface ForwardOptions {
   readonly url: string
+  /** The back-end's SPN (`--forward-spn`, else {@link backendSpn} of the URL). */
+  readonly spn: string
   /** The service's keytab for S4U (`--s4u`); undefined: delegated TGTs only. */
   readonly s4uKeytab: string | undefined
 }
@@ -32,15 +34,30 @@ const answer = (response: { readonly status: number; readonly text: Effect.Effec
   Effect.map(response.text, (body) => HttpServerResponse.text(body, { status: response.status }))
 
 /** The back-end call with the client's delegated TGT (Negotiate, as the user). */
-const withDelegated = (url: string, credential: Effect.Success<typeof SspiServer.delegated>) =>
+const withDelegated = (url: string, spn: string, credential: Effect.Success<typeof SspiServer.delegated>) =>
   Effect.scoped(Effect.gen(function*() {
     const client = (yield* HttpClient.HttpClient).pipe(SspiClient.withAuthentication({
       schemes: ["Negotiate"],
       credentials: SspiClient.delegated(credential),
-      targetName: () => backendSpn(url)
+      targetName: () => spn
     }))
     return yield* answer(yield* client.get(url))
   }))
+
+/**
+ * Who does S4U: the keytab's first one-component principal (the service
+ * account, `svc` or `NAME$`, which AD trusts for delegation), else its first
+ * principal (MIT: the service itself).
+ */
+const s4uClient = (keytab: string) =>
+  Effect.gen(function*() {
+    const { Keytab } = yield* loadKerberos
+    const entries = yield* Keytab.read(keytab)
+    const account = entries.find((e) => e.principal.name.components.length === 1) ?? entries[0]
+    const name = account === undefined ? undefined : `${account.principal.name.components.join("/")}@${account.principal.realm}`
+    Keytab.wipe(entries)
+    return name
+  })
 
 /**
  * S4U2Self for `user` then S4U2Proxy to the back-end, from the service's
@@ -48,18 +65,17 @@ const withDelegated = (url: string, credential: Effect.Success<typeof SspiServer
  * take) in `Authorization: Negotiate`, the back-end's AP-REP checked
  * (mutual authentication) before its answer is passed on.
  */
-const withS4u = (url: string, keytab: string, user: string) =>
+const withS4u = (url: string, spn: string, keytab: string, user: string) =>
   Effect.gen(function*() {
     const { Delegation, Kerberos } = yield* loadKerberos
     const options = {}
     const pkg = yield* Kerberos.make(options)
     const now = yield* Clock.currentTimeMillis
     const service = yield* Effect.acquireRelease(
-      pkg.acquireCredentials({ principal: undefined, credentialUse: Flags.CredentialUse.OUTBOUND, authData: { keytab }, now }),
+      pkg.acquireCredentials({ principal: yield* s4uClient(keytab), credentialUse: Flags.CredentialUse.OUTBOUND, authData: { keytab }, now }),
       (g) => pkg.freeCredentials(g.credential)
     )
     const evidence = yield* Effect.acquireRelease(Delegation.impersonate(options, service.credential, user), (c) => pkg.freeCredentials(c))
-    const spn = backendSpn(url)
     const asUser = yield* Effect.acquireRelease(Delegation.proxy(options, service.credential, evidence, spn), (c) => pkg.freeCredentials(c))
     const first = yield* pkg.initialize(asUser, undefined, { targetName: spn, contextReq: Flags.IscReq.MUTUAL_AUTH, dataRep: 0, input: [], now })
     yield* Effect.addFinalizer(() => pkg.deleteContext(first.state))
@@ -85,14 +101,14 @@ export const page = (options: ForwardOptions, services: Context.Context<ClientSe
   Effect.gen(function*() {
     const principal = yield* Principal
     const delegated = yield* Effect.result(SspiServer.delegated)
-    if (delegated._tag === "Success") return yield* withDelegated(options.url, delegated.success)
+    if (delegated._tag === "Success") return yield* withDelegated(options.url, options.spn, delegated.success)
     if (options.s4uKeytab === undefined) {
       return HttpServerResponse.text(
         `403 cannot act for ${principal.name}: ${delegated.failure.message}; the server has no --s4u, and never calls the back-end as itself\n`,
         { status: 403 }
       )
     }
-    return yield* withS4u(options.url, options.s4uKeytab, principal.name)
+    return yield* withS4u(options.url, options.spn, options.s4uKeytab, principal.name)
   }).pipe(
     Effect.provide(services),
     Effect.catch((e) => Effect.succeed(HttpServerResponse.text(`502 ${explain(e)}\n`, { status: 502 })))

@@ -1,0 +1,119 @@
+/**
+ * `sspi serve --forward-to --s4u` (issue 13 item 4), the S4U route, against
+ * the REAL Samba AD DC (Heimdal KDC, realm CORP.TEST): the service account
+ * s4usvc (SPN HTTP/s4u.corp.test) is trusted for protocol transition
+ * (`samba-tool delegation for-any-protocol`) and constrained delegation to
+ * HTTP/web1.corp.test (`add-service`), the same fixtures as the kerberos
+ * package's delegation.samba.test.ts, set idempotently. alice logs on to the
+ * front end with `curl --negotiate` and delegates NOTHING; the front end
+ * (s4usvc's keytab, exported by samba-tool) does S4U2Self for alice then
+ * S4U2Proxy to HTTP/web1.corp.test, and the back-end (`sspi serve` with
+ * WEB1$'s keytab) answers `/whoami` as alice. Without `--s4u`: 403.
+ * Missing Samba: loud skip, or a failure under CI=true.
+ */
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { Command, isCI, SambaDc } from "@effect-sspi/interop-harness"
+import { startServer } from "./support.ts"
+
+const hasSamba = SambaDc.availableSync()
+if (!hasSamba) {
+  if (isCI()) throw new Error("forward.samba.test: Samba AD DC not available under CI=true")
+  console.warn("forward.samba.test: Samba AD DC not available (install samba, run as root): SKIPPED")
+}
+
+const SVC = "s4usvc"
+const SVC_PASSWORD = "S4u-Svc-Passw0rd!"
+
+/** samba-tool, where "already exists" (a fixture from an earlier run) is fine. */
+const idempotent = (dc: SambaDc.SambaDc, args: ReadonlyArray<string>) =>
+  SambaDc.sambaTool(dc, args).pipe(
+    Effect.catchTag("SambaDcError", (e) => /already|exists|ERR_ATTRIBUTE_OR_VALUE_EXISTS/i.test(e.output + e.message) ? Effect.succeed("") : Effect.fail(e))
+  )
+
+/** The s4usvc fixtures, and its keytab (the account's keys under both names, the account first: S4U's client). */
+const fixtures = (dc: SambaDc.SambaDc, dir: string) =>
+  Effect.gen(function*() {
+    yield* idempotent(dc, ["user", "create", SVC, SVC_PASSWORD])
+    yield* idempotent(dc, ["user", "setexpiry", SVC, "--noexpiry"])
+    yield* idempotent(dc, ["spn", "add", "HTTP/s4u.corp.test", SVC])
+    yield* idempotent(dc, ["delegation", "for-any-protocol", SVC, "on"])
+    yield* idempotent(dc, ["delegation", "add-service", SVC, "HTTP/web1.corp.test"])
+    const exported = join(dir, "exported.keytab")
+    yield* SambaDc.sambaTool(dc, ["domain", "exportkeytab", exported, `--principal=${SVC}@${dc.realm}`])
+    // an acceptor given no principal takes the keytab's first one: the SPN first, with the
+    // account's keys (AES salted with the account's salt, which samba-tool does not export
+    // under an SPN), then the account's own keys (S4U's client)
+    const front = yield* keytabFor(dir, "front.keytab", `HTTP/s4u.corp.test@${dc.realm}`, exported, `${dc.realm}${SVC}`, SVC_PASSWORD)
+    const back = yield* keytabFor(dir, "back.keytab", dc.web1.service, dc.web1.keytab, `${dc.realm}hostweb1.corp.test`, dc.web1.password)
+    return { front, back }
+  })
+
+/** `name`'s AES256 and RC4 keys from the account's password and salt, then every entry of `rest` (kvno from it). */
+const keytabFor = (dir: string, file: string, name: string, rest: string, salt: string, password: string) =>
+  Effect.gen(function*() {
+    const listed = yield* Command.run("/usr/bin/klist", ["-k", rest], { timeout: "10 seconds" })
+    const kvno = /^\s*(\d+)\s+\S+@/m.exec(listed.stdout)?.[1]
+    assert.isDefined(kvno, listed.stdout)
+    const keytab = join(dir, file)
+    const script = [
+      `addent -password -p ${name} -k ${kvno} -e aes256-cts-hmac-sha1-96 -s ${salt}`,
+      password,
+      `addent -password -p ${name} -k ${kvno} -e arcfour-hmac`,
+      password,
+      `rkt ${rest}`,
+      `wkt ${keytab}`,
+      "quit"
+    ]
+    const ktutil = yield* Command.run("/usr/bin/ktutil", [], { input: `${script.join("\n")}\n`, timeout: "10 seconds" })
+    assert.strictEqual(ktutil.code, 0, ktutil.stderr)
+    return keytab
+  })
+
+const tempDir = Effect.acquireRelease(
+  Effect.sync(() => mkdtempSync(join(tmpdir(), "sspi-cli-s4u-"))),
+  (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+)
+
+/** curl as alice (her own ccache, nothing delegated) to the front end named s4u.corp.test. */
+const curl = (dc: SambaDc.SambaDc, ccache: string, url: string) => {
+  const port = new URL(url).port
+  return Command.run(
+    "/usr/bin/curl",
+    ["-sS", "--negotiate", "-u", ":", "--resolve", `s4u.corp.test:${port}:127.0.0.1`, "-w", "\n%{http_code}", "--max-time", "40", url.replace("127.0.0.1", "s4u.corp.test")],
+    { env: { ...dc.env, KRB5CCNAME: `FILE:${ccache}` }, timeout: "50 seconds" }
+  ).pipe(Effect.map((r) => {
+    const lines = r.stdout.trimEnd().split("\n")
+    return { code: r.code, stderr: r.stderr, status: Number(lines.at(-1)), body: lines.slice(0, -1).join("\n").trim() }
+  }))
+}
+
+describe("sspi serve --forward-to --s4u (Samba AD DC)", () => {
+  it.live.skipIf(!hasSamba)("alice delegates nothing → S4U2Self + S4U2Proxy to HTTP/web1.corp.test → the back-end's /whoami is alice; without --s4u: 403", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const dc = yield* SambaDc.start()
+      const dir = yield* tempDir
+      const keytabs = yield* fixtures(dc, dir)
+      const ccache = join(dir, "alice.ccache")
+      yield* SambaDc.kinit(dc, ccache)
+      const back = yield* startServer(["--keytab", keytabs.back], dc.env)
+      const backend = `${back.url}/whoami`
+      const forward = ["--keytab", keytabs.front, "--forward-to", backend, "--forward-spn", "HTTP/web1.corp.test"]
+
+      const front = yield* startServer([...forward, "--s4u"], dc.env)
+      const hop = yield* curl(dc, ccache, `${front.url}/forward`)
+      assert.strictEqual(hop.code, 0, hop.stderr)
+      assert.strictEqual(hop.status, 200, hop.body)
+      const seen = JSON.parse(hop.body) as { principal: string; sid?: string }
+      assert.strictEqual(seen.principal, dc.alice.principal)
+      assert.strictEqual(seen.sid, dc.alice.sid, "the back-end's PAC is alice's")
+
+      const noS4u = yield* startServer(forward, dc.env)
+      const refused = yield* curl(dc, ccache, `${noS4u.url}/forward`)
+      assert.strictEqual(refused.status, 403, refused.body)
+      assert.include(refused.body, "NotDelegated")
+    })), 240_000)
+})
