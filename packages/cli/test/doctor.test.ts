@@ -45,6 +45,7 @@ describe("sspi doctor (MIT realm)", () => {
       assert.include(sound.stdout, "ok      the KDC issues tickets for HTTP/localhost: kvno 2, aes256-cts-hmac-sha1-96")
       assert.include(sound.stdout, "it can read the KDC's tickets")
       assert.include(sound.stdout, "ok      Negotiate will use Kerberos")
+      assert.include(sound.stdout, "ok      the SPN HTTP/localhost comes from the URL's host name as written (localhost: a name, not an alias)")
       assert.notInclude(sound.stdout, "error")
 
       const noSpn = yield* sspi(["doctor", "--keytab", realm.keytab, server.url], realm.env)
@@ -52,6 +53,9 @@ describe("sspi doctor (MIT realm)", () => {
       assert.include(noSpn.stdout, "error   the KDC does not know HTTP/127.0.0.1")
       assert.include(noSpn.stdout, "fix: register the SPN")
       assert.include(noSpn.stdout, "warning Negotiate would fall back to NTLM (if the server allows it): the KDC has no SPN HTTP/127.0.0.1")
+      // the SPN came from an address: the one-line fix names the host name it resolves back to
+      assert.include(noSpn.stdout, "warning the URL names the host by its address 127.0.0.1: the client asks for HTTP/127.0.0.1")
+      assert.include(noSpn.stdout, `fix: use the host's name: ${url.replace(/\/$/, "")}/ (127.0.0.1 resolves back to localhost)`)
 
       const oldKvno = yield* keytabVariant(realm, "old.keytab", (e) => ({ ...e, kvno: 1 }))
       const stale = yield* sspi(["doctor", "--keytab", oldKvno, url], realm.env)

@@ -4,6 +4,7 @@
  */
 import { Console, Effect, Option, Result } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
+import { checkHost } from "../internal/doctor/host.ts"
 import { checkConfig, checkKdc } from "../internal/doctor/kdc.ts"
 import { checkServer, checkService } from "../internal/doctor/service.ts"
 import { type Finding, formatFinding, ok, warning } from "../internal/doctor/finding.ts"
@@ -40,6 +41,9 @@ export const doctor = Command.make(
         const target = url.value.success
         const server = yield* checkServer(target)
         findings.push(server.finding)
+        // the host name the SPN comes from; DNS as Kerberos' discovery asks it (SSPI_KRB5_DNS_SERVERS, else the system's)
+        const nameServers = (process.env["SSPI_KRB5_DNS_SERVERS"] ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "")
+        findings.push(yield* checkHost(target, args.serviceName, nameServers))
         const spn = `${args.serviceName}/${target.hostname}`
         const service = yield* checkService(spn, { keytab: Option.getOrUndefined(args.keytab), ccache })
         findings.push(...service.findings)
