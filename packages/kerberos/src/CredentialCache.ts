@@ -20,7 +20,7 @@ import { CredentialFileError, destroyFile, readBytes, writeBytes } from "./inter
 import { AS_ETYPES, asExchange, type ClientSecret, type KdcSend } from "./internal/kdc/client.ts"
 import { decodeKrbError } from "./internal/messages/error.ts"
 import { decodeEtypeInfo2, decodeMethodData, PaType } from "./internal/messages/padata.ts"
-import { formatPrincipal, parsePrincipal, type Principal, sameName } from "./internal/messages/common.ts"
+import { formatPrincipal, parseClientPrincipal, parsePrincipal, type Principal, sameName } from "./internal/messages/common.ts"
 import { decodeKdcReq, encodeKdcReq, encodeKdcReqBody, KdcOptions } from "./internal/messages/kdc.ts"
 import { decodeTicket } from "./internal/messages/ticket.ts"
 import { type KerberosOptions, resolveSettings } from "./internal/settings.ts"
@@ -184,6 +184,10 @@ export interface InitialCredentialsOptions {
   readonly lifetime?: Duration.Input | undefined
   /** Ask for a forwardable ticket (KDC option forwardable, RFC 4120 section 2.6). */
   readonly forwardable?: boolean | undefined
+  /** The principal is an enterprise name (UPN; MIT's `kinit -E`, RFC 6806 section 5). */
+  readonly enterprise?: boolean | undefined
+  /** Ask for the canonical client name (MIT's `kinit -C`, RFC 6806 section 5); default the package's `canonicalize`. */
+  readonly canonicalize?: boolean | undefined
   /** krb5.conf, realm, KDCs, environment. */
   readonly kerberos?: KerberosOptions | undefined
 }
@@ -214,7 +218,7 @@ export const getInitialCredentials = (
   Effect.gen(function*() {
     const settings = yield* resolveSettings(options.kerberos ?? {})
     const realm = settings.defaultRealm ?? ""
-    let client = options.principal === undefined ? undefined : parsePrincipal(options.principal, realm)
+    let client = options.principal === undefined ? undefined : parseClientPrincipal(options.principal, realm, options.enterprise === true)
     let secret: ClientSecret
     if (options.keytab !== undefined) {
       const entries = yield* Keytab.read(options.keytab)
@@ -242,7 +246,7 @@ export const getInitialCredentials = (
     const send = options.forwardable === true ? withKdcOptions(settings.send, KdcOptions.FORWARDABLE) : settings.send
     const lifetime = options.lifetime === undefined ? settings.ticketLifetimeMs : Duration.toMillis(Duration.fromInputUnsafe(options.lifetime))
     const now = yield* Clock.currentTimeMillis
-    const grant = yield* asExchange(send, client, secret, now, lifetime).pipe(
+    const grant = yield* asExchange(send, client, secret, now, lifetime, { canonicalize: options.canonicalize ?? settings.canonicalize }).pipe(
       Effect.ensuring(Effect.sync(() => {
         if (secret._tag === "Keys") for (const k of secret.keys) k.keyvalue.fill(0)
       }))

@@ -45,6 +45,13 @@ export interface KerberosOptions {
   /** Requested TGT lifetime (default 10 hours). */
   readonly ticketLifetime?: Duration.Input | undefined
   /**
+   * Ask the KDC to canonicalize the client name in the AS exchange (RFC 6806
+   * section 5; MIT's `kinit -C`): the name it returns ("ALICE" → "alice")
+   * becomes the credential's, and client referrals are followed. Enterprise
+   * names (UPNs) always ask for it. Default false.
+   */
+  readonly canonicalize?: boolean | undefined
+  /**
    * Capacity of the package's own replay cache, used only when no
    * `ReplayCache` service is provided (default SSPI_KRB5_REPLAY_CACHE_SIZE,
    * else sized for 1,000 AP-REQ/s over twice the clock skew, see
@@ -124,6 +131,7 @@ export interface Settings {
   readonly kdcTimeout: Duration.Duration
   readonly clockSkewMs: number
   readonly ticketLifetimeMs: number
+  readonly canonicalize: boolean
   readonly replayCacheSize: number | undefined
   readonly extendedProtection: ChannelBindings.ExtendedProtection
   readonly acceptorPrincipals: ReadonlyArray<string> | "any" | undefined
@@ -198,6 +206,7 @@ export const resolveSettings = (options: KerberosOptions): Effect.Effect<Setting
       kdcTimeout,
       clockSkewMs: Duration.toMillis(duration(options.clockSkew ?? Option.getOrUndefined(fromConfig.clockSkew) ?? conf.clockSkew ?? Duration.minutes(5))),
       ticketLifetimeMs: Duration.toMillis(duration(options.ticketLifetime ?? Duration.hours(10))),
+      canonicalize: options.canonicalize === true,
       replayCacheSize: options.replayCacheSize ?? Option.getOrUndefined(fromConfig.replayCacheSize),
       extendedProtection: options.extendedProtection ?? "whenSupported",
       acceptorPrincipals: options.acceptorPrincipals,

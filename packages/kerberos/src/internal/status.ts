@@ -55,6 +55,8 @@ export const statusTable: ReadonlyArray<{
   { code: ErrorCode.KRB_AP_ERR_BADKEYVER, name: "KRB_AP_ERR_BADKEYVER", phase: "all", status: "SEC_E_WRONG_PRINCIPAL" },
   { code: ErrorCode.KRB_AP_ERR_NOKEY, name: "KRB_AP_ERR_NOKEY", phase: "all", status: "SEC_E_WRONG_PRINCIPAL" },
   { code: ErrorCode.KRB_AP_ERR_MUT_FAIL, name: "KRB_AP_ERR_MUT_FAIL", phase: "all", status: "SEC_E_MUTUAL_AUTH_FAILED" },
+  // a client in another realm that the KDC could not (or we would not) follow
+  { code: ErrorCode.KDC_ERR_WRONG_REALM, name: "KDC_ERR_WRONG_REALM", phase: "all", status: "SEC_E_NO_AUTHENTICATING_AUTHORITY" },
   { code: ErrorCode.KRB_ERR_GENERIC, name: "KRB_ERR_GENERIC", phase: "all", status: "SEC_E_INTERNAL_ERROR" }
 ]
 

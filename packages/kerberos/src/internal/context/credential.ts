@@ -14,7 +14,7 @@ import { decodeCcache } from "../files/ccache.ts"
 import { decodeKeytab, type KeytabEntry } from "../files/keytab.ts"
 import { ccacheFiles, type FileProblem, keytabPath, readBytes } from "../files/locations.ts"
 import { type ClientSecret, grantFromCache, type TicketGrant } from "../kdc/client.ts"
-import { formatPrincipal, parsePrincipal, type Principal, sameName } from "../messages/common.ts"
+import { formatPrincipal, parseClientPrincipal, parsePrincipal, type Principal, sameName } from "../messages/common.ts"
 import type { Settings } from "../settings.ts"
 import { fromDelegatedAuthData, isDelegatedAuthData } from "./delegation.ts"
 
@@ -24,9 +24,14 @@ import { fromDelegatedAuthData, isDelegatedAuthData } from "./delegation.ts"
  * @since 0.1.0
  */
 export interface PasswordAuthData {
-  /** "alice" or "alice@REALM". */
+  /**
+   * "alice" or "alice@REALM"; a UPN as an enterprise name (RFC 6806):
+   * "alice@corp.test@CORP.TEST", or "alice@corp.test" with `enterprise`.
+   */
   readonly principal: string
   readonly password: Redacted.Redacted<string>
+  /** The principal is an enterprise name (MIT's `kinit -E`): sent as NT-ENTERPRISE with canonicalization. */
+  readonly enterprise?: boolean | undefined
 }
 
 /**
@@ -243,7 +248,7 @@ export const acquire = (
     let acceptAs: Principal | undefined
     const named = (text: string | undefined) => text === undefined ? undefined : parsePrincipal(text, realmOf(settings))
     if (isPassword(auth)) {
-      client = named(auth.principal)
+      client = parseClientPrincipal(auth.principal, realmOf(settings), auth.enterprise === true)
       // our own copy, wiped on free (the caller keeps theirs)
       secret = { _tag: "Password", password: Redacted.make(Redacted.value(auth.password)) }
     } else if (isKeytab(auth) || (inbound && (auth === undefined || auth === null))) {

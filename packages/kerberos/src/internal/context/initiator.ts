@@ -70,7 +70,7 @@ export const tgtFor = (settings: Settings, cred: KerberosCredential, client: Pri
     )
   }
   return Effect.tap(
-    asExchange(settings.send, client, cred.secret, now, settings.ticketLifetimeMs),
+    asExchange(settings.send, client, cred.secret, now, settings.ticketLifetimeMs, { canonicalize: settings.canonicalize }),
     (tgt) => Effect.sync(() => cred.tickets.push(tgt))
   )
 }

@@ -13,7 +13,7 @@ import { enctype } from "../crypto/encryptionType.ts"
 import { checkKey } from "../crypto/keys.ts"
 import type { EncryptionProfile } from "../crypto/profile.ts"
 import * as Der from "../asn1/der.ts"
-import { type EncryptionKey, type Principal, sameName } from "../messages/common.ts"
+import { type EncryptionKey, formatPrincipal, NameType, type Principal, sameName } from "../messages/common.ts"
 import { encodeApReq, encodeAuthenticator } from "../messages/ap.ts"
 import { decodeKrbError, ErrorCode, type KrbError } from "../messages/error.ts"
 import {
@@ -72,7 +72,7 @@ export type ClientSecret =
   | { readonly _tag: "Keys"; readonly keys: ReadonlyArray<EncryptionKey> }
 
 /** Encryption types requested for tickets whose keys protect GSS messages (RFC 4121 tokens: AES). */
-export const TGS_ETYPES: ReadonlyArray<number> = [20, 19, 18, 17]
+export const TGS_ETYPES: ReadonlyArray<number> = [20, 19, 18, 17, 23]
 /** Encryption types offered in the AS exchange. */
 export const AS_ETYPES: ReadonlyArray<number> = [20, 19, 18, 17, 23]
 
@@ -179,8 +179,26 @@ const grant = (rep: KdcRep, part: EncKdcRepPart): TicketGrant => ({
 })
 
 /**
+ * How the AS exchange names the client (RFC 6806): `canonicalize` sets the
+ * KDC option, so the KDC may answer with the canonical name (and refer the
+ * client to another realm); an enterprise name (name type 10, a UPN) always
+ * asks for it, as MIT's `kinit -E` does.
+ *
+ * @since 0.3.0
+ */
+export interface AsOptions {
+  readonly canonicalize?: boolean | undefined
+}
+
+/** MIT's KRB5_REFERRAL_MAXHOPS is 10; AD forests are shallow: 5 client referrals at most. */
+export const MAX_CLIENT_REFERRALS = 5
+
+/**
  * The AS exchange: a TGT for `client`, pre-authenticated with an encrypted
- * timestamp when the KDC asks for it.
+ * timestamp when the KDC asks for it. With canonicalization (RFC 6806), the
+ * KDC's canonical cname/crealm become the grant's client and
+ * KDC_ERR_WRONG_REALM with a crealm is followed to that realm's KDC (at most
+ * {@link MAX_CLIENT_REFERRALS} hops).
  *
  * @since 0.1.0
  */
@@ -189,8 +207,49 @@ export const asExchange = (
   client: Principal,
   secret: ClientSecret,
   now: number,
-  lifetimeMs: number
+  lifetimeMs: number,
+  options: AsOptions = {}
 ): Effect.Effect<TicketGrant, SecurityError.SspiError> =>
+  Effect.gen(function*() {
+    // RFC 6806 section 5: an enterprise name is only meaningful with canonicalization
+    const canonicalize = options.canonicalize === true || client.name.nameType === NameType.ENTERPRISE
+    let realm = client.realm
+    const visited: Array<string> = []
+    for (;;) {
+      const outcome = yield* asAttempt(send, { name: client.name, realm }, secret, now, lifetimeMs, canonicalize)
+      if (outcome._tag === "Grant") return outcome.grant
+      // RFC 6806 section 7 (client referrals): KDC_ERR_WRONG_REALM whose crealm names the
+      // client's realm; followed only when we asked for canonicalization, never in a loop,
+      // and at most MAX_CLIENT_REFERRALS times
+      visited.push(realm)
+      const next = outcome.realm
+      if (!canonicalize) return yield* Effect.fail(krbFailure(ErrorCode.KDC_ERR_WRONG_REALM, "as", "a client referral to a request without canonicalization"))
+      if (visited.includes(next)) {
+        return yield* new SecurityError.NoAuthenticatingAuthority({ detail: `client referral loop: ${[...visited, next].join(" → ")}` })
+      }
+      if (visited.length > MAX_CLIENT_REFERRALS) {
+        return yield* new SecurityError.NoAuthenticatingAuthority({ detail: `more than ${MAX_CLIENT_REFERRALS} client referrals: ${[...visited, next].join(" → ")}` })
+      }
+      realm = next
+    }
+  })
+
+type AsOutcome = { readonly _tag: "Grant"; readonly grant: TicketGrant } | { readonly _tag: "Referral"; readonly realm: string }
+
+const referralOf = (error: KrbError): AsOutcome | undefined =>
+  error.errorCode === ErrorCode.KDC_ERR_WRONG_REALM && error.crealm !== undefined && error.crealm !== ""
+    ? { _tag: "Referral", realm: error.crealm }
+    : undefined
+
+/** One AS exchange with one realm's KDC. */
+const asAttempt = (
+  send: KdcSend,
+  client: Principal,
+  secret: ClientSecret,
+  now: number,
+  lifetimeMs: number,
+  canonicalize: boolean
+): Effect.Effect<AsOutcome, SecurityError.SspiError> =>
   Effect.gen(function*() {
     const tgs: Principal = { name: { nameType: 2, components: ["krbtgt", client.realm] }, realm: client.realm }
     const etypes = secret._tag === "Keys"
@@ -202,7 +261,7 @@ export const asExchange = (
         padata,
         encodeKdcReqBody({
           // forwardable, as Windows asks for every TGT (so that ISC_REQ_DELEGATE can work later)
-          options: KdcOptions.FORWARDABLE,
+          options: KdcOptions.FORWARDABLE | (canonicalize ? KdcOptions.CANONICALIZE : 0),
           cname: client.name,
           realm: client.realm,
           sname: tgs.name,
@@ -217,6 +276,8 @@ export const asExchange = (
     let key: Uint8Array | undefined
     let keyEtype: number | undefined
     if (r._tag === "Error") {
+      const referral = referralOf(r.error)
+      if (referral !== undefined) return referral
       if (r.error.errorCode !== ErrorCode.KDC_ERR_PREAUTH_REQUIRED) {
         return yield* Effect.fail(krbFailure(r.error.errorCode, "as"))
       }
@@ -232,10 +293,21 @@ export const asExchange = (
       r = yield* Effect.flatMap(send(client.realm, request([{ type: PaType.ENC_TIMESTAMP, value: encTs }], n)), reply)
       if (r._tag === "Error") {
         key.fill(0)
+        const later = referralOf(r.error)
+        if (later !== undefined) return later
         return yield* Effect.fail(krbFailure(r.error.errorCode, "as"))
       }
     }
     const rep = r.rep
+    // RFC 4120 section 3.1.5: "the client verifies that the cname and crealm fields in the
+    // cleartext portion of the reply match what it requested"; RFC 6806 section 5 relaxes this
+    // only when the client asked for canonicalization (then the KDC's name is the canonical one)
+    if (!canonicalize && (rep.crealm !== client.realm || !sameName(rep.cname, client.name))) {
+      key?.fill(0)
+      return yield* invalidToken(
+        `the AS reply names the client ${formatPrincipal({ name: rep.cname, realm: rep.crealm })}, not ${formatPrincipal(client)}, and canonicalization was not requested`
+      )
+    }
     // RFC 4120 section 3.1.5: the reply's enc-part is in one of the etypes we
     // requested; a key of another type is never used for it (issue 9 D5)
     if (!etypes.includes(rep.encPart.etype)) {
@@ -248,7 +320,13 @@ export const asExchange = (
       key = yield* clientKey(secret, client, yield* profileOf(rep.encPart.etype, "as"), repInfo)
     }
     const part = yield* openReply(rep, key, 3, n, "as").pipe(Effect.ensuring(Effect.sync(() => key!.fill(0))))
-    return grant(rep, part)
+    // RFC 4120 section 3.1.5 / RFC 6806 section 5: the TGT is for the realm the reply names
+    // (the sname/srealm of the encrypted part, which the KDC's key protects)
+    if (part.srealm !== rep.crealm || part.sname.components[0] !== "krbtgt") {
+      part.key.keyvalue.fill(0)
+      return yield* invalidToken(`the AS reply's ticket is for ${formatPrincipal({ name: part.sname, realm: part.srealm })}, not a TGT of ${rep.crealm}`)
+    }
+    return { _tag: "Grant", grant: grant(rep, part) } as const
   })
 
 /**

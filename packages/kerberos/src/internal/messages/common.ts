@@ -115,6 +115,31 @@ export const parsePrincipal = (text: string, defaultRealm: string, nameType: num
   return { name: { nameType, components }, realm: realm === undefined || realm === "" ? defaultRealm : realm }
 }
 
+/**
+ * A client name as MIT's `krb5_parse_name` with KRB5_PRINCIPAL_PARSE_ENTERPRISE
+ * (`kinit -E`) and as Windows takes a UPN: an enterprise name (RFC 6806
+ * section 5, name type 10) is one component, everything before the last
+ * unescaped '@' ("alice@corp.test@CORP.TEST" → "alice@corp.test" in
+ * CORP.TEST). A name with two unescaped '@' is enterprise by itself;
+ * `enterprise: true` makes "alice@corp.test" one too (the whole string is the
+ * name, the realm is the default realm).
+ */
+export const parseClientPrincipal = (text: string, defaultRealm: string, enterprise = false): Principal => {
+  let last = -1
+  let count = 0
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === "\\") i++
+    else if (text[i] === "@") {
+      last = i
+      count++
+    }
+  }
+  if (!enterprise && count < 2) return parsePrincipal(text, defaultRealm)
+  const unescape = (t: string) => t.replace(/\\(.)/g, "$1")
+  const [name, realm] = enterprise && count < 2 ? [text, ""] : [text.slice(0, last), text.slice(last + 1)]
+  return { name: { nameType: NameType.ENTERPRISE, components: [unescape(name)] }, realm: realm === "" ? defaultRealm : unescape(realm) }
+}
+
 /** "a/b@REALM". */
 export const formatPrincipal = (p: Principal): string => `${p.name.components.join("/")}@${p.realm}`
 

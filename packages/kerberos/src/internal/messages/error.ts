@@ -30,7 +30,9 @@ export const ErrorCode = {
   KRB_AP_ERR_NOKEY: 45,
   KRB_AP_ERR_MUT_FAIL: 46,
   KRB_ERR_GENERIC: 60,
-  KRB_ERR_RESPONSE_TOO_BIG: 52
+  KRB_ERR_RESPONSE_TOO_BIG: 52,
+  /** RFC 6806 section 7: the client belongs to another realm (crealm names it). */
+  KDC_ERR_WRONG_REALM: 68
 } as const
 
 /** KRB-ERROR. */
