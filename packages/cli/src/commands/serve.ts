@@ -70,11 +70,15 @@ export const serve = Command.make(
     port: Flag.Int("port").pipe(Flag.withDescription("TCP port, 0 for any (default: 8080)"), Flag.withDefault(8080)),
     host: Flag.String("host").pipe(Flag.withDescription("listen address (default: 127.0.0.1)"), Flag.withDefault("127.0.0.1")),
     dc: Flag.String("dc").pipe(
-      Flag.withDescription("domain controller (host): NTLM verified by the domain over Netlogon, needs --machine-keytab (default: none)"),
+      Flag.withDescription("domain controller (host): NTLM verified by the domain over Netlogon, needs --machine-keytab or --machine-account (default: none)"),
       Flag.optional
     ),
     machineKeytab: Flag.String("machine-keytab").pipe(
       Flag.withDescription("keytab of the machine account (NAME$@REALM) with its RC4-HMAC key, for --dc (default: none)"),
+      Flag.optional
+    ),
+    machineAccount: Flag.String("machine-account").pipe(
+      Flag.withDescription(`machine account NAME$@REALM for --dc, its password from ${Domain.machinePasswordName} (instead of --machine-keytab) (default: none)`),
       Flag.optional
     ),
     redis: Flag.String("redis").pipe(
@@ -111,7 +115,11 @@ export const serve = Command.make(
       const redis = Option.getOrUndefined(args.redis)
       const dc = Option.getOrUndefined(args.dc)
       const machineKeytab = Option.getOrUndefined(args.machineKeytab)
-      if ((dc === undefined) !== (machineKeytab === undefined)) return yield* usage("--dc HOST and --machine-keytab FILE go together")
+      const machineAccount = Option.getOrUndefined(args.machineAccount)
+      if (machineKeytab !== undefined && machineAccount !== undefined) return yield* usage("--machine-keytab FILE and --machine-account NAME$@REALM: give one of them")
+      if ((dc === undefined) !== (machineKeytab === undefined && machineAccount === undefined)) {
+        return yield* usage(machineAccount === undefined ? "--dc HOST and --machine-keytab FILE go together" : "--dc HOST and --machine-account NAME$@REALM go together")
+      }
       if (dc !== undefined && Option.isSome(args.users)) return yield* usage("--dc verifies NTLM by the domain; --users is a local user file: give one of them")
       if (users === undefined && keytab === undefined && dc === undefined) {
         return yield* usage("--users FILE (or NTLM_USER_FILE; format DOMAIN:USER:PASSWORD) or --keytab FILE (Kerberos) is required")
@@ -127,7 +135,11 @@ export const serve = Command.make(
       }
       // checked before any worker starts
       if (redis !== undefined) yield* SharedState.handshakeKey
-      const domain = dc === undefined ? undefined : yield* Domain.make(dc, machineKeytab!)
+      const domain = dc === undefined
+        ? undefined
+        : machineAccount !== undefined
+        ? yield* Domain.fromPassword(dc, machineAccount)
+        : yield* Domain.make(dc, machineKeytab!)
       const ntlmUsers = dc === undefined ? users : undefined
       const packages: Packages = {
         domain,
