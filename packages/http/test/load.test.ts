@@ -3,8 +3,9 @@ import { Console, Effect, Layer } from "effect"
 import { runLoad } from "./support/load.ts"
 import { clientLayer, runtimeLayer } from "./support/server.ts"
 
-// Measured on the 2-core dev machine: ~32 s alone (`npm run load`), so the
-// full run stays in the test suite; the time-out bounds it.
+// Measured on the 2-core dev machine: ~32 s alone (`npm run load`), 92 s
+// while other suites share both cores, so the full run stays in the test
+// suite; the time-out only bounds it (speed is `npm run bench`'s business).
 describe("load", () => {
   it.live("10,000 handshakes from 200 concurrent clients: 0 failures, 0 live contexts", () =>
     Effect.gen(function*() {
@@ -13,5 +14,5 @@ describe("load", () => {
       assert.strictEqual(r.failures, 0, r.firstFailure)
       assert.strictEqual(r.liveContexts, 0)
       assert.strictEqual(r.pendingHandshakes, 0)
-    }).pipe(Effect.provide(Layer.mergeAll(runtimeLayer, clientLayer)), Effect.timeout("110 seconds")), { timeout: 120_000 })
+    }).pipe(Effect.provide(Layer.mergeAll(runtimeLayer, clientLayer)), Effect.timeout("240 seconds")), { timeout: 250_000 })
 })
