@@ -8,7 +8,9 @@
  * front end with `curl --negotiate` and delegates NOTHING; the front end
  * (s4usvc's keytab, exported by samba-tool) does S4U2Self for alice then
  * S4U2Proxy to HTTP/web1.corp.test, and the back-end (`sspi serve` with
- * WEB1$'s keytab) answers `/whoami` as alice. Without `--s4u`: 403.
+ * WEB1$'s keys) answers `/whoami` as alice; the same for alice logging on
+ * with NTLM (verified by the DC, `--dc --machine-account`). A back-end not
+ * allowed → 502 with SEC_E_DELEGATION_POLICY. Without `--s4u`: 403.
  * Missing Samba: loud skip, or a failure under CI=true.
  */
 import { mkdtempSync, rmSync } from "node:fs"
@@ -16,7 +18,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { Command, isCI, SambaDc } from "@effect-sspi/interop-harness"
+import { Command, isCI, Paths, SambaDc } from "@effect-sspi/interop-harness"
 import { startServer } from "./support.ts"
 
 const hasSamba = SambaDc.availableSync()
@@ -92,7 +94,7 @@ const curl = (dc: SambaDc.SambaDc, ccache: string, url: string) => {
 }
 
 describe("sspi serve --forward-to --s4u (Samba AD DC)", () => {
-  it.live.skipIf(!hasSamba)("alice delegates nothing → S4U2Self + S4U2Proxy to HTTP/web1.corp.test → the back-end's /whoami is alice; without --s4u: 403", () =>
+  it.live.skipIf(!hasSamba)("alice delegates nothing (Kerberos, or NTLM verified by the DC) → S4U2Self + S4U2Proxy to HTTP/web1.corp.test → the back-end's /whoami is alice; a back-end not allowed → 502 SEC_E_DELEGATION_POLICY; without --s4u: 403", () =>
     Effect.scoped(Effect.gen(function*() {
       const dc = yield* SambaDc.start()
       const dir = yield* tempDir
@@ -110,6 +112,27 @@ describe("sspi serve --forward-to --s4u (Samba AD DC)", () => {
       const seen = JSON.parse(hop.body) as { principal: string; sid?: string }
       assert.strictEqual(seen.principal, dc.alice.principal)
       assert.strictEqual(seen.sid, dc.alice.sid, "the back-end's PAC is alice's")
+
+      // a back-end the realm does not allow s4usvc to delegate to: the KDC's refusal, typed, as a 502
+      const notAllowed = yield* startServer(["--keytab", keytabs.front, "--forward-to", backend, "--forward-spn", "host/dc1.corp.test", "--s4u"], dc.env)
+      const policy = yield* curl(dc, ccache, `${notAllowed.url}/forward`)
+      assert.strictEqual(policy.status, 502, policy.body)
+      assert.include(policy.body, "SEC_E_DELEGATION_POLICY")
+      assert.include(policy.body, "host/dc1.corp.test")
+
+      // protocol transition for an NTLM logon (verified by the DC over Netlogon): CORP\\alice → S4U2Self for alice
+      const ntlmFront = yield* startServer(
+        [...forward, "--s4u", "--dc", "127.0.0.1", "--machine-account", `WEB1$@${dc.realm}`],
+        { ...dc.env, SSPI_MACHINE_PASSWORD: dc.web1.password }
+      )
+      const ntlm = yield* Command.run(
+        "/usr/bin/curl",
+        ["-sS", "--ntlm", "-K", "-", "-w", "\n%{http_code}", "--max-time", "40", `${ntlmFront.url}/forward`],
+        { env: { OPENSSL_CONF: Paths.opensslLegacyConf }, input: `user = "${dc.domain}\\\\alice:${dc.alice.password}"\n`, timeout: "50 seconds" }
+      )
+      const [ntlmBody, ntlmStatus] = ntlm.stdout.trimEnd().split("\n")
+      assert.strictEqual(ntlmStatus, "200", ntlm.stdout + ntlm.stderr)
+      assert.deepInclude(JSON.parse(ntlmBody!), { principal: dc.alice.principal, sid: dc.alice.sid })
 
       const noS4u = yield* startServer(forward, dc.env)
       const refused = yield* curl(dc, ccache, `${noS4u.url}/forward`)

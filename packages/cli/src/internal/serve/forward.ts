@@ -94,6 +94,15 @@ const withS4u = (url: string, spn: string, keytab: string, user: string) =>
   }).pipe(Effect.scoped)
 
 /**
+ * The name S4U2Self asks for: `DOMAIN\\user` (an NTLM logon) becomes `user`
+ * in the service's realm; `user@REALM` (Kerberos) stays.
+ */
+export const s4uUser = (name: string): string => {
+  const slash = name.indexOf("\\")
+  return slash >= 0 && !name.includes("@") ? name.slice(slash + 1) : name
+}
+
+/**
  * The `/forward` page; `services` are the back-end client's. Failures other
  * than "no way to act for the user" are a 502 naming the cause.
  */
@@ -108,7 +117,7 @@ export const page = (options: ForwardOptions, services: Context.Context<ClientSe
         { status: 403 }
       )
     }
-    return yield* withS4u(options.url, options.spn, options.s4uKeytab, principal.name)
+    return yield* withS4u(options.url, options.spn, options.s4uKeytab, s4uUser(principal.name))
   }).pipe(
     Effect.provide(services),
     Effect.catch((e) => Effect.succeed(HttpServerResponse.text(`502 ${explain(e)}\n`, { status: 502 })))
