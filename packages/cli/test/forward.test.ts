@@ -12,7 +12,7 @@ import { spawn } from "node:child_process"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { Command, Realm, requirePeersSync } from "@effect-sspi/interop-harness"
-import { nodeArgs } from "./support.ts"
+import { nodeArgs, sspi } from "./support.ts"
 
 const available = requirePeersSync("krb5", "curl")
 
@@ -70,6 +70,7 @@ describe("sspi serve --forward-to (MIT realm)", () => {
         const realm = yield* Realm.start()
         const back = yield* serve(["--keytab", realm.keytab, "-v"], realm.env)
         const front = yield* serve(["--keytab", realm.keytab, "--forward-to", `${back.url}/whoami`], realm.env)
+        assert.include(front.stdout(), `/forward calls ${back.url}/whoami as the user (delegated TGT)`)
         const url = `${front.url}/forward`
 
         const forwardable = yield* kinit(realm, "-f")
@@ -102,4 +103,14 @@ describe("sspi serve --forward-to (MIT realm)", () => {
       })),
     120_000
   )
+
+  it.live("usage: --s4u needs --forward-to and --keytab; --forward-to needs a URL", () =>
+    Effect.gen(function*() {
+      const noForward = yield* sspi(["serve", "--users", "/dev/null", "--s4u"])
+      assert.strictEqual(noForward.code, 2)
+      assert.strictEqual(noForward.stderr, "sspi: --s4u needs --forward-to URL and --keytab FILE (the service's keys)\n")
+      const notUrl = yield* sspi(["serve", "--users", "/dev/null", "--forward-to", "backend"])
+      assert.strictEqual(notUrl.code, 2)
+      assert.strictEqual(notUrl.stderr, "sspi: --forward-to backend: not a URL\n")
+    }), 60_000)
 })

@@ -158,7 +158,9 @@ export const serve = Command.make(
       // (nginx `keepalive`, the set-up --redis is for), a connection authenticated by
       // one client's handshake would serve the next client's requests as that client.
       const authenticatedConnections = Option.getOrElse(args.authenticatedConnections, () => redis === undefined ? "ntlm" as const : "none" as const)
-      const offerLine = `${offer.join(", ")}${domain === undefined ? "" : `, NTLM verified by ${dc} as ${domain.account}`}${redis === undefined ? "" : `, shared state in Redis at ${SharedState.redisLabel(redis)}`}`
+      const offerLine = `${offer.join(", ")}${domain === undefined ? "" : `, NTLM verified by ${dc} as ${domain.account}`}${redis === undefined ? "" : `, shared state in Redis at ${SharedState.redisLabel(redis)}`}${
+        forwardTo === undefined ? "" : `; /forward calls ${forwardTo} as the user (delegated TGT${args.s4u ? ", else S4U" : ""})`
+      }`
       if (args.workers > 1 && !Cluster.isWorker()) {
         if (keytab !== undefined) yield* checkKeytab(keytab).pipe(Effect.provide(runtimeLayer(packages)))
         return yield* Cluster.primary(
