@@ -9,7 +9,9 @@
  *   "CORP.TESThostweb1.corp.test" for the computer WEB1$ (not the RFC 4120
  *   default "CORP.TESTWEB1$"), both logging on with their passwords in AES;
  * - service tickets: RC4 (HTTP/localhost held by the RC4-only user websvc)
- *   and AES256 (HTTP/web1.corp.test), each taken by our acceptor.
+ *   and AES256 (HTTP/web1.corp.test), each taken by our acceptor; sealing a
+ *   message works with the AES key and is SEC_E_UNSUPPORTED_FUNCTION with the
+ *   RC4 one (RFC 4757 tokens are not done).
  * Client referrals (KDC_ERR_WRONG_REALM) need a second realm, which this
  * one-realm DC has not: adNames.test.ts covers them with a spoofed KDC.
  * Missing Samba: loud skip, or a failure under CI=true.
@@ -73,7 +75,13 @@ const logon = (dc: SambaDc.SambaDc, o: Logon) => {
     assert.strictEqual(accepted.status, "SEC_E_OK")
     assert.strictEqual((yield* initiator.step(accepted.token!)).status, "SEC_E_OK")
     const apReq = ok(decodeApReq(ok(unframe(first.token!)).message))
+    // message protection: AES works; an RC4 key is refused with a typed error (RFC 4757 tokens not done)
+    const sealed = yield* initiator.encrypt(new TextEncoder().encode("hello")).pipe(
+      Effect.map(() => "SEC_E_OK"),
+      Effect.catch((e) => Effect.succeed(e.status as string))
+    )
     return {
+      sealed,
       name: (yield* acceptor.query("Names")).userName,
       initiatorName: (yield* initiator.query("Names")).userName,
       ticketEtype: apReq.ticket.encPart.etype,
@@ -132,9 +140,9 @@ describe("AD names against the Samba AD DC", () => {
         const dc = yield* SambaDc.start()
         const authData = { principal: "alice", password: Redacted.make(dc.alice.password) }
         const rc4 = yield* logon(dc, { authData, target: "HTTP/localhost", keytab: dc.httpService.keytab })
-        assert.deepStrictEqual([rc4.ticketEtype, rc4.sessionEtype, rc4.name], [23, 23, `alice@${dc.realm}`])
+        assert.deepStrictEqual([rc4.ticketEtype, rc4.sessionEtype, rc4.name, rc4.sealed], [23, 23, `alice@${dc.realm}`, "SEC_E_UNSUPPORTED_FUNCTION"])
         const aes = yield* logon(dc, { authData, target: "HTTP/web1.corp.test", keytab: dc.web1.keytab })
-        assert.deepStrictEqual([aes.ticketEtype, aes.sessionEtype, aes.name], [18, 18, `alice@${dc.realm}`])
+        assert.deepStrictEqual([aes.ticketEtype, aes.sessionEtype, aes.name, aes.sealed], [18, 18, `alice@${dc.realm}`, "SEC_E_OK"])
       }),
     { timeout: 360_000 }
   )

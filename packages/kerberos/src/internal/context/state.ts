@@ -47,13 +47,23 @@ export interface KerberosContext {
 }
 
 /**
+ * RFC 4121 (CFX) per-message tokens are for the RFC 3962/8009 AES types; an
+ * RC4-HMAC key (23, 24) takes RFC 4757 section 7 tokens (TOK_ID 01 01 /
+ * 02 01), which MIT and Windows use for it and which are not implemented:
+ * such a key gives no protection key rather than CFX tokens no peer reads.
+ */
+const CFX_TYPES: ReadonlyArray<number> = [17, 18, 19, 20]
+
+/**
  * The key for per-message tokens: the acceptor's subkey if any, else the
- * initiator's subkey, else the session key.
+ * initiator's subkey, else the session key; undefined when it is not an AES
+ * type (message protection is then SEC_E_UNSUPPORTED_FUNCTION).
  *
  * @since 0.1.0
  */
 export const protectionKey = (s: KerberosContext): ProtectionKey | undefined => {
   const key = s.acceptorSubkey ?? s.initiatorSubkey ?? s.sessionKey
+  if (!CFX_TYPES.includes(key.keytype)) return undefined
   return Option.match(enctype(key.keytype), {
     onNone: () => undefined,
     onSome: (profile) => ({ profile, key: key.keyvalue, acceptorSubkey: s.acceptorSubkey !== undefined })
