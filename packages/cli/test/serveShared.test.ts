@@ -102,6 +102,11 @@ describe("sspi serve: workers, Redis, start-up failures", () => {
       oneLine(workers.stderr)
       assert.match(workers.stderr, /^sspi: --workers > 1 needs --redis URL: .*replayed to another worker would be accepted/)
 
+      const principalWithoutKeytab = yield* sspi(["serve", "--users", file, "--acceptor-principal", "any"], env)
+      assert.strictEqual(principalWithoutKeytab.code, 2)
+      oneLine(principalWithoutKeytab.stderr)
+      assert.match(principalWithoutKeytab.stderr, /^sspi: --acceptor-principal needs --keytab FILE/)
+
       const noKey = yield* sspi(["serve", "--users", file, "--redis", "redis://127.0.0.1:1"], env)
       assert.strictEqual(noKey.code, 2)
       oneLine(noKey.stderr)

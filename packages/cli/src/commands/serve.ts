@@ -67,6 +67,10 @@ export const serve = Command.make(
       Flag.withDescription("Kerberos keytab with the HTTP/<host> service keys, enables Kerberos through Negotiate (default: none)"),
       Flag.optional
     ),
+    acceptorPrincipal: Flag.String("acceptor-principal").pipe(
+      Flag.withDescription("with --keytab: the service principals tickets are accepted for, comma-separated (e.g. HTTP/web1.corp.test@CORP.TEST), or \"any\" principal of the keytab (default: the keytab's first principal)"),
+      Flag.optional
+    ),
     port: Flag.Int("port").pipe(Flag.withDescription("TCP port, 0 for any (default: 8080)"), Flag.withDefault(8080)),
     host: Flag.String("host").pipe(Flag.withDescription("listen address (default: 127.0.0.1)"), Flag.withDefault("127.0.0.1")),
     dc: Flag.String("dc").pipe(
@@ -126,6 +130,7 @@ export const serve = Command.make(
       }
       const forwardTo = Option.getOrUndefined(args.forwardTo)
       if (forwardTo !== undefined && !URL.canParse(forwardTo)) return yield* usage(`--forward-to ${forwardTo}: not a URL`)
+      if (Option.isSome(args.acceptorPrincipal) && keytab === undefined) return yield* usage("--acceptor-principal needs --keytab FILE")
       if (args.s4u && (forwardTo === undefined || keytab === undefined)) return yield* usage("--s4u needs --forward-to URL and --keytab FILE (the service's keys)")
       if (args.workers < 1) return yield* usage("--workers must be at least 1")
       if (args.workers > 1 && redis === undefined) {
@@ -145,7 +150,10 @@ export const serve = Command.make(
         domain,
         negotiate: true,
         // krb5.conf, KRB5_CONFIG: read for the clock skew; an acceptor with a keytab needs no KDC.
-        kerberos: keytab === undefined ? undefined : {},
+        kerberos: keytab === undefined ? undefined : Option.match(args.acceptorPrincipal, {
+          onNone: () => ({}),
+          onSome: (p) => ({ acceptorPrincipals: p === "any" ? "any" as const : p.split(",").map((n) => n.trim()).filter((n) => n !== "") })
+        }),
         negotiateWithoutNtlm: ntlmUsers === undefined && domain === undefined,
         // the HTTP server deletes a connection's pending context when the connection
         // closes; with a shared store the client's AUTHENTICATE may still come on
