@@ -19,9 +19,10 @@ import { replayTtl } from "../src/internal/context/replay.ts"
 import { encodeCcache } from "../src/internal/files/ccacheWriter.ts"
 import type { KerberosContext } from "../src/internal/context/state.ts"
 import { frame, TokenId, unframe } from "../src/internal/gss/framing.ts"
-import { decodeApReq, encodeApRep, encodeEncApRepPart } from "../src/internal/messages/ap.ts"
+import { decodeApReq, encodeApRep, encodeApReq, encodeEncApRepPart } from "../src/internal/messages/ap.ts"
+import { decodeTicket, encodeTicket } from "../src/internal/messages/ticket.ts"
 import { resolveSettings } from "../src/internal/settings.ts"
-import { aes256, APP_DATA, apReq, type ApReqOptions, GOOD_BINDINGS, keytab } from "./support/forge.ts"
+import { aes256, APP_DATA, apReq, type ApReqOptions, GOOD_BINDINGS, keytab, keytabOneAccount } from "./support/forge.ts"
 
 const MINUTE = 60_000
 const HOUR = 60 * MINUTE
@@ -58,6 +59,32 @@ describe("Kerberos attacks: replay and clock skew (RFC 4120 3.2.3; issue 9 D)", 
       assert.strictEqual(yield* accept(token), "SEC_E_OK")
       assert.strictEqual(yield* accept(token), "SEC_E_INVALID_TOKEN")
     }).pipe(Effect.provide(runtime())))
+
+  it.effect("the same AP-REQ under another SPN of the same account (AD: one key for HTTP/ and host/) is still a replay", () =>
+    Effect.gen(function*() {
+      yield* at(T0)
+      const token = apReq({ ctime: T0 })
+      const req = Result.getOrThrow(decodeApReq(unframeAp(token)))
+      // the ticket's sname travels in clear: rename HTTP/localhost to host/localhost
+      const renamedTicket = Result.getOrThrow(decodeTicket(encodeTicket({
+        realm: req.ticket.realm,
+        sname: { nameType: 2, components: ["host", "localhost"] },
+        encPart: req.ticket.encPart
+      })))
+      const renamed = frame(TokenId.AP_REQ, encodeApReq({ ...req, ticket: renamedTicket }))
+      const acceptOne = (t: Uint8Array) =>
+        Effect.scoped(Effect.gen(function*() {
+          const cred = yield* Credentials.acquire({
+            packageName: "Kerberos",
+            credentialUse: Flags.CredentialUse.INBOUND,
+            authData: { keytab: keytabOneAccount() }
+          })
+          const ctx = yield* SecurityContext.acceptor(cred, {})
+          return yield* ctx.step(t).pipe(Effect.map((s) => s.status as string), Effect.catch((e) => Effect.succeed(e.status as string)))
+        }))
+      assert.strictEqual(yield* acceptOne(token), "SEC_E_OK")
+      assert.strictEqual(yield* acceptOne(renamed), "SEC_E_INVALID_TOKEN", "replayed under host/localhost")
+    }).pipe(Effect.provide(runtime({ acceptorPrincipals: "any" }))))
 
   it.effect("authenticator outside the skew (either side) → SEC_E_TIME_SKEW", () =>
     Effect.gen(function*() {

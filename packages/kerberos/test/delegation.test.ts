@@ -233,6 +233,10 @@ describe("acceptor checks of a delegated KRB-CRED (RFC 4121 4.1.1, RFC 4120 5.8)
     ["malformed KRB-CRED", "SEC_E_INVALID_TOKEN", () => Uint8Array.of(0x76, 0x03, 0x30, 0x01, 0x00)],
     ["a service ticket, not a TGT", "SEC_E_INVALID_TOKEN", (s, t) => krbCred({ ticketInfo: [info(t, { sname: http })] }, s, [opaqueTicket(http)])],
     ["ticket-info naming another ticket", "SEC_E_INVALID_TOKEN", (s, t) => krbCred({ ticketInfo: [info(t)] }, s, [opaqueTicket(http)])],
+    ["a cross-realm TGT (krbtgt/EVIL.REALM@TEST.REALM)", "SEC_E_INVALID_TOKEN", (s, t) => {
+      const crossRealm: PrincipalName = { nameType: 2, components: ["krbtgt", "EVIL.REALM"] }
+      return krbCred({ ticketInfo: [info(t, { sname: crossRealm })] }, s, [opaqueTicket(crossRealm)])
+    }],
     ["two tickets", "SEC_E_INVALID_TOKEN", (s, t) => krbCred({ ticketInfo: [info(t), info(t)] }, s, [opaqueTicket(), opaqueTicket()])],
     ["a key of the wrong length", "SEC_E_INVALID_TOKEN", (s, t) => krbCred({ ticketInfo: [info(t, { key: { keytype: 18, keyvalue: new Uint8Array(5) } })] }, s)],
     ["a timestamp an hour away", "SEC_E_TIME_SKEW", (s, t) => krbCred({ ticketInfo: [info(t)], timestamp: T0 - 60 * MINUTE }, s)]

@@ -28,6 +28,13 @@ export const keytab = (keyLength = 32) =>
     { principal: { name: sname("host"), realm: REALM }, timestamp: 0, kvno: 2, enctype: 18, key: hostKey }
   ])
 
+/** As AD exports an account with two SPNs: HTTP/localhost and host/localhost under one key (HTTP's). */
+export const keytabOneAccount = () =>
+  encodeKeytab([
+    { principal: { name: sname("HTTP"), realm: REALM }, timestamp: 0, kvno: 2, enctype: 18, key: httpKey },
+    { principal: { name: sname("host"), realm: REALM }, timestamp: 0, kvno: 2, enctype: 18, key: httpKey }
+  ])
+
 /** The application data our tests bind to, and its hash. */
 export const APP_DATA = new TextEncoder().encode("tls-server-end-point:0123456789abcdef")
 export const GOOD_BINDINGS = ChannelBindings.hash(ChannelBindings.fromApplicationData(APP_DATA))

@@ -207,7 +207,7 @@ export const accept = (
     // (RFC 4120 section 3.2.3: KRB_AP_ERR_REPEAT; key and ttl rule in replay.ts)
     const server = { name: ticket.sname, realm: ticket.realm }
     const verdict = yield* replay.record(
-      replayKey({ client: { name: a.cname, realm: a.crealm }, server, ctime: a.ctime, cusec: a.cusec, cipher: encAuth.cipher }),
+      replayKey({ client: { name: a.cname, realm: a.crealm }, ctime: a.ctime, cusec: a.cusec, cipher: encAuth.cipher }),
       replayTtl(a.ctime, now, skew)
     ).pipe(Effect.tapError(() => Effect.sync(wipeAll)))
     if (verdict === "Replay") return yield* failA(ErrorCode.KRB_AP_ERR_REPEAT)

@@ -146,11 +146,15 @@ export const readDelegation = (
     if (info.pname === undefined || info.prealm === undefined || info.prealm !== client.realm || !sameName(info.pname, client.name)) {
       return yield* refuse(krbFailure(ErrorCode.KRB_AP_ERR_BADMATCH, "ap", "the delegated ticket is not the client's"))
     }
-    // a TGT (krbtgt/REALM), the same service as the ticket it describes
+    // a TGT of the client's own realm (krbtgt/CLIENT.REALM@CLIENT.REALM), the same service
+    // as the ticket it describes: a cross-realm "TGT" would be kept as delegated and fail later
     const server: Principal | undefined = info.sname === undefined || info.srealm === undefined
       ? undefined
       : { name: info.sname, realm: info.srealm }
-    if (server === undefined || !isTgtName(server) || !sameName(server.name, ticket.sname) || server.realm !== ticket.realm) {
+    if (
+      server === undefined || !isTgtName(server) || !sameName(server.name, ticket.sname) || server.realm !== ticket.realm ||
+      server.realm !== client.realm || server.name.components[1] !== client.realm
+    ) {
       return yield* refuse(invalidToken("the delegated ticket is not a ticket-granting ticket"))
     }
     // RFC 4120 section 3.6.1: a timestamp, when present, within the allowable skew

@@ -42,15 +42,18 @@ const field = (hash: ReturnType<typeof createHash>, bytes: Uint8Array) => {
 
 /**
  * The replay-cache key of an authenticator, as MIT's rcache identifies one:
- * SHA-256 over the client, the server, ctime, cusec and a SHA-256 of the
- * authenticator's ciphertext (each length-prefixed). Not a secret.
+ * SHA-256 over the client, ctime, cusec and a SHA-256 of the
+ * authenticator's ciphertext (each length-prefixed). Not a secret. Not the
+ * server: the ticket's sname travels in clear, and every SPN of one account
+ * shares its key (AD: HTTP/web1 and host/web1), so the same AP-REQ replayed
+ * under another of the account's names must still be a replay (RFC 4120
+ * 3.2.3; MIT's rcache keys on the authenticator).
  *
  * @since 0.2.0
  */
 export const replayKey = (
   a: {
     readonly client: Principal
-    readonly server: Principal
     readonly ctime: number
     readonly cusec: number
     readonly cipher: Uint8Array
@@ -59,7 +62,6 @@ export const replayKey = (
   const h = createHash("sha256")
   const text = new TextEncoder()
   field(h, text.encode(formatPrincipal(a.client)))
-  field(h, text.encode(formatPrincipal(a.server)))
   const times = Buffer.alloc(12)
   times.writeDoubleBE(a.ctime, 0)
   times.writeUInt32BE(a.cusec >>> 0, 8)
