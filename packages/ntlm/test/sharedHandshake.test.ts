@@ -206,6 +206,21 @@ describe("shared NTLM handshakes (memory store)", () => {
       assert.strictEqual((yield* store.stats).pending, 50)
     })))
 
+  it.live("a padded NEGOTIATE is not pinned in the shared store: over 1 KiB → SEC_E_INVALID_TOKEN, nothing stored", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const { a, store } = yield* memoryNodes
+      const negotiate = (yield* (yield* ours()).step(null)).token!
+      const padded = new Uint8Array(16_000)
+      padded.set(negotiate)
+      const status = statusOf(yield* Effect.exit(Effect.scoped(Effect.flatMap(freshAcceptor(a), (onA) => a.run(onA.step(padded))))))
+      assert.strictEqual(status, "SEC_E_INVALID_TOKEN")
+      assert.strictEqual((yield* store.stats).stored, 0)
+      // the real one is still answered and stored
+      const real = yield* Effect.scoped(Effect.flatMap(freshAcceptor(a), (onA) => a.run(onA.step(negotiate))))
+      assert.isDefined(real.token)
+      assert.strictEqual((yield* store.stats).stored, 1)
+    })))
+
   it.live("deleting A's pending context removes its entry: B then refuses the AUTHENTICATE", () =>
     Effect.scoped(Effect.gen(function*() {
       const { a, b, store } = yield* memoryNodes

@@ -129,6 +129,9 @@ export const MAX_ID_DRAWS = 4
  * After {@link MAX_ID_DRAWS} collisions (a store that answers nonsense):
  * SEC_E_INTERNAL_ERROR.
  */
+/** The largest NEGOTIATE_MESSAGE kept in a shared handshake store (real ones are under 100 bytes). */
+export const MAX_SHARED_NEGOTIATE = 1024
+
 const challengeAndPut = (
   options: AcceptorOptions,
   store: HandshakeStore.HandshakeStoreService,
@@ -140,6 +143,14 @@ const challengeAndPut = (
     const step = challengeLeg(options, request)
     if (Result.isFailure(step)) return Effect.fail(step.failure)
     const state = step.success.state
+    // a NEGOTIATE_MESSAGE is a fixed header, VERSION and two short names (MS-NLMP 2.2.1.1):
+    // a padded one would pin its bytes in the shared store for the handshake's TTL
+    // for anyone who can send a header (unauthenticated memory exhaustion)
+    if (state.negotiate.length > MAX_SHARED_NEGOTIATE) {
+      return Effect.fail(new SecurityError.InvalidToken({
+        detail: `NEGOTIATE_MESSAGE of ${state.negotiate.length} bytes (at most ${MAX_SHARED_NEGOTIATE} with a shared handshake store)`
+      }))
+    }
     const bytes = encodeServerState({ negotiate: state.negotiate, challenge: state.challenge, bindings: bindings.success })
     return Effect.flatMap(store.putIfAbsent(state.handshakeId!, bytes, options.handshakeTtl), (stored) => {
       bytes.fill(0)
