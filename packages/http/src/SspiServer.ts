@@ -448,6 +448,13 @@ export const make = (
         const expiry = Math.min(now + sessions.maxAgeMs, lifespan.expiry)
         if (!(expiry > now)) return
         const value = SessionCookie.seal(sessions.keys.current, { principal: outcome.principal, expiry })
+        if (!SessionCookie.fits(sessions.name, value)) {
+          // a user in very many groups: a browser would drop the cookie silently
+          return yield* Effect.logWarning(
+            `session cookie not set: ${sessions.name.length + 1 + value.length} bytes for ${outcome.principal.name} ` +
+              `(${outcome.principal.groupSids?.length ?? 0} groups) is over the ${SessionCookie.MAX_COOKIE_BYTES} bytes browsers keep`
+          )
+        }
         yield* HttpEffect.appendPreResponseHandler((_, response) =>
           Effect.succeed(HttpServerResponse.setCookieUnsafe(response, sessions.name, value, {
             httpOnly: true,

@@ -75,6 +75,15 @@ describe("session cookie sealing", () => {
     assert.deepStrictEqual(SessionCookie.open({ current: key2, previous: [key1] }, cookie, 0), principal)
   })
 
+  it("a principal with very many groups does not fit in a cookie browsers keep (RFC 6265 6.1: 4096 bytes); an ordinary one does", () => {
+    const many = {
+      ...principal,
+      groupSids: Array.from({ length: 60 }, (_, i) => ({ sid: `S-1-5-21-1004336348-1177238915-682003330-${10_000 + i}`, attributes: 7 }))
+    }
+    assert.isTrue(SessionCookie.fits("sspi_session", SessionCookie.seal(key1, { principal, expiry: 2_000 })))
+    assert.isFalse(SessionCookie.fits("sspi_session", SessionCookie.seal(key1, { principal: many, expiry: 2_000 })))
+  })
+
   it("fast-check: garbled cookies (random text, mutated and truncated real ones) never throw and never open", () => {
     const keys = { current: key1, previous: [key2] }
     const real = SessionCookie.seal(key1, { principal, expiry: Number.MAX_SAFE_INTEGER })

@@ -29,6 +29,16 @@ export const seal = (key: SessionKey, payload: Payload): string => {
   return `${VERSION}.${key.id}.${iv.toString("base64url")}.${body.toString("base64url")}`
 }
 
+/**
+ * The cookie size every browser keeps (RFC 6265 section 6.1: at least 4096
+ * bytes per cookie, name and value); larger ones are dropped without a word,
+ * and the client would hand-shake on every request.
+ */
+export const MAX_COOKIE_BYTES = 4096
+
+/** Whether the cookie `name=value` is small enough for every browser to keep. */
+export const fits = (name: string, value: string): boolean => name.length + 1 + value.length <= MAX_COOKIE_BYTES
+
 const B64URL = /^[A-Za-z0-9_-]+$/
 
 /** Opens `cookie` if intact, unexpired at `now` and sealed by one of `keys`. */
