@@ -12,7 +12,7 @@
  * answered with 401, never 500; a failure of the server's own back-end (a
  * shared replay cache or handshake store that cannot answer, an unreachable
  * domain controller: SEC_E_INTERNAL_ERROR, SEC_E_NO_AUTHENTICATING_AUTHORITY)
- * with 503 and `Retry-After: 1`.
+ * or a full one (SEC_E_INSUFFICIENT_MEMORY) with 503 and `Retry-After: 1`.
  *
  * @since 0.1.0
  */
@@ -247,7 +247,10 @@ const unavailable: Outcome = { _tag: "Rejected", unavailable: true }
  * for a password again; 503 with Retry-After says to come back.
  */
 const serverSide = (status: SecurityStatus.StatusName | undefined): boolean =>
-  status === "SEC_E_INTERNAL_ERROR" || status === "SEC_E_NO_AUTHENTICATING_AUTHORITY"
+  status === "SEC_E_INTERNAL_ERROR" || status === "SEC_E_NO_AUTHENTICATING_AUTHORITY" ||
+  // a replay cache or handshake store that is full (the packages refuse oversized client input
+  // before it reaches either, with SEC_E_INVALID_TOKEN)
+  status === "SEC_E_INSUFFICIENT_MEMORY"
 
 /** A count bound: at least 1 (Infinity allowed); anything else (NaN, undefined) is the default. */
 const bound = (value: number | undefined, fallback: number): number =>

@@ -27,7 +27,20 @@ const negotiateToken = Effect.gen(function*() {
   return (yield* (yield* SecurityContext.initiator(credentials, { targetName: "HTTP/127.0.0.1" })).step()).token!
 })
 
+const full = () => Effect.fail(new SecurityError.InsufficientMemory({ detail: "handshake store full" }))
+
+/** A handshake store that is full: every write is refused. */
+const storeFull: HandshakeStore.HandshakeStoreService = { ...storeDown, put: full, putIfAbsent: full }
+
 describe("server-side failures", () => {
+  it.live("a full handshake store (SEC_E_INSUFFICIENT_MEMORY): 503 with Retry-After, not 401", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const { origin } = yield* serve(new ConnectionLog())
+      const reply = yield* get(`${origin}/`, new Agent({ keepAlive: false }), { authorization: AuthHeader.format("NTLM", yield* negotiateToken) })
+      assert.strictEqual(reply.status, 503)
+      assert.strictEqual(reply.headers["retry-after"], "1")
+    }).pipe(Effect.provide(runtimeLayerWith({ handshakeStore: storeFull })))))
+
   it.live("a handshake store that cannot answer: 503 with Retry-After, not 401; a garbled token is still 401", () =>
     Effect.scoped(Effect.gen(function*() {
       const { origin } = yield* serve(new ConnectionLog())
