@@ -27,23 +27,13 @@ if (!hasSamba) {
   console.warn("forward.samba.test: Samba AD DC not available (install samba, run as root): SKIPPED")
 }
 
-const SVC = "s4usvc"
-const SVC_PASSWORD = "S4u-Svc-Passw0rd!"
+const SVC = SambaDc.s4uService.name
+const SVC_PASSWORD = SambaDc.s4uService.password
 
-/** samba-tool, where "already exists" (a fixture from an earlier run) is fine. */
-const idempotent = (dc: SambaDc.SambaDc, args: ReadonlyArray<string>) =>
-  SambaDc.sambaTool(dc, args).pipe(
-    Effect.catchTag("SambaDcError", (e) => /already|exists|ERR_ATTRIBUTE_OR_VALUE_EXISTS/i.test(e.output + e.message) ? Effect.succeed("") : Effect.fail(e))
-  )
-
-/** The s4usvc fixtures, and its keytab (the account's keys under both names, the account first: S4U's client). */
+/** The s4usvc fixtures (the harness's), and its keytab (the account's keys under both names, the account first: S4U's client). */
 const fixtures = (dc: SambaDc.SambaDc, dir: string) =>
   Effect.gen(function*() {
-    yield* idempotent(dc, ["user", "create", SVC, SVC_PASSWORD])
-    yield* idempotent(dc, ["user", "setexpiry", SVC, "--noexpiry"])
-    yield* idempotent(dc, ["spn", "add", "HTTP/s4u.corp.test", SVC])
-    yield* idempotent(dc, ["delegation", "for-any-protocol", SVC, "on"])
-    yield* idempotent(dc, ["delegation", "add-service", SVC, "HTTP/web1.corp.test"])
+    yield* SambaDc.ensureS4uService(dc)
     const exported = join(dir, "exported.keytab")
     yield* SambaDc.sambaTool(dc, ["domain", "exportkeytab", exported, `--principal=${SVC}@${dc.realm}`])
     // an acceptor given no principal takes the keytab's first one: the SPN first, with the

@@ -255,6 +255,31 @@ export const sambaTool = (dc: SambaDc, args: ReadonlyArray<string>): Effect.Effe
     )
   )
 
+/** samba-tool, where "already exists" (a fixture from an earlier run) is fine. */
+export const sambaToolIdempotent = (dc: SambaDc, args: ReadonlyArray<string>): Effect.Effect<string, SambaDcError> =>
+  sambaTool(dc, args).pipe(
+    Effect.catchTag("SambaDcError", (e) =>
+      /already|exists|ERR_ATTRIBUTE_OR_VALUE_EXISTS/i.test(e.output + e.message) ? Effect.succeed("") : Effect.fail(e))
+  )
+
+/**
+ * The S4U service account (MS-SFU): `s4usvc` holding HTTP/s4u.corp.test,
+ * trusted for protocol transition (`for-any-protocol`) and constrained
+ * delegation to HTTP/web1.corp.test (`add-service`); set idempotently, so
+ * every test that needs it may call {@link ensureS4uService}.
+ */
+export const s4uService = { name: "s4usvc", password: "S4u-Svc-Passw0rd!", spn: "HTTP/s4u.corp.test", backend: "HTTP/web1.corp.test" } as const
+
+/** Creates (or finds) {@link s4uService} on the DC. */
+export const ensureS4uService = (dc: SambaDc): Effect.Effect<void, SambaDcError> =>
+  Effect.forEach([
+    ["user", "create", s4uService.name, s4uService.password],
+    ["user", "setexpiry", s4uService.name, "--noexpiry"],
+    ["spn", "add", s4uService.spn, s4uService.name],
+    ["delegation", "for-any-protocol", s4uService.name, "on"],
+    ["delegation", "add-service", s4uService.name, s4uService.backend]
+  ], (args) => sambaToolIdempotent(dc, args), { discard: true })
+
 /**
  * `kinit` a principal of the domain (alice by default) with its password on
  * stdin into `ccache` (15 s time-out).

@@ -24,29 +24,14 @@ if (!hasSamba) {
   console.warn("delegation.samba.test: Samba AD DC not available (install samba, run as root): SKIPPED")
 }
 
-const SVC = "s4usvc"
-const SVC_PASSWORD = "S4u-Svc-Passw0rd!"
-
-/** samba-tool, where "already exists" (a fixture from an earlier run) is fine. */
-const idempotent = (dc: SambaDc.SambaDc, args: ReadonlyArray<string>) =>
-  SambaDc.sambaTool(dc, args).pipe(
-    Effect.catchTag("SambaDcError", (e) => /already|exists|ERR_ATTRIBUTE_OR_VALUE_EXISTS/i.test(e.output + e.message) ? Effect.succeed("") : Effect.fail(e))
-  )
-
-const fixtures = (dc: SambaDc.SambaDc) =>
-  Effect.gen(function*() {
-    yield* idempotent(dc, ["user", "create", SVC, SVC_PASSWORD])
-    yield* idempotent(dc, ["user", "setexpiry", SVC, "--noexpiry"])
-    yield* idempotent(dc, ["spn", "add", "HTTP/s4u.corp.test", SVC])
-    yield* idempotent(dc, ["delegation", "for-any-protocol", SVC, "on"])
-    yield* idempotent(dc, ["delegation", "add-service", SVC, "HTTP/web1.corp.test"])
-  })
+const SVC = SambaDc.s4uService.name
+const SVC_PASSWORD = SambaDc.s4uService.password
 
 describe("S4U with the Samba AD DC (MS-SFU)", () => {
   it.live.skipIf(!hasSamba)("S4U2Self for alice (no password of hers) → forwardable evidence; S4U2Proxy to HTTP/web1.corp.test → our acceptor with WEB1$'s keytab sees alice; host/dc1.corp.test (the DC, AES keys) not allowed → SEC_E_DELEGATION_POLICY", () =>
     Effect.gen(function*() {
       const dc = yield* SambaDc.start()
-      yield* fixtures(dc)
+      yield* SambaDc.ensureS4uService(dc)
       const options = { krb5Config: dc.env["KRB5_CONFIG"], env: dc.env }
       const pkg = yield* Kerberos.make(options)
       const now = yield* Clock.currentTimeMillis

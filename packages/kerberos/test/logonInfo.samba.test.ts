@@ -141,9 +141,7 @@ describe("LogonInfo from the PAC, Samba AD DC", () => {
       Effect.gen(function*() {
         const dc = yield* SambaDc.start()
         // a second enabled user (the DC's carol is disabled); "already exists" from an earlier run is fine
-        yield* SambaDc.sambaTool(dc, ["user", "create", BOB, BOB_PASSWORD]).pipe(
-          Effect.catchTag("SambaDcError", (e) => /already|exists/i.test(e.output + e.message) ? Effect.succeed("") : Effect.fail(e))
-        )
+        yield* SambaDc.sambaToolIdempotent(dc, ["user", "create", BOB, BOB_PASSWORD])
         const bobSid = /^objectSid: (\S+)$/m.exec(yield* SambaDc.sambaTool(dc, ["user", "show", BOB, "--attributes=objectSid"]))?.[1]
         const runtime = SspiRuntime.SspiRuntime.layer.pipe(Layer.provide(Kerberos.layer({ krb5Config: dc.env["KRB5_CONFIG"], env: dc.env })))
         yield* Effect.scoped(Effect.gen(function*() {
