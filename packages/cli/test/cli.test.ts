@@ -65,7 +65,7 @@ describe("sspi", () => {
       assert.include(fromStdin.stderr, "sspi: cannot decode token 2: the token is neither base64 nor hex")
       const secrets = yield* sspi(["decode", "--show-secrets", negotiate])
       assert.strictEqual(secrets.code, 2)
-      assert.strictEqual(secrets.stderr.trim(), "sspi: --show-secrets needs --keytab (without it nothing secret is decrypted)")
+      assert.strictEqual(secrets.stderr.trim(), "sspi: --show-secrets needs --keytab or --password (without them nothing secret is decrypted)")
     })))
 
   it.live("help: every subcommand shows its defaults and examples; --version has no -v alias", () =>

@@ -57,6 +57,6 @@ describe("sspi decode --password (NTLM)", () => {
       assert.include(reversed.stdout, "--password: give the NTLM CHALLENGE before the AUTHENTICATE")
       const lonely = yield* sspi(["decode", "--show-secrets", challenge!], { SSPI_PASSWORD: "" })
       assert.strictEqual(lonely.code, 2)
-      assert.include(lonely.stderr, "--show-secrets needs --keytab")
+      assert.include(lonely.stderr, "--show-secrets needs --keytab or --password")
     }).pipe(Effect.provide(layer))), 60_000)
 })

@@ -81,8 +81,7 @@ export const decode = Command.make(
     Effect.gen(function*() {
       const password = Option.getOrUndefined(passwordFlag) ?? (process.env["SSPI_PASSWORD"] || undefined)
       if (showSecrets && Option.isNone(keytab) && password === undefined) {
-        // cli.test.ts (not this command's file) pins this line; it should also name --password
-        return yield* usage("--show-secrets needs --keytab (without it nothing secret is decrypted)")
+        return yield* usage("--show-secrets needs --keytab or --password (without them nothing secret is decrypted)")
       }
       const { Keytab } = Option.isNone(keytab) ? { Keytab: undefined } : yield* loadKerberos
       const keys = Option.isNone(keytab) || Keytab === undefined ? undefined : yield* explained(Keytab.read(keytab.value))
