@@ -3,7 +3,7 @@
  * private configuration in a temporary directory, listening on 127.0.0.1
  * only; killed and removed when the scope closes.
  */
-import { spawn } from "node:child_process"
+import { spawn, spawnSync } from "node:child_process"
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { connect } from "node:net"
 import { tmpdir } from "node:os"
@@ -22,6 +22,18 @@ export interface ApacheOptions {
   readonly files?: (dir: string) => void
   /** Environment of httpd, given the server directory. */
   readonly env?: (dir: string) => Readonly<Record<string, string>>
+  /**
+   * `"debug"` (default): one process, `-X`, requests served one at a time — enough for
+   * interop tests. `"event"`: the event MPM in the foreground (`-DFOREGROUND`), threads
+   * serving requests in parallel, as a production httpd does (benchmarks).
+   */
+  readonly mode?: "debug" | "event"
+  /** More modules to load by name (e.g. `"cgid"`, `"alias"`), from Debian's module directory. */
+  readonly modules?: ReadonlyArray<string>
+  /** Server-level directives after the `<Location />` block, given the server directory. */
+  readonly directives?: (dir: string) => ReadonlyArray<string>
+  /** CPUs httpd may run on (`taskset -c`), e.g. `"0"`; default: any. */
+  readonly cpus?: string
 }
 
 /** Starts httpd and waits until it accepts connections. Its directory is returned. */
@@ -34,15 +46,21 @@ export const start = (options: ApacheOptions): Effect.Effect<{ readonly dir: str
       options.files?.(dir)
       writeFileSync(join(dir, "httpd.conf"), [
         `ServerRoot ${dir}`, `ServerName ${options.serverName}`, `Listen 127.0.0.1:${options.port}`,
-        ...["mpm_prefork", "authn_core", "authz_core", "authz_user", "auth_gssapi"].map((m) =>
+        ...[
+          options.mode === "event" ? "mpm_event" : "mpm_prefork",
+          "authn_core", "authz_core", "authz_user", "auth_gssapi", ...(options.modules ?? [])
+        ].map((m) =>
           `LoadModule ${m}_module ${modules}/mod_${m}.so`
         ),
         "User nobody", "Group nogroup", `PidFile ${dir}/httpd.pid`, `ErrorLog ${dir}/error.log`, "LogLevel info",
         `DocumentRoot ${dir}/htdocs`, "KeepAlive On",
-        "<Location />", "AuthType GSSAPI", "AuthName sspi", ...options.gssapi(dir), "Require valid-user", "</Location>", ""
+        "<Location />", "AuthType GSSAPI", "AuthName sspi", ...options.gssapi(dir), "Require valid-user", "</Location>",
+        ...(options.directives?.(dir) ?? []), ""
       ].join("\n"))
       chmodSync(dir, 0o755)
-      const child = spawn("/usr/sbin/apache2", ["-X", "-f", join(dir, "httpd.conf")], {
+      const httpd = ["/usr/sbin/apache2", options.mode === "event" ? "-DFOREGROUND" : "-X", "-f", join(dir, "httpd.conf")]
+      const [command, ...args] = options.cpus === undefined ? httpd : ["taskset", "-c", options.cpus, ...httpd]
+      const child = spawn(command!, args, {
         env: { ...process.env, ...options.env?.(dir) },
         stdio: "ignore"
       })
@@ -51,6 +69,8 @@ export const start = (options: ApacheOptions): Effect.Effect<{ readonly dir: str
     ({ child, dir }) =>
       Effect.sync(() => {
         child.kill("SIGKILL")
+        // the event MPM's children outlive a killed parent until they notice; stop them too
+        if (options.mode === "event") spawnSync("pkill", ["-KILL", "-f", join(dir, "httpd.conf")])
         rmSync(dir, { recursive: true, force: true })
       })
   ).pipe(
