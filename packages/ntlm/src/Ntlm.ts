@@ -8,9 +8,10 @@
 import { hostname } from "node:os"
 import { Clock, Duration, Effect, Option, Redacted } from "effect"
 import { type ChannelBindings, Flags, HandshakeStore, RandomBytes, SecurityError, type SecurityPackage } from "@effect-sspi/core"
-import { accept } from "./internal/accept.ts"
+import { accept, acceptNested, type NestedStep } from "./internal/accept.ts"
 import { namePairs, type ServerNames } from "./internal/acceptor.ts"
 import { OutstandingChallenges } from "./internal/challenges.ts"
+import { MAX_OUTER } from "./internal/handshakeState.ts"
 import { initialize } from "./internal/initiator.ts"
 import { type AcceptorPolicy, type MinimumSecurity, normaliseSpn, type TargetNameValidation } from "./internal/policy.ts"
 import { lmowfv1, ntowfv1, ntowfv2 } from "./internal/owf.ts"
@@ -262,6 +263,42 @@ export interface NtlmStats {
 }
 
 /**
+ * One acceptor leg of NTLM inside an outer mechanism: the step and, when the
+ * leg finished from the shared store a handshake another context began, the
+ * outer state stored with it (which replaces the caller's own).
+ *
+ * @since 0.2.0
+ */
+export type NestedAcceptStep = NestedStep
+
+/**
+ * The acceptor of NTLM inside an outer mechanism (SPNEGO), for handshakes
+ * that any node can finish: the outer mechanism's state (SPNEGO: the
+ * client's mechTypes, for the mechListMIC) is stored with NTLM's own entry
+ * and handed back to whichever context finishes the handshake. An entry
+ * begun bare is never finished nested, nor the reverse (SEC_E_INVALID_TOKEN).
+ *
+ * @since 0.2.0
+ */
+export interface NestedAcceptor {
+  /** Whether the package has a shared handshake store (else `accept` is the package's own, connection-bound). */
+  readonly shared: boolean
+  /** The largest outer state stored with an entry (bytes); a larger one is SEC_E_INVALID_TOKEN with a shared store. */
+  readonly maxOuter: number
+  /**
+   * AcceptSecurityContext: `outer` goes into the store with the CHALLENGE
+   * (ignored on other legs); an AUTHENTICATE finished from the store gives
+   * back its entry's outer state in `stored`.
+   */
+  readonly accept: (
+    credential: NtlmCredential,
+    state: NtlmContext | undefined,
+    request: SecurityPackage.HandshakeRequest,
+    outer: Uint8Array | undefined
+  ) => Effect.Effect<NestedAcceptStep, SecurityError.SspiError>
+}
+
+/**
  * The NTLM package, with its acceptor's {@link NtlmStats}.
  *
  * @since 0.2.0
@@ -269,6 +306,19 @@ export interface NtlmStats {
 export interface NtlmPackage extends SecurityPackage.SecurityPackage<NtlmCredential, NtlmContext> {
   /** This instance's counters now (times from `Clock`). */
   readonly stats: Effect.Effect<NtlmStats>
+  /** NTLM inside SPNEGO with the shared handshake store (see {@link NestedAcceptor}). */
+  readonly nested: NestedAcceptor
+}
+
+/**
+ * The {@link NestedAcceptor} of a package when it is this NTLM package (an
+ * outer mechanism holds its inner packages as any security package).
+ *
+ * @since 0.2.0
+ */
+export const nestedOf = (pkg: SecurityPackage.AnySecurityPackage): NestedAcceptor | undefined => {
+  const nested = (pkg as Partial<NtlmPackage>).nested
+  return typeof nested === "object" && nested !== null && typeof nested.accept === "function" ? nested : undefined
 }
 
 /**
@@ -302,6 +352,17 @@ export const make = (options: NtlmOptions = {}): NtlmPackage => {
   const challenges = new OutstandingChallenges(options.maxOutstandingChallenges ?? 65_536, lifetimeMs)
   const store = options.handshakeStore
   const counters = { stored: 0, finishedFromStore: 0, idCollisions: 0 }
+  const acceptorOptions = {
+    names,
+    namePairs: namePairs(names),
+    maxClockSkewMs: options.maxClockSkewMs ?? 30 * 60_000,
+    policy,
+    challenges,
+    unknownUserHash: RandomBytes.randomBytes(16),
+    store,
+    handshakeTtl: Duration.millis(options.handshakeTimeoutMs ?? lifetimeMs),
+    counters
+  }
   return {
     info,
     acquireCredentials: acquire(options.userStore, options.domainVerifier),
@@ -312,17 +373,8 @@ export const make = (options: NtlmOptions = {}): NtlmPackage => {
         credential.lmHash?.fill(0)
       }),
     initialize: initialize({ challenges, hostNames }),
-    accept: accept({
-      names,
-      namePairs: namePairs(names),
-      maxClockSkewMs: options.maxClockSkewMs ?? 30 * 60_000,
-      policy,
-      challenges,
-      unknownUserHash: RandomBytes.randomBytes(16),
-      store,
-      handshakeTtl: Duration.millis(options.handshakeTimeoutMs ?? lifetimeMs),
-      counters
-    }),
+    accept: accept(acceptorOptions),
+    nested: { shared: store !== undefined, maxOuter: MAX_OUTER, accept: acceptNested(acceptorOptions) },
     stats: Effect.flatMap(Clock.currentTimeMillis, (now) =>
       Effect.map(
         store === undefined ? Effect.succeed(undefined) : store.stats,

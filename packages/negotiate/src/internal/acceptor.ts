@@ -7,9 +7,17 @@
  * With the `"refuseWhenKerberosPossible"` NTLM policy, NTLM (bare, or chosen
  * through SPNEGO) is SEC_E_UNSUPPORTED_FUNCTION when this acceptor holds a
  * Kerberos credential.
+ *
+ * With a shared handshake store in the NTLM package (issue 12), a SPNEGO
+ * handshake over NTLM can finish on any node: the SPNEGO state goes into
+ * NTLM's stored entry (`sharedState.ts`), and a NegTokenResp carrying an NTLM
+ * AUTHENTICATE on a fresh context (or on a context that holds another
+ * client's handshake: a pooled connection) is finished from it, the
+ * mechListMIC checked over the mechTypes that client sent.
  */
 import type { Oid } from "@effect-sspi/asn1"
 import { SecurityError, type SecurityPackage } from "@effect-sspi/core"
+import { Ntlm } from "@effect-sspi/ntlm"
 import { Effect, Result } from "effect"
 import { decodeToken } from "./decode.ts"
 import { detectToken } from "./detect.ts"
@@ -18,6 +26,7 @@ import * as Fallback from "./fallback.ts"
 import {
   advance,
   checkMic,
+  type Inner,
   innerAfter,
   innerInput,
   KRB5,
@@ -32,7 +41,8 @@ import {
   tokenOf
 } from "./mechanisms.ts"
 import { isKerberos } from "./oids.ts"
-import { NegState, type NegotiationToken } from "./tokens.ts"
+import { decodeSpnegoState, encodeSpnegoState } from "./sharedState.ts"
+import { NegState, type NegotiationToken, type NegTokenResp } from "./tokens.ts"
 
 type Step = SecurityPackage.HandshakeStep<NegotiateContext>
 type Request = SecurityPackage.HandshakeRequest
@@ -44,6 +54,12 @@ const invalid = (detail: string) => new SecurityError.InvalidToken({ detail })
  * `"refuseWhenKerberosPossible"` (see `NegotiateOptions.acceptorNtlm`).
  */
 export type NtlmPolicy = "allow" | "refuseWhenKerberosPossible"
+
+/** What every leg of an acceptor may need: its NTLM policy and the whole Negotiate credential. */
+interface Acceptor {
+  readonly policy: NtlmPolicy
+  readonly credential: NegotiateCredential
+}
 
 /** Whether NTLM must be refused: the policy says so and this acceptor could have done Kerberos. */
 const ntlmRefused = (policy: NtlmPolicy, credential: NegotiateCredential): boolean =>
@@ -117,14 +133,70 @@ const complete = (context: NegotiateContext, mic: Uint8Array | undefined, respon
     }))
   })
 
+/** NTLM's nested acceptor, when the chosen mechanism is NTLM and its package has one. */
+const nestedNtlm = (inner: Inner) => inner.mech.oid.equals(NTLMSSP) ? Ntlm.nestedOf(inner.mech.pkg) : undefined
+
+/**
+ * The inner mechanism's accept; NTLM through its nested acceptor, which puts
+ * `outer` (our state) into the shared store with its CHALLENGE and gives back
+ * the state stored with a handshake it finished from the store.
+ */
+const innerAccept = (inner: Inner, request: Request, first: boolean, outer: () => Uint8Array) => {
+  const state = first ? undefined : inner.state
+  const nested = nestedNtlm(inner)
+  return nested === undefined
+    ? Effect.map(inner.mech.pkg.accept(inner.credential, state, request), (step) => ({ step, stored: undefined }))
+    : nested.accept(inner.credential as never, state as never, request, first && nested.shared ? outer() : undefined)
+}
+
+/**
+ * The inner leg finished, from the shared store, an NTLM handshake that
+ * another context began (on another node, or another client's on a pooled
+ * connection): this context becomes that handshake's, with the mechTypes its
+ * client sent, so that the client's mechListMIC is checked over them exactly
+ * as the node that began it would (RFC 4178 section 5; MS-SPNG 3.3.5.1: NTLM
+ * always exchanges it). An unreadable stored state is a missing entry
+ * (SEC_E_INVALID_TOKEN).
+ */
+const resume = (acceptor: Acceptor, context: NegotiateContext, stored: Uint8Array) =>
+  Effect.gen(function*() {
+    const decoded = decodeSpnegoState(stored)
+    if (Result.isFailure(decoded)) return yield* invalid(`no pending SPNEGO handshake for this message (stored state: ${decoded.failure})`)
+    if (ntlmRefused(acceptor.policy, acceptor.credential)) return yield* ntlmBlocked()
+    const { mechTypes, mechListDer } = decoded.success
+    context.mode = "spnego"
+    context.mechTypes = mechTypes
+    context.mechListDer = mechListDer
+    context.micRequired = micRequired(NTLMSSP, mechTypes)
+    context.peerMicChecked = false
+    context.micSent = false
+    context.fallback = passedOver(mechTypes, NTLMSSP, false, acceptor.credential)
+    yield* Fallback.log("acceptor", "NTLM", context.fallback)
+  })
+
 /** One inner leg on `token`; completes the negotiation when the mechanism is done. */
-const innerLeg = (context: NegotiateContext, token: Uint8Array | undefined, mic: Uint8Array | undefined, request: Request, first: boolean) =>
+const innerLeg = (
+  acceptor: Acceptor,
+  context: NegotiateContext,
+  token: Uint8Array | undefined,
+  mic: Uint8Array | undefined,
+  request: Request,
+  first: boolean,
+  optimistic: boolean
+) =>
   Effect.gen(function*() {
     const inner = context.inner!
     if (token === undefined) return yield* invalid("no mechanism token")
-    const innerStep = yield* inner.mech.pkg.accept(inner.credential, first ? undefined : inner.state, { ...request, input: innerInput(token, request.input) })
-      .pipe(Effect.mapError(Fallback.explain(inner.mech.pkg.info.name, context.fallback)))
+    const { step: innerStep, stored } = yield* innerAccept(
+      inner,
+      { ...request, input: innerInput(token, request.input) },
+      first,
+      () => encodeSpnegoState({ mechListDer: context.mechListDer, optimistic })
+    ).pipe(Effect.mapError(Fallback.explain(inner.mech.pkg.info.name, context.fallback)))
     advance(inner, innerStep)
+    if (stored !== undefined) yield* resume(acceptor, context, stored)
+    // a context that never saw a NegTokenInit has nothing to check a mechListMIC against
+    if (context.mechTypes.length === 0) return yield* invalid("expected a NegTokenInit")
     const responseToken = tokenOf(innerStep.output)
     if (inner.done) return yield* complete(context, mic, responseToken)
     return negotiateStep(context, "SEC_I_CONTINUE_NEEDED", output({
@@ -133,6 +205,37 @@ const innerLeg = (context: NegotiateContext, token: Uint8Array | undefined, mic:
       ...(first ? { supportedMech: inner.mech.oid } : {}),
       ...(responseToken === undefined ? {} : { responseToken })
     }))
+  })
+
+/** The inner state of a first leg that failed after the mechanism accepted: no context is left to release it. */
+const releaseInner = (context: NegotiateContext) => () => {
+  const state = context.inner?.state
+  return state === undefined ? Effect.void : context.inner!.mech.pkg.deleteContext(state)
+}
+
+/** Whether `bytes` is an NTLM AUTHENTICATE_MESSAGE (signature and MessageType 3, MS-NLMP 2.2.1.3). */
+const isNtlmAuthenticate = (bytes: Uint8Array): boolean =>
+  detectToken(bytes) === "Ntlm" && bytes.length >= 12 && bytes[8] === 3 && bytes[9] === 0 && bytes[10] === 0 && bytes[11] === 0
+
+/**
+ * A NegTokenResp as the first token: the last leg of a handshake begun on
+ * another node or connection. Only NTLM with a shared handshake store can
+ * finish one (its AUTHENTICATE names its stored entry, which holds the
+ * SPNEGO state too); anything else is SEC_E_INVALID_TOKEN, as without a store.
+ */
+const resumed = (acceptor: Acceptor, token: NegTokenResp, request: Request): Effect.Effect<Step, SecurityError.SspiError> =>
+  Effect.gen(function*() {
+    const entry = acceptor.credential.mechs.find((m) => matches(m.mech, NTLMSSP))
+    const responseToken = token.responseToken
+    if (
+      entry === undefined || responseToken === undefined || !isNtlmAuthenticate(responseToken) ||
+      Ntlm.nestedOf(entry.mech.pkg)?.shared !== true
+    ) {
+      return yield* invalid("expected a NegTokenInit")
+    }
+    const context = newContext("spnego")
+    context.inner = { mech: entry.mech, credential: entry.credential, state: undefined, done: false, attributes: 0, expiry: Infinity }
+    return yield* innerLeg(acceptor, context, responseToken, token.mechListMIC, request, true, false).pipe(Effect.onError(releaseInner(context)))
   })
 
 /**
@@ -159,13 +262,15 @@ const passedOver = (
   })
 }
 
-const first = (policy: NtlmPolicy, credential: NegotiateCredential, request: Request): Effect.Effect<Step, SecurityError.SspiError> =>
+const first = (acceptor: Acceptor, request: Request): Effect.Effect<Step, SecurityError.SspiError> =>
   Effect.gen(function*() {
+    const { policy, credential } = acceptor
     const bytes = tokenOf(request.input)
     if (bytes === undefined) return yield* invalid("no input token")
     const kind = detectToken(bytes)
     if (kind === "Ntlm" || kind === "Kerberos") return yield* raw(policy, credential, kind, request)
     const token = yield* Effect.fromResult(decode(bytes))
+    if (token._tag === "NegTokenResp") return yield* resumed(acceptor, token, request)
     if (token._tag !== "NegTokenInit") return yield* invalid("expected a NegTokenInit")
     // a mechList stripped down to NTLM (or NTLM preferred) is refused where Kerberos was possible
     const refuseNtlm = ntlmRefused(policy, credential)
@@ -193,11 +298,8 @@ const first = (policy: NtlmPolicy, credential: NegotiateCredential, request: Req
     }
     if (chosen.oid.equals(token.mechTypes[0]!) && token.mechToken !== undefined) {
       // a first leg that fails after the mechanism accepted leaves no context: release its state here
-      return yield* innerLeg(context, token.mechToken, token.mechListMIC, request, true).pipe(
-        Effect.onError(() => {
-          const state = context.inner?.state
-          return state === undefined ? Effect.void : context.inner!.mech.pkg.deleteContext(state)
-        })
+      return yield* innerLeg(acceptor, context, token.mechToken, token.mechListMIC, request, true, true).pipe(
+        Effect.onError(releaseInner(context))
       )
     }
     // the optimistic token (if any) is for another mechanism: ask for one of ours
@@ -208,7 +310,7 @@ const first = (policy: NtlmPolicy, credential: NegotiateCredential, request: Req
     }))
   })
 
-const next = (context: NegotiateContext, request: Request): Effect.Effect<Step, SecurityError.SspiError> =>
+const next = (acceptor: Acceptor, context: NegotiateContext, request: Request): Effect.Effect<Step, SecurityError.SspiError> =>
   Effect.gen(function*() {
     const inner = context.inner!
     if (context.mode === "raw") {
@@ -222,7 +324,7 @@ const next = (context: NegotiateContext, request: Request): Effect.Effect<Step, 
     const token = yield* Effect.fromResult(decode(bytes))
     if (token._tag !== "NegTokenResp") return yield* invalid("expected a NegTokenResp")
     if (inner.done) return yield* complete(context, token.mechListMIC, undefined)
-    return yield* innerLeg(context, token.responseToken, token.mechListMIC, request, inner.state === undefined)
+    return yield* innerLeg(acceptor, context, token.responseToken, token.mechListMIC, request, inner.state === undefined, false)
   })
 
 /** AcceptSecurityContext for Negotiate. */
@@ -232,7 +334,7 @@ export const accept = (policy: NtlmPolicy) =>
   context: NegotiateContext | undefined,
   request: Request
 ): Effect.Effect<Step, SecurityError.SspiError> => {
-  if (context === undefined) return first(policy, credential, request)
+  if (context === undefined) return first({ policy, credential }, request)
   if (context.role !== "acceptor" || context.done) return Effect.fail(new SecurityError.OutOfSequence({}))
-  return next(context, request)
+  return next({ policy, credential }, context, request)
 }

@@ -2,23 +2,42 @@
  * AcceptSecurityContext for NTLM: the dispatch between the legs, and the
  * shared handshake store's part (issue 12): the CHALLENGE's state put under
  * its id, an AUTHENTICATE on a fresh context finished from the store, the
- * entry taken exactly once whichever context finishes the handshake.
+ * entry taken exactly once whichever context finishes the handshake; and the
+ * same for NTLM inside another mechanism (SPNEGO, {@link acceptNested}),
+ * whose own state goes into the entry with NTLM's.
  */
 import type { HandshakeStore } from "@effect-sspi/core"
 import { SecurityError, type SecurityPackage } from "@effect-sspi/core"
 import { Effect, Option, Result } from "effect"
 import { type AcceptorOptions, challengeLeg, checkUser, type Received, receive, type Step } from "./acceptor.ts"
 import { MessageType } from "./constants.ts"
-import { decodeServerState, encodeServerState, idOfPairs } from "./handshakeState.ts"
+import { decodeServerState, encodeServerState, idOfPairs, MAX_OUTER } from "./handshakeState.ts"
 import { peekMessageType } from "./messages.ts"
 import { bindingsHash, inputToken, invalidToken, type NtlmContext, type NtlmCredential, wipeContext } from "./state.ts"
+
+/**
+ * A leg's step and, when the leg finished a handshake from the shared store
+ * that another context began inside an outer mechanism, the outer state
+ * stored with it.
+ */
+export interface NestedStep {
+  readonly step: Step
+  /** The outer mechanism's state stored with the entry this leg finished (a handshake this context did not begin); else undefined. */
+  readonly stored: Uint8Array | undefined
+}
+
+/** Whether the caller is an outer mechanism (SPNEGO): stored entries must then carry its state, else they must not. */
+type Nesting = "bare" | "nested"
+
+const own = (step: Step): NestedStep => ({ step, stored: undefined })
 
 const authenticateLeg = (
   credential: NtlmCredential,
   state: NtlmContext,
   options: AcceptorOptions,
-  request: SecurityPackage.HandshakeRequest
-): Effect.Effect<Step, SecurityError.SspiError> => {
+  request: SecurityPackage.HandshakeRequest,
+  nesting: Nesting
+): Effect.Effect<NestedStep, SecurityError.SspiError> => {
   const received = receive(request)
   const message = Result.isSuccess(received) ? received.success : undefined
   const echoed = options.store === undefined || message === undefined ? undefined : echoedId(message)
@@ -27,7 +46,7 @@ const authenticateLeg = (
     // connections between clients. It is finished from the store; this context's own
     // handshake stays there for its client to finish on any connection.
     wipeContext(state)
-    return storedLeg(credential, options, options.store!, request, message)
+    return storedLeg(credential, options, options.store!, request, message, nesting)
   }
   // the challenge is answered (or about to fail): no longer outstanding
   options.challenges.remove(state.serverChallenge)
@@ -39,7 +58,7 @@ const authenticateLeg = (
       : checkUser(credential, state, options, request, received.success)
   )
   // a failed AUTHENTICATE ends the context: no second guess against the same challenge
-  return Effect.tapError(checked, () => Effect.sync(() => wipeContext(state)))
+  return Effect.map(Effect.tapError(checked, () => Effect.sync(() => wipeContext(state))), own)
 }
 
 const noPending = () =>
@@ -68,20 +87,37 @@ const claim = (store: HandshakeStore.HandshakeStoreService | undefined, id: stri
  * taken once, then checked as on the node that issued the CHALLENGE (the
  * full echo of its TargetInfo included). NTLMv1 carries no AV pairs: it
  * stays connection-bound (SEC_E_INVALID_TOKEN here).
+ *
+ * A handshake begun inside SPNEGO is finished only inside SPNEGO, and a bare
+ * one only bare: an entry whose outer state is there when the caller is bare
+ * (or missing when it is nested) is SEC_E_INVALID_TOKEN, and taken. Else a man
+ * in the middle could unwrap a SPNEGO client's AUTHENTICATE and finish it as
+ * bare NTLM on another node, skipping the mechListMIC that RFC 4178 section 5
+ * requires for the mechanism list the client sent (MS-SPNG 3.3.5.1: NTLM
+ * always exchanges it).
  */
 const storedLeg = (
   credential: NtlmCredential,
   options: AcceptorOptions,
   store: HandshakeStore.HandshakeStoreService,
   request: SecurityPackage.HandshakeRequest,
-  received: Received
-): Effect.Effect<Step, SecurityError.SspiError> => {
+  received: Received,
+  nesting: Nesting
+): Effect.Effect<NestedStep, SecurityError.SspiError> => {
   const id = echoedId(received)
   if (id === undefined) {
     return Effect.fail(new SecurityError.InvalidToken({ detail: "no MsvAvTimestamp echoed: the handshake is bound to its connection" }))
   }
   return Effect.flatMap(
-    takeEntry(store, id, (bytes) => Result.mapError(decodeServerState(bytes, id), invalidToken)),
+    takeEntry(store, id, (bytes) =>
+      Result.flatMap(Result.mapError(decodeServerState(bytes, id), invalidToken), (stored) =>
+        (stored.outer !== undefined) === (nesting === "nested")
+          ? Result.succeed(stored)
+          : Result.fail(new SecurityError.InvalidToken({
+            detail: nesting === "nested"
+              ? "this NTLM handshake was begun outside SPNEGO: it cannot be finished inside it"
+              : "this NTLM handshake was begun inside SPNEGO: it is finished only there (its mechListMIC)"
+          })))),
     (stored) => {
       const state: NtlmContext = {
         role: "server",
@@ -100,7 +136,8 @@ const storedLeg = (
       const bindings = received.bindings ?? stored.bindings
       return checkUser(credential, state, options, request, { ...received, bindings }).pipe(
         Effect.tap(() => Effect.sync(() => options.counters.finishedFromStore++)),
-        Effect.tapError(() => Effect.sync(() => wipeContext(state)))
+        Effect.tapError(() => Effect.sync(() => wipeContext(state))),
+        Effect.map((step): NestedStep => ({ step, stored: stored.outer }))
       )
     }
   )
@@ -135,10 +172,15 @@ export const MAX_SHARED_NEGOTIATE = 1024
 const challengeAndPut = (
   options: AcceptorOptions,
   store: HandshakeStore.HandshakeStoreService,
-  request: SecurityPackage.HandshakeRequest
+  request: SecurityPackage.HandshakeRequest,
+  outer: Uint8Array | undefined
 ): Effect.Effect<Step, SecurityError.SspiError> => {
   const bindings = bindingsHash(request.input)
   if (Result.isFailure(bindings)) return Effect.fail(bindings.failure)
+  // bounded as the NEGOTIATE is: whatever an unauthenticated client sends stays bounded in the store
+  if (outer !== undefined && outer.length > MAX_OUTER) {
+    return Effect.fail(new SecurityError.InvalidToken({ detail: `outer mechanism state of ${outer.length} bytes (at most ${MAX_OUTER} with a shared handshake store)` }))
+  }
   const draw = (attempt: number): Effect.Effect<Step, SecurityError.SspiError> => {
     const step = challengeLeg(options, request)
     if (Result.isFailure(step)) return Effect.fail(step.failure)
@@ -151,7 +193,7 @@ const challengeAndPut = (
         detail: `NEGOTIATE_MESSAGE of ${state.negotiate.length} bytes (at most ${MAX_SHARED_NEGOTIATE} with a shared handshake store)`
       }))
     }
-    const bytes = encodeServerState({ negotiate: state.negotiate, challenge: state.challenge, bindings: bindings.success })
+    const bytes = encodeServerState({ negotiate: state.negotiate, challenge: state.challenge, bindings: bindings.success, outer })
     return Effect.flatMap(store.putIfAbsent(state.handshakeId!, bytes, options.handshakeTtl), (stored) => {
       bytes.fill(0)
       if (stored) {
@@ -170,20 +212,46 @@ const challengeAndPut = (
   return draw(0)
 }
 
+const acceptAny = (
+  options: AcceptorOptions,
+  credential: NtlmCredential,
+  state: NtlmContext | undefined,
+  request: SecurityPackage.HandshakeRequest,
+  nesting: Nesting,
+  outer: Uint8Array | undefined
+): Effect.Effect<NestedStep, SecurityError.SspiError> => {
+  const store = options.store
+  if (state === undefined) {
+    if (store === undefined) return Effect.map(Effect.fromResult(challengeLeg(options, request)), own)
+    if (!isAuthenticate(request)) return Effect.map(challengeAndPut(options, store, request, outer), own)
+    const received = receive(request)
+    return Result.isFailure(received) ? Effect.fail(received.failure) : storedLeg(credential, options, store, request, received.success, nesting)
+  }
+  if (state.role !== "server" || state.phase !== "authenticate") return Effect.fail(new SecurityError.OutOfSequence({}))
+  return authenticateLeg(credential, state, options, request, nesting)
+}
+
 /** AcceptSecurityContext for NTLM. */
 export const accept = (options: AcceptorOptions) =>
 (
   credential: NtlmCredential,
   state: NtlmContext | undefined,
   request: SecurityPackage.HandshakeRequest
-): Effect.Effect<Step, SecurityError.SspiError> => {
-  const store = options.store
-  if (state === undefined) {
-    if (store === undefined) return Effect.fromResult(challengeLeg(options, request))
-    if (!isAuthenticate(request)) return challengeAndPut(options, store, request)
-    const received = receive(request)
-    return Result.isFailure(received) ? Effect.fail(received.failure) : storedLeg(credential, options, store, request, received.success)
-  }
-  if (state.role !== "server" || state.phase !== "authenticate") return Effect.fail(new SecurityError.OutOfSequence({}))
-  return authenticateLeg(credential, state, options, request)
-}
+): Effect.Effect<Step, SecurityError.SspiError> =>
+  Effect.map(acceptAny(options, credential, state, request, "bare", undefined), (r) => r.step)
+
+/**
+ * AcceptSecurityContext for NTLM inside an outer mechanism (SPNEGO): as
+ * {@link accept}, but a CHALLENGE put into the shared store carries `outer`
+ * (the outer mechanism's state, at most `MAX_OUTER` bytes; ignored on other
+ * legs), and an AUTHENTICATE finished from the store (a handshake another
+ * context began, here or on another node) gives back the outer state stored
+ * with it, which the outer mechanism must then use instead of its own.
+ */
+export const acceptNested = (options: AcceptorOptions) =>
+(
+  credential: NtlmCredential,
+  state: NtlmContext | undefined,
+  request: SecurityPackage.HandshakeRequest,
+  outer: Uint8Array | undefined
+): Effect.Effect<NestedStep, SecurityError.SspiError> => acceptAny(options, credential, state, request, "nested", outer)

@@ -11,10 +11,15 @@
  * The state holds only what the wire already showed, plus the channel
  * bindings hash the acceptor was given: the NEGOTIATE and CHALLENGE messages
  * (for the MIC; the CHALLENGE also carries the flags, the server challenge and
- * the TargetInfo the client must echo). Never a key or a hash.
+ * the TargetInfo the client must echo). Never a key or a hash. When NTLM runs
+ * inside another mechanism (SPNEGO), that mechanism's own state goes with the
+ * entry as opaque bytes (`outer`, at most {@link MAX_OUTER}: for SPNEGO the
+ * client's mechTypes, which the wire showed too), so that the node that
+ * finishes the handshake can finish the outer one as well.
  *
- *   u8 version (1) | u8 has-bindings | [16 bindings hash] |
- *   u32 LE NEGOTIATE length | NEGOTIATE | u32 LE CHALLENGE length | CHALLENGE
+ *   u8 version (1) | u8 flags (bit 0: bindings, bit 1: outer) | [16 bindings hash] |
+ *   u32 LE NEGOTIATE length | NEGOTIATE | u32 LE CHALLENGE length | CHALLENGE |
+ *   [u32 LE outer length | outer]
  */
 import { RandomBytes } from "@effect-sspi/core"
 import { Result } from "effect"
@@ -30,7 +35,12 @@ export interface ServerState {
   readonly challenge: Uint8Array
   /** The MD5 of the SECBUFFER_CHANNEL_BINDINGS the CHALLENGE leg was given, if any. */
   readonly bindings: Uint8Array | undefined
+  /** The state of the mechanism NTLM runs inside (SPNEGO), opaque here; never secret, at most {@link MAX_OUTER} bytes. */
+  readonly outer?: Uint8Array | undefined
 }
+
+/** The largest outer-mechanism state stored with a handshake (SPNEGO's mechTypes are tens of bytes). */
+export const MAX_OUTER = 1024
 
 /** {@link ServerState} with the CHALLENGE decoded. */
 export interface DecodedServerState extends ServerState {
@@ -41,6 +51,8 @@ export interface DecodedServerState extends ServerState {
 
 const VERSION = 1
 const BINDINGS = 16
+const HAS_BINDINGS = 1
+const HAS_OUTER = 2
 
 /** Random low-order bits of the MsvAvTimestamp: 2^24 × 100 ns ≈ 1.68 s. */
 export const RANDOM_BITS = 24
@@ -67,18 +79,19 @@ export const idOfPairs = (pairs: ReadonlyArray<AvPair>): string | undefined => {
   return pair === undefined || pair.value.length !== 8 ? undefined : idOfTimestamp(pair)
 }
 
-/** Encodes the state (the messages are ≤ 64 KiB each: always encodable). */
+/** Encodes the state (the messages are ≤ 64 KiB each, `outer` is checked by the caller: always encodable). */
 export const encodeServerState = (state: ServerState): Uint8Array => {
   const bindings = state.bindings === undefined ? 0 : BINDINGS
-  const out = new Uint8Array(2 + bindings + 4 + state.negotiate.length + 4 + state.challenge.length)
+  const parts = state.outer === undefined ? [state.negotiate, state.challenge] : [state.negotiate, state.challenge, state.outer]
+  const out = new Uint8Array(2 + bindings + parts.reduce((n, part) => n + 4 + part.length, 0))
   out[0] = VERSION
-  out[1] = bindings === 0 ? 0 : 1
+  out[1] = (bindings === 0 ? 0 : HAS_BINDINGS) | (state.outer === undefined ? 0 : HAS_OUTER)
   let at = 2
   if (state.bindings !== undefined) {
     out.set(state.bindings.subarray(0, BINDINGS), at)
     at += BINDINGS
   }
-  for (const part of [state.negotiate, state.challenge]) {
+  for (const part of parts) {
     writeU32(out, at, part.length)
     out.set(part, at + 4)
     at += 4 + part.length
@@ -93,16 +106,17 @@ const malformed = (reason: string) => Result.fail(new NtlmMalformed({ reason: `h
  * MsvAvTimestamp names `id`). Anything else is `NtlmMalformed`; never throws.
  */
 export const decodeServerState = (bytes: Uint8Array, id: string): Result.Result<DecodedServerState, NtlmMalformed> => {
-  if (bytes.length < 2 || bytes[0] !== VERSION || bytes[1]! > 1) return malformed("unknown version")
+  if (bytes.length < 2 || bytes[0] !== VERSION || bytes[1]! > (HAS_BINDINGS | HAS_OUTER)) return malformed("unknown version")
+  const flags = bytes[1]!
   let at = 2
   let bindings: Uint8Array | undefined
-  if (bytes[1] === 1) {
+  if ((flags & HAS_BINDINGS) !== 0) {
     if (bytes.length < at + BINDINGS) return malformed("truncated")
     bindings = bytes.slice(at, at + BINDINGS)
     at += BINDINGS
   }
   const parts: Array<Uint8Array> = []
-  for (let i = 0; i < 2; i++) {
+  for (let i = 0; i < ((flags & HAS_OUTER) !== 0 ? 3 : 2); i++) {
     if (bytes.length < at + 4) return malformed("truncated")
     const length = readU32(bytes, at)
     if (length > bytes.length - at - 4) return malformed("truncated")
@@ -110,7 +124,8 @@ export const decodeServerState = (bytes: Uint8Array, id: string): Result.Result<
     at += 4 + length
   }
   if (at !== bytes.length) return malformed("trailing bytes")
-  const [negotiate, challenge] = parts as [Uint8Array, Uint8Array]
+  const [negotiate, challenge, outer] = parts as [Uint8Array, Uint8Array, Uint8Array | undefined]
+  if (outer !== undefined && outer.length > MAX_OUTER) return malformed("outer state too large")
   const n = decodeNegotiate(negotiate)
   if (Result.isFailure(n)) return Result.fail(n.failure)
   const c = decodeChallenge(challenge)
@@ -121,6 +136,7 @@ export const decodeServerState = (bytes: Uint8Array, id: string): Result.Result<
     negotiate,
     challenge,
     bindings,
+    outer,
     flags: c.success.flags,
     serverChallenge: Uint8Array.from(c.success.serverChallenge),
     targetInfo
