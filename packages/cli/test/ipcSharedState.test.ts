@@ -1,0 +1,244 @@
+/**
+ * `sspi serve --workers N` without Redis, below the processes: workers'
+ * `ReplayCache` / `HandshakeStore` Layers (ipcWorker.ts) calling one primary
+ * (ipcPrimary.ts) over an in-process channel that carries messages as
+ * node:cluster does (JSON, asynchronously). The channel is ours, not a peer's:
+ * the real cluster is in serveWorkers.test.ts.
+ *
+ * Proves: one replay cache for all workers (a key recorded through one worker
+ * is a replay through another, and of concurrent records exactly one is
+ * "Fresh"); a handshake put through one worker is taken once through another;
+ * a primary that does not answer, or a closed channel, fails closed with
+ * SEC_E_INTERNAL_ERROR after the time-out (TestClock), never "Fresh"; a
+ * wrong or garbled answer is never taken for a verdict; garbled requests are
+ * answered with SEC_E_INTERNAL_ERROR or ignored, never acted on (property).
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Context, Duration, Effect, Exit, Fiber, Layer, Option, Result, Scope } from "effect"
+import { TestClock } from "effect/testing"
+import * as fc from "fast-check"
+import { HandshakeStore, ReplayCache, SecurityError } from "@effect-sspi/core"
+import * as Primary from "../src/internal/serve/ipcPrimary.ts"
+import * as Protocol from "../src/internal/serve/ipcProtocol.ts"
+import * as Worker from "../src/internal/serve/ipcWorker.ts"
+
+/** As node:cluster's default serialization: JSON, delivered later. */
+const wire = (message: unknown) => JSON.parse(JSON.stringify(message)) as unknown
+
+/** A primary's end and any number of workers' ends, connected in memory. */
+const network = () => {
+  const toPrimary: Array<(message: unknown, reply: (response: unknown) => void) => void> = []
+  const primary: Primary.PrimaryChannel = {
+    listen: (onMessage) => {
+      toPrimary.push(onMessage)
+      return () => void toPrimary.splice(toPrimary.indexOf(onMessage), 1)
+    }
+  }
+  const worker = (): Worker.WorkerChannel & { readonly close: () => void } => {
+    const listeners = new Set<{ readonly onMessage: (m: unknown) => void; readonly onClose: () => void }>()
+    return {
+      send: (message, done) =>
+        setImmediate(() => {
+          done(null)
+          for (const deliver of toPrimary) {
+            deliver(wire(message), (response) => setImmediate(() => listeners.forEach((l) => l.onMessage(wire(response)))))
+          }
+        }),
+      listen: (onMessage, onClose) => {
+        const entry = { onMessage, onClose }
+        listeners.add(entry)
+        return () => void listeners.delete(entry)
+      },
+      close: () => listeners.forEach((l) => l.onClose())
+    }
+  }
+  return { primary, worker }
+}
+
+/** A worker's end whose primary never answers (`sent` counts the requests). */
+const silent = () => {
+  const sent: Array<unknown> = []
+  const channel: Worker.WorkerChannel = { send: (message, done) => (sent.push(message), done(null)), listen: () => () => {} }
+  return { channel, sent }
+}
+
+/** A worker's end whose primary answers every request with `result` (or anything `answer` makes of it). */
+const answering = (answer: (request: { readonly id: number }) => unknown) => {
+  let deliver: (m: unknown) => void = () => {}
+  const channel: Worker.WorkerChannel = {
+    send: (message, done) => {
+      done(null)
+      setImmediate(() => deliver(wire(answer(message as { readonly id: number }))))
+    },
+    listen: (onMessage) => {
+      deliver = onMessage
+      return () => {}
+    }
+  }
+  return channel
+}
+
+/** The primary (core's memory Layers) serving `channel` in the test's scope. */
+const startPrimary = (channel: Primary.PrimaryChannel, state = Layer.mergeAll(ReplayCache.layerMemory(), HandshakeStore.layerMemory())) =>
+  Effect.flatMap(Layer.build(state), (context) => Effect.provide(Primary.serve(channel), context))
+
+/** A worker's two services over `channel`. */
+const worker = (channel: Worker.WorkerChannel, options: Worker.Options = {}) =>
+  Effect.map(Layer.build(Worker.layer(channel, options)), (c) => ({
+    replay: Context.get(c, ReplayCache.ReplayCache),
+    store: Context.get(c, HandshakeStore.HandshakeStore)
+  }))
+
+const key = Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8])
+const ttl = Duration.minutes(10)
+const statusOf = <A, E>(exit: Exit.Exit<A, E>) =>
+  Exit.isFailure(exit) ? Option.map(Exit.findErrorOption(exit), (e) => (e as SecurityError.SspiError).status) : Option.none()
+
+describe("replay cache and handshake store shared through the primary process (IPC)", () => {
+  it.effect("a key recorded through one worker is a replay through another; of concurrent records of one key exactly one is Fresh", () =>
+    Effect.gen(function*() {
+      const net = network()
+      yield* startPrimary(net.primary)
+      const a = yield* worker(net.worker())
+      const b = yield* worker(net.worker())
+      assert.strictEqual(yield* a.replay.record(key, ttl), "Fresh")
+      assert.strictEqual(yield* b.replay.record(key, ttl), "Replay", "the same authenticator at the other worker")
+      assert.strictEqual(yield* a.replay.record(key, ttl), "Replay")
+      // 20 workers × the same new key at once: the primary's check-and-set is one step
+      const workers = yield* Effect.forEach(Array.from({ length: 20 }), () => worker(net.worker()))
+      const other = Uint8Array.from([9, 9, 9])
+      const verdicts = yield* Effect.forEach(workers, (w) => w.replay.record(other, ttl), { concurrency: "unbounded" })
+      assert.deepStrictEqual(verdicts.filter((v) => v === "Fresh").length, 1)
+      assert.deepStrictEqual(verdicts.filter((v) => v === "Replay").length, 19)
+    }))
+
+  it.effect("TTL: the key is forgotten when its time is up (the primary's Clock)", () =>
+    Effect.gen(function*() {
+      const net = network()
+      yield* startPrimary(net.primary)
+      const a = yield* worker(net.worker())
+      assert.strictEqual(yield* a.replay.record(key, Duration.seconds(1)), "Fresh")
+      yield* TestClock.adjust("999 millis")
+      assert.strictEqual(yield* a.replay.record(key, Duration.seconds(1)), "Replay")
+      yield* TestClock.adjust("1 millis")
+      assert.strictEqual(yield* a.replay.record(key, Duration.seconds(1)), "Fresh")
+    }))
+
+  it.effect("a handshake put through one worker is taken once, byte for byte, through another; putIfAbsent keeps a live id", () =>
+    Effect.gen(function*() {
+      const net = network()
+      yield* startPrimary(net.primary)
+      const a = yield* worker(net.worker())
+      const b = yield* worker(net.worker())
+      const entry = Uint8Array.from({ length: 300 }, (_, i) => (i * 7) & 0xff)
+      yield* a.store.put("h1", entry, ttl)
+      assert.isFalse(yield* b.store.putIfAbsent("h1", Uint8Array.of(0), ttl), "the id is held by a pending handshake")
+      assert.isTrue(yield* b.store.putIfAbsent("h2", Uint8Array.of(42), ttl))
+      assert.deepStrictEqual(yield* b.store.take("h1"), Option.some(entry))
+      assert.deepStrictEqual(yield* a.store.take("h1"), Option.none(), "taken exactly once")
+      assert.deepStrictEqual(yield* a.store.take("h2"), Option.some(Uint8Array.of(42)))
+      assert.deepStrictEqual(yield* a.store.take("never"), Option.none())
+      assert.deepStrictEqual(yield* b.store.stats, { stored: 1, taken: 1, missing: 0, evicted: 0, expired: 0 })
+      // the primary's typed error comes back as it is: a full store is SEC_E_INSUFFICIENT_MEMORY (503 at the HTTP server)
+      const small = network()
+      yield* startPrimary(small.primary, Layer.mergeAll(ReplayCache.layerMemory({ capacity: 1, whenFull: "refuse" }), HandshakeStore.layerMemory()))
+      const c = yield* worker(small.worker())
+      assert.strictEqual(yield* c.replay.record(key, ttl), "Fresh")
+      const full = yield* Effect.exit(c.replay.record(Uint8Array.of(1), ttl))
+      assert.deepStrictEqual(statusOf(full), Option.some("SEC_E_INSUFFICIENT_MEMORY"))
+      // an entry over 16 KiB is refused in the worker as core's memory store refuses it, no round trip
+      const big = yield* Effect.exit(a.store.put("h3", new Uint8Array(Protocol.maxEntryBytes + 1), ttl))
+      assert.deepStrictEqual(statusOf(big), Option.some("SEC_E_INSUFFICIENT_MEMORY"))
+    }))
+
+  it.effect("a primary that does not answer: SEC_E_INTERNAL_ERROR after the time-out (500 ms), never Fresh, for every operation", () =>
+    Effect.gen(function*() {
+      const { channel, sent } = silent()
+      const w = yield* worker(channel)
+      const record = yield* Effect.forkChild(Effect.exit(w.replay.record(key, ttl)))
+      const put = yield* Effect.forkChild(Effect.exit(w.store.putIfAbsent("h", Uint8Array.of(1), ttl)))
+      const take = yield* Effect.forkChild(Effect.exit(w.store.take("h")))
+      yield* TestClock.adjust("499 millis")
+      assert.isUndefined(record.pollUnsafe(), "still waiting at 499 ms")
+      yield* TestClock.adjust("1 millis")
+      const statuses = [statusOf(yield* Fiber.join(record)), statusOf(yield* Fiber.join(put)), statusOf(yield* Fiber.join(take))]
+      assert.deepStrictEqual(statuses, statuses.map(() => Option.some("SEC_E_INTERNAL_ERROR")))
+      const error = Option.getOrThrow(Exit.findErrorOption(yield* Fiber.join(record)))
+      assert.instanceOf(error, SecurityError.InternalError)
+      assert.strictEqual(error.detail, "the primary process (IPC): no answer to record within 500 ms")
+      assert.strictEqual(sent.length, 3)
+      assert.isTrue(Option.isSome(Protocol.decodeRequest(sent[0])), "a request the primary can decode")
+    }))
+
+  it.effect("the channel to the primary closes: calls in flight and later calls fail at once with SEC_E_INTERNAL_ERROR", () =>
+    Effect.gen(function*() {
+      const net = network()
+      const channel = net.worker()
+      const w = yield* worker(channel)
+      const inFlight = yield* Effect.forkChild(Effect.exit(w.replay.record(key, ttl)))
+      yield* Effect.yieldNow
+      channel.close()
+      const exit = yield* Fiber.join(inFlight)
+      assert.deepStrictEqual(statusOf(exit), Option.some("SEC_E_INTERNAL_ERROR"))
+      const later = yield* Effect.exit(w.replay.record(key, ttl))
+      assert.deepStrictEqual(Option.map(Exit.findErrorOption(later), (e) => e.message), Option.some("SEC_E_INTERNAL_ERROR (0x80090304): the primary process (IPC): the channel is closed"))
+    }))
+
+  it.effect("a wrong answer is not a verdict: another result's shape, a garbled body or another id fail closed", () =>
+    Effect.gen(function*() {
+      const stored = yield* worker(answering(({ id }) => ({ channel: Protocol.channel, id, result: { _tag: "Stored", stored: true } })))
+      const wrong = yield* Effect.exit(stored.replay.record(key, ttl))
+      assert.deepStrictEqual(Option.map(Exit.findErrorOption(wrong), (e) => e.message), Option.some("SEC_E_INTERNAL_ERROR (0x80090304): the primary process (IPC): unexpected answer to record (Stored)"))
+      const garbled = yield* worker(answering(({ id }) => ({ channel: Protocol.channel, id, result: { _tag: "Verdict", verdict: "fresh" } })))
+      const otherId = yield* worker(answering(({ id }) => ({ channel: Protocol.channel, id: id + 1, result: { _tag: "Verdict", verdict: "Fresh" } })))
+      for (const w of [garbled, otherId]) {
+        const fiber = yield* Effect.forkChild(Effect.exit(w.replay.record(key, ttl)))
+        yield* TestClock.adjust("500 millis")
+        assert.deepStrictEqual(statusOf(yield* Fiber.join(fiber)), Option.some("SEC_E_INTERNAL_ERROR"))
+      }
+    }))
+
+  it.effect("property: anything a worker could send is answered with a Response or ignored, never a crash; what does not decode is never acted on", () =>
+    Effect.gen(function*() {
+      let acted = 0
+      const scope = yield* Scope.make()
+      const context = yield* Layer.buildWithScope(Layer.mergeAll(ReplayCache.layerMemory(), HandshakeStore.layerMemory()), scope)
+      const replay = Context.get(context, ReplayCache.ReplayCache)
+      const store = Context.get(context, HandshakeStore.HandshakeStore)
+      const valid = fc.oneof(
+        fc.record({ _tag: fc.constant("Record"), key: fc.uint8Array({ minLength: 1, maxLength: 40 }), ttlMs: fc.nat(100_000) }),
+        fc.record({ _tag: fc.constant("Put"), handshake: fc.string({ minLength: 1, maxLength: 8 }), bytes: fc.uint8Array({ maxLength: 40 }), ttlMs: fc.nat(100_000), ifAbsent: fc.boolean() }),
+        fc.record({ _tag: fc.constant("Take"), handshake: fc.string({ minLength: 1, maxLength: 8 }) })
+      ).map((op) => wire(Result.getOrThrow(Protocol.encodeRequest({ channel: Protocol.channel, id: 7, op }))))
+      // a valid request with one field replaced by anything
+      const mutated = fc.tuple(valid, fc.constantFrom("channel", "id", "op", "op._tag", "op.key", "op.bytes", "op.ttlMs", "op.handshake", "op.ifAbsent"), fc.anything())
+        .map(([message, path, value]) => {
+          const copy = structuredClone(message) as Record<string, Record<string, unknown>>
+          const [head, tail] = path.split(".")
+          if (tail === undefined) (copy as Record<string, unknown>)[head!] = value
+          else if (typeof copy[head!] === "object" && copy[head!] !== null) copy[head!]![tail] = value
+          return copy as unknown
+        })
+      yield* Effect.promise(() =>
+        fc.assert(fc.asyncProperty(fc.oneof(fc.anything(), valid, mutated), async (message) => {
+          const stats = await Effect.runPromise(store.stats)
+          const answer = await Effect.runPromise(Primary.respond(message, replay, store))
+          const decoded = Protocol.decodeRequest(message)
+          if (Option.isSome(decoded)) acted++
+          if (Option.isNone(answer)) {
+            assert.isTrue(Option.isNone(Protocol.decodeEnvelope(message)), "only what has no readable id goes unanswered")
+            return
+          }
+          const response = Option.getOrThrow(Protocol.decodeResponse(wire(answer.value)))
+          assert.strictEqual(response.id, (message as { id: number }).id)
+          if (Option.isNone(decoded)) {
+            assert.deepStrictEqual(response.result, { _tag: "Failed", error: new SecurityError.InternalError({ detail: "the primary process (IPC): malformed request" }) })
+            const after = await Effect.runPromise(store.stats)
+            assert.deepStrictEqual(after, stats, "a request that does not decode is not acted on")
+          }
+        }), { numRuns: 2000 })
+      )
+      assert.isAbove(acted, 300, "valid requests are generated and answered")
+      yield* Scope.close(scope, Exit.void)
+    }))
+})
