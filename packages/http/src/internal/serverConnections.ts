@@ -12,10 +12,17 @@
  * holds the slots lock everybody out. The per-client bound sheds that
  * client's own oldest first, so one address cannot evict others until the
  * server-wide bound is reached.
+ *
+ * A kept (authenticated) connection never outlives its security context:
+ * its lifespan end (SECPKG_ATTR_LIFESPAN, a Kerberos ticket's end time) is
+ * stored when it is kept and compared with effect's `Clock` on every later
+ * request; past it the connection is no longer authenticated (the request
+ * gets the 401 challenge and a new handshake) and the sweep deletes the
+ * context.
  */
 import type { Socket } from "node:net"
-import { Effect, Exit, Scope, Semaphore } from "effect"
-import type { SecurityContext } from "@effect-sspi/core"
+import { Clock, Effect, Exit, Scope, Semaphore } from "effect"
+import type { SecurityContext, SspiRuntime } from "@effect-sspi/core"
 import type { SchemeBinding } from "../AuthHeader.ts"
 import { localCertificate } from "./nodeConnection.ts"
 
@@ -36,6 +43,18 @@ export interface Authenticated<P> {
   readonly principal: P
   readonly context: SecurityContext.SecurityContext
   readonly scope: Scope.Closeable
+  /**
+   * When the context's lifetime ends (milliseconds since the epoch, `Clock`
+   * time): the final leg's expiry. Unset: queried (SECPKG_ATTR_LIFESPAN).
+   */
+  readonly expiry?: number | undefined
+}
+
+/** A kept handshake, its lifespan end, and the Clock that tells the time of later requests. */
+interface Kept {
+  readonly authenticated: Authenticated<unknown>
+  readonly expiry: number
+  readonly clock: Clock.Clock
 }
 
 /** The bounds on held handshakes. */
@@ -57,8 +76,17 @@ export type ShedCounts = { -readonly [K in ShedReason]: number }
 /** One client connection. */
 export class Connection {
   pending: Pending | undefined = undefined
-  /** The finished handshake this connection is authenticated by, if kept. */
-  authenticated: Authenticated<unknown> | undefined = undefined
+  /** Set by {@link Connections.keep} and {@link Connections.forget} only. */
+  kept: Kept | undefined = undefined
+  /**
+   * The finished handshake this connection is authenticated by, if kept and
+   * its context has not expired at the Clock's current time (RFC 4120 5.3:
+   * a ticket "will not be honored" after its endtime, which is the context's SECPKG_ATTR_LIFESPAN end).
+   */
+  get authenticated(): Authenticated<unknown> | undefined {
+    const kept = this.kept
+    return kept !== undefined && kept.clock.currentTimeMillisUnsafe() < kept.expiry ? kept.authenticated : undefined
+  }
   /** Clock time of the last leg that left `pending` held. */
   heldSince = 0
   closed = false
@@ -78,11 +106,11 @@ export class Connections {
   /** Connections keeping a finished handshake. */
   readonly #authenticated = new Set<Connection>()
   /** Runs an effect from a socket event (with the middleware's services). */
-  readonly #run: (effect: Effect.Effect<void>) => void
+  readonly #run: (effect: Effect.Effect<void, never, SspiRuntime.SspiRuntime>) => void
   readonly #limits: PendingLimits
   readonly shed: ShedCounts = { capacity: 0, perClient: 0, timedOut: 0 }
 
-  constructor(run: (effect: Effect.Effect<void>) => void, limits: PendingLimits) {
+  constructor(run: (effect: Effect.Effect<void, never, SspiRuntime.SspiRuntime>) => void, limits: PendingLimits) {
     this.#run = run
     this.#limits = limits
   }
@@ -122,9 +150,15 @@ export class Connections {
     })
   }
 
-  /** Deletes every handshake held longer than the time-out. */
+  /** Deletes every handshake held longer than the time-out, and every kept context past its lifespan. */
   sweep(now: number): Effect.Effect<void> {
-    return Effect.suspend(() => this.#releaseShed(this.#expired(now)))
+    return Effect.suspend(() => {
+      const ended = Array.from(this.#authenticated).filter((c) => c.kept !== undefined && !(now < c.kept.expiry))
+      return Effect.andThen(
+        this.#releaseShed(this.#expired(now)),
+        Effect.forEach(ended, (c) => this.forget(c), { discard: true })
+      )
+    })
   }
 
   #expired(now: number): Array<Shed> {
@@ -172,26 +206,44 @@ export class Connections {
   }
 
   /**
-   * Keeps a finished handshake on the connection (released at once if the
-   * connection has closed), releasing the one it replaces.
+   * Keeps a finished handshake on the connection until its context's
+   * lifespan ends (released at once if the connection has closed, or if the
+   * lifespan is unknown or already over), releasing the one it replaces.
    */
   keep(connection: Connection, authenticated: Authenticated<unknown>): Effect.Effect<void> {
-    return Effect.suspend(() => {
-      const previous = connection.authenticated
-      if (connection.closed) {
-        return Effect.andThen(this.forget(connection), Scope.close(authenticated.scope, Exit.void))
-      }
-      connection.authenticated = authenticated
-      this.#authenticated.add(connection)
-      return previous === undefined || previous === authenticated ? Effect.void : Scope.close(previous.scope, Exit.void)
+    return Clock.clockWith((clock) =>
+      Effect.flatMap(this.#lifespanEnd(authenticated), (expiry) =>
+        Effect.suspend(() => {
+          const previous = connection.kept?.authenticated
+          // fail closed: a context whose end is unknown or past is not kept (the next request hand-shakes)
+          if (connection.closed || expiry === undefined || !(clock.currentTimeMillisUnsafe() < expiry)) {
+            return Effect.andThen(this.forget(connection), Scope.close(authenticated.scope, Exit.void))
+          }
+          connection.kept = { authenticated, expiry, clock }
+          this.#authenticated.add(connection)
+          return previous === undefined || previous === authenticated ? Effect.void : Scope.close(previous.scope, Exit.void)
+        }))
+    )
+  }
+
+  /** The context's lifespan end: given, else SECPKG_ATTR_LIFESPAN (with the middleware's services); undefined if unknown. */
+  #lifespanEnd(authenticated: Authenticated<unknown>): Effect.Effect<number | undefined> {
+    if (authenticated.expiry !== undefined) return Effect.succeed(authenticated.expiry)
+    return Effect.callback<number | undefined>((resume) => {
+      this.#run(authenticated.context.query("Lifespan").pipe(
+        Effect.map((lifespan) => lifespan.expiry),
+        // an error or an interruption (shutdown) is an unknown lifespan: not kept
+        Effect.onExit((exit) => Effect.sync(() => resume(Effect.succeed(Exit.isSuccess(exit) ? exit.value : undefined)))),
+        Effect.ignore
+      ))
     })
   }
 
   /** Releases the connection's kept handshake, if any. */
   forget(connection: Connection): Effect.Effect<void> {
     return Effect.suspend(() => {
-      const authenticated = connection.authenticated
-      connection.authenticated = undefined
+      const authenticated = connection.kept?.authenticated
+      connection.kept = undefined
       this.#authenticated.delete(connection)
       return authenticated === undefined ? Effect.void : Scope.close(authenticated.scope, Exit.void)
     })
