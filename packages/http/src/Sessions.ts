@@ -51,10 +51,34 @@ export interface SessionOptions {
    * a Kerberos ticket's end time).
    */
   readonly maxAge?: Duration.Input | undefined
-  /** Default `sspi_session`. */
+  /** Default `sspi_session` (prefixed when Secure, see `namePrefix`). */
   readonly cookieName?: string | undefined
   /** Default `/`. */
   readonly path?: string | undefined
+  /**
+   * The cookie's `Secure` attribute (RFC 6265 4.1.2.5: the browser sends it
+   * back over HTTPS only). `"auto"` (default): Secure when the request came
+   * over TLS to this server. `true`: always Secure, for a server that sees
+   * plain HTTP because a proxy in front terminates TLS (the browser is on
+   * HTTPS, and must never send the cookie over plain HTTP). `false`: never
+   * (a plain-HTTP site; the cookie can then be read on the wire).
+   */
+  readonly secure?: boolean | "auto" | undefined
+  /**
+   * Whether a Secure cookie's name gets the prefix that makes browsers
+   * enforce its attributes (RFC 6265bis 4.1.3): `__Host-` when the path is
+   * `/` (the browser keeps it only if Secure, Path=/ and without Domain —
+   * this middleware never sets Domain — and set by a secure origin, so a
+   * sibling subdomain or a plain-HTTP page cannot plant or overwrite the
+   * session cookie: no session fixation or login CSRF by cookie tossing),
+   * `__Secure-` for another path (Secure only). Default `true`. A cookie that
+   * is not Secure has no prefix, so one server answering HTTP and HTTPS uses
+   * `sspi_session` on the one and `__Host-sspi_session` on the other, each
+   * read back where it was set; switching this on logs every holder of an
+   * old unprefixed cookie in again with one handshake. A `cookieName` that
+   * already starts with `__Host-` or `__Secure-` is used as given.
+   */
+  readonly namePrefix?: boolean | undefined
 }
 
 /**

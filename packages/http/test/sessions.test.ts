@@ -10,7 +10,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Duration, Effect, Layer, Redacted } from "effect"
 import { TestClock } from "effect/testing"
 import * as fc from "fast-check"
-import { HttpServerResponse } from "effect/http"
+import { Cookies, HttpServerResponse } from "effect/http"
 import { Principal, Sessions, SspiServer } from "@effect-sspi/http"
 import * as SessionCookie from "../src/internal/sessionCookie.ts"
 import * as requests from "./support/requests.ts"
@@ -93,6 +93,54 @@ describe("session cookie sealing", () => {
       const mutated = real.slice(0, i) + insert + real.slice(Math.min(real.length, i + 1 + (cut % 3)))
       return mutated === real || SessionCookie.open(keys, mutated, 0) === undefined
     }), { numRuns: 2_000 })
+  })
+})
+
+/** The Set-Cookie header the middleware sends for `options` on a request over TLS or not (Max-Age 600 s). */
+const setCookieFor = (options: Omit<Sessions.SessionOptions, "keys">, overTls: boolean): string => {
+  const { attributes, name } = SessionCookie.cookieFor(SessionCookie.settings({ keys: { current: key1, previous: [] }, ...options }), overTls)
+  const response = HttpServerResponse.setCookieUnsafe(HttpServerResponse.empty(), name, "v1.x", { ...attributes, maxAge: Duration.seconds(600) })
+  return Cookies.toSetCookieHeaders(response.cookies).join("\n")
+}
+
+describe("session cookie attributes: Secure and the name prefix", () => {
+  it("secure \"auto\" (default) follows the request's TLS; true marks it Secure behind a TLS-terminating proxy; __Host- when Secure with Path=/, __Secure- with another path", () => {
+    const plain = "sspi_session=v1.x; Max-Age=600; Path=/; HttpOnly; SameSite=Lax"
+    const host = "__Host-sspi_session=v1.x; Max-Age=600; Path=/; HttpOnly; Secure; SameSite=Lax"
+    assert.strictEqual(setCookieFor({}, false), plain)
+    assert.strictEqual(setCookieFor({}, true), host)
+    assert.strictEqual(setCookieFor({ secure: "auto" }, true), host)
+    // TLS ends at the proxy: this server sees plain HTTP, the browser is on HTTPS
+    assert.strictEqual(setCookieFor({ secure: true }, false), host)
+    assert.strictEqual(setCookieFor({ secure: false }, true), plain)
+    assert.strictEqual(setCookieFor({ secure: true, namePrefix: false }, false), "sspi_session=v1.x; Max-Age=600; Path=/; HttpOnly; Secure; SameSite=Lax")
+    assert.strictEqual(
+      setCookieFor({ secure: true, path: "/app" }, false),
+      "__Secure-sspi_session=v1.x; Max-Age=600; Path=/app; HttpOnly; Secure; SameSite=Lax"
+    )
+    assert.strictEqual(setCookieFor({ cookieName: "app", path: "/app" }, false), "app=v1.x; Max-Age=600; Path=/app; HttpOnly; SameSite=Lax")
+    // a name that already has a prefix is used as given
+    assert.strictEqual(setCookieFor({ cookieName: "__Host-s", secure: true }, false), "__Host-s=v1.x; Max-Age=600; Path=/; HttpOnly; Secure; SameSite=Lax")
+  })
+
+  it("fast-check: a prefix we add is one a browser accepts (RFC 6265bis 4.1.3: __Secure- needs Secure; __Host- needs Secure, Path=/ and no Domain), and the name set is the name read", () => {
+    const options = fc.record({
+      cookieName: fc.option(fc.stringMatching(/^[a-z_]{1,12}$/), { nil: undefined }),
+      path: fc.option(fc.constantFrom("/", "/app", "/a/b"), { nil: undefined }),
+      secure: fc.option(fc.constantFrom(true as const, false as const, "auto" as const), { nil: undefined }),
+      namePrefix: fc.option(fc.boolean(), { nil: undefined })
+    })
+    fc.assert(fc.property(options, fc.boolean(), (o, overTls) => {
+      const settings = SessionCookie.settings({ keys: { current: key1, previous: [] }, ...o })
+      const cookie = SessionCookie.cookieFor(settings, overTls)
+      const header = setCookieFor(o, overTls)
+      const attributes = header.split("; ")
+      if (cookie.name.startsWith("__Secure-") && !attributes.includes("Secure")) return false
+      if (cookie.name.startsWith("__Host-") && (!attributes.includes("Secure") || !attributes.includes("Path=/") || /Domain=/i.test(header))) return false
+      // Secure exactly as asked: always, never, or when the request came over TLS
+      if (attributes.includes("Secure") !== (settings.secure === "auto" ? overTls : settings.secure)) return false
+      return header.startsWith(`${cookie.name}=`) && cookie.name.endsWith(settings.name)
+    }), { numRuns: 500 })
   })
 })
 

@@ -7,7 +7,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto"
 import { Redacted } from "effect"
 import type { PrincipalInfo } from "../Principal.ts"
-import type { SessionKey, SessionKeys } from "../Sessions.ts"
+import type { SessionKey, SessionKeys, SessionOptions } from "../Sessions.ts"
 
 const VERSION = "v1"
 const IV_BYTES = 12
@@ -85,4 +85,47 @@ const parse = (text: string): Payload | undefined => {
   if (!isNumber(u?.expiry) || typeof p !== "object" || p === null) return undefined
   if (!isString(p.name) || !isString(p.scheme) || !isString(p.packageName) || !isNumber(p.attributes)) return undefined
   return { expiry: u.expiry, principal: p as PrincipalInfo }
+}
+
+/** How the session cookie is named and marked: the options with their defaults. */
+export interface CookieSettings {
+  readonly name: string
+  readonly path: string
+  readonly secure: boolean | "auto"
+  readonly namePrefix: boolean
+}
+
+/** The options' cookie settings, defaults filled in (see `SessionOptions`). */
+export const settings = (options: SessionOptions): CookieSettings => ({
+  name: options.cookieName ?? "sspi_session",
+  path: options.path ?? "/",
+  secure: options.secure ?? "auto",
+  namePrefix: options.namePrefix ?? true
+})
+
+/** The cookie's name and Set-Cookie attributes (but Max-Age) for a request that came over TLS or not. */
+export interface CookieFor {
+  readonly name: string
+  readonly attributes: {
+    readonly httpOnly: true
+    readonly sameSite: "lax"
+    readonly secure: boolean
+    readonly path: string
+  }
+}
+
+/**
+ * The cookie for one request: Secure per `settings.secure` (`"auto"`: when
+ * `overTls`), its name prefixed when Secure (RFC 6265bis 4.1.3.2 `__Host-`
+ * with Path=/ and no Domain; 4.1.3.1 `__Secure-` otherwise). Set and read
+ * with the same name, so a cookie is only read back on the kind of request
+ * that set it.
+ */
+export const cookieFor = (settings: CookieSettings, overTls: boolean): CookieFor => {
+  const secure = settings.secure === "auto" ? overTls : settings.secure
+  const prefixed = /^__(Host|Secure)-/i.test(settings.name)
+  const name = !secure || !settings.namePrefix || prefixed
+    ? settings.name
+    : `${settings.path === "/" ? "__Host-" : "__Secure-"}${settings.name}`
+  return { name, attributes: { httpOnly: true, sameSite: "lax", secure, path: settings.path } }
 }
