@@ -14,36 +14,16 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit } from "effect"
-import { Flags, Handshake, SecBuffer, SecurityContext, SecurityError, type SecurityPackage, SecurityStatus } from "@effect-sspi/core"
+import { Flags, Handshake, SecurityContext, SecurityStatus } from "@effect-sspi/core"
 import { decodeToken } from "../src/internal/decode.ts"
 import { encodeToken } from "../src/internal/encode.ts"
 import { KRB5, NTLMSSP } from "../src/internal/oids.ts"
 import type { NegTokenInit } from "../src/internal/tokens.ts"
+import { kerberosStandIn } from "./support/kerberosStandIn.ts"
 import { alice, credentials, negotiateLayer } from "./support/runtime.ts"
 
 const nameOf = <A, E extends { readonly code: number }>(exit: Exit.Exit<A, E>) =>
   SecurityStatus.nameOf(SecurityStatus.fromExit(exit))
-
-/** A one-leg Kerberos stand-in: the initiator sends KRB, the acceptor answers SEC_E_OK. */
-const kerberosStandIn: SecurityPackage.SecurityPackage<null, { readonly key: Uint8Array }> = {
-  info: { name: "Kerberos", comment: "one-leg stand-in", capabilities: 0, version: 1, rpcId: 16, maxToken: 100 },
-  acquireCredentials: () => Effect.succeed({ credential: null, expiry: Infinity }),
-  freeCredentials: () => Effect.void,
-  initialize: () =>
-    Effect.succeed({ status: "SEC_E_OK" as const, state: { key: new Uint8Array(16) }, output: [SecBuffer.token(Uint8Array.of(0x4b, 0x52, 0x42))], attributes: 0, expiry: Infinity }),
-  accept: (_c, _s, request) => {
-    const token = SecBuffer.find(request.input, SecBuffer.BufferType.TOKEN)?.data
-    return token !== undefined && Buffer.from(token).toString() === "KRB"
-      ? Effect.succeed({ status: "SEC_E_OK" as const, state: { key: new Uint8Array(16) }, output: [], attributes: 0, expiry: Infinity })
-      : Effect.fail(new SecurityError.InvalidToken({}))
-  },
-  deleteContext: () => Effect.void,
-  queryAttribute: () => Effect.fail(new SecurityError.UnsupportedFunction({})),
-  makeSignature: () => Effect.fail(new SecurityError.UnsupportedFunction({})),
-  verifySignature: () => Effect.fail(new SecurityError.UnsupportedFunction({})),
-  encryptMessage: () => Effect.fail(new SecurityError.UnsupportedFunction({})),
-  decryptMessage: () => Effect.fail(new SecurityError.UnsupportedFunction({}))
-}
 
 const decodedInit = (bytes: Uint8Array): NegTokenInit => {
   const r = decodeToken(bytes)

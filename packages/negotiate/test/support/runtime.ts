@@ -10,10 +10,15 @@ export const users: ReadonlyArray<UserStore.UserEntry> = [
 ]
 export const alice = { user: "alice", domain: "EXAMPLE", password: Redacted.make("Passw0rd!") }
 
-/** Negotiate over NTLM and, when given, a Kerberos package (or the options to build the real one). */
+/**
+ * Negotiate over NTLM and, when given, a Kerberos package (or the options to
+ * build the real one). NTLM takes core's `HandshakeStore` from the context
+ * when the layer is given one.
+ */
 export const negotiateLayer = (
   kerberos?: SecurityPackage.AnySecurityPackage | Kerberos.KerberosOptions,
-  options: Omit<Negotiate.NegotiateOptions, "ntlm" | "kerberos"> = {}
+  options: Omit<Negotiate.NegotiateOptions, "ntlm" | "kerberos"> = {},
+  ntlmOptions: Omit<Ntlm.NtlmOptions, "userStore"> = {}
 ) => {
   const kerberosPackage: Effect.Effect<SecurityPackage.AnySecurityPackage | undefined, SecurityError.SspiError> = kerberos === undefined
     ? Effect.succeed(undefined)
@@ -22,7 +27,7 @@ export const negotiateLayer = (
     : Kerberos.make(kerberos as Kerberos.KerberosOptions)
   return SspiRuntime.SspiRuntime.layer.pipe(
     Layer.provide(Layer.unwrap(Effect.gen(function*() {
-      const ntlm = yield* Ntlm.withUserStore()
+      const ntlm = yield* Ntlm.withUserStore(ntlmOptions)
       const krb = yield* kerberosPackage
       return SecurityPackage.SecurityPackages.layer(Negotiate.make({ ...options, ntlm, kerberos: krb }), ntlm, ...(krb ? [krb] : []))
     }))),
