@@ -8,7 +8,14 @@
  * machine account and shared by every logon; calls on it are serialized
  * (the authenticator chain of 3.1.4.5 admits one call at a time). When the
  * DC drops the channel (connection closed, chain refused, reply that does not
- * verify), the channel is set up again and the logon retried once.
+ * verify), the channel is set up again. A logon is asked again (once) only
+ * when the DC cannot have run it: the channel could not be set up, the DC had
+ * closed the idle connection before the request was written, the DC refused
+ * the call's authenticator (sealed STATUS_ACCESS_DENIED), or, on a channel's
+ * first call, could not unseal it. A reply lost after the request went out is
+ * SEC_E_NO_AUTHENTICATING_AUTHORITY, not a second try: the DC may have
+ * counted a bad password already, and a man in the middle must not make it
+ * count twice.
  *
  * @since 0.1.0
  */
@@ -238,6 +245,8 @@ export const make = (
     yield* Effect.addFinalizer(() => drop)
 
     const open = Effect.gen(function*() {
+      // a DC that closed the idle connection: nothing was sent on it, set up a new one
+      if (current !== undefined && !current.channel.isOpen()) yield* drop
       if (current !== undefined) return current
       const scope = yield* Scope.fork(layerScope)
       const channel = yield* establish({
@@ -253,16 +262,18 @@ export const make = (
       return current
     })
 
+    /** One try; a failure says whether the DC cannot have run the logon (then a second try is safe). */
     const attempt = (logon: NetworkLogon) =>
       Effect.gen(function*() {
-        const entry = yield* open
+        const entry = yield* Effect.mapError(open, (error) => ({ error, notRun: true }))
         const answer = yield* entry.channel.samLogon(logon).pipe(
-          Effect.catchTag("RpcFault", (fault) => {
-            // the DC could not unseal our first PDU: it uses the other AES-CFB8 variant
-            if (fault.status === FAULT_SEC_PKG_ERROR && !entry.used) {
+          Effect.mapError((error) => {
+            // the DC could not unseal our first PDU: it uses the other AES-CFB8 variant, and ran nothing
+            if (error._tag === "RpcFault" && error.status === FAULT_SEC_PKG_ERROR && !entry.used) {
               sealMode = sealMode === "perPart" ? "stream" : "perPart"
+              return { error, notRun: true }
             }
-            return Effect.fail(fault)
+            return { error, notRun: error._tag === "SecureChannelError" && error.notRun === true }
           })
         )
         entry.used = true
@@ -274,9 +285,10 @@ export const make = (
       if (bad !== undefined) return Effect.fail(bad)
       const logon: NetworkLogon = { ...request, parameterControl: 0 }
       return attempt(logon).pipe(
-        // a dropped or refused channel is set up again once (MS-NRPC 3.4.5.2.3 / 3.1.4.5)
-        Effect.catch(() => attempt(logon)),
-        Effect.mapError((e) => channelFailure(settings.dc, e)),
+        // a dropped or refused channel is set up again once (MS-NRPC 3.4.5.2.3 / 3.1.4.5),
+        // and the logon asked again only when the DC cannot have run it
+        Effect.catch((failure) => failure.notRun ? attempt(logon) : Effect.fail(failure)),
+        Effect.mapError((failure) => channelFailure(settings.dc, failure.error)),
         Effect.flatMap((answer): Effect.Effect<NetworkLogonResult, NetlogonError> => {
           const validation = answer.result.validation
           if (answer.status !== NtStatus.SUCCESS) return Effect.fail(logonError(answer.status, settings.dc))

@@ -35,7 +35,7 @@ import {
 } from "./calls.ts"
 import { computeNetlogonCredential, CredentialChain, sessionKey } from "./credential.ts"
 import { type SealMode, schannelProvider } from "./schannel.ts"
-import { statusName } from "./status.ts"
+import { NtStatus, statusName } from "./status.ts"
 
 /**
  * The secure channel could not be set up, or broke (the DC refused our
@@ -43,7 +43,15 @@ import { statusName } from "./status.ts"
  *
  * @since 0.1.0
  */
-export class SecureChannelError extends Data.TaggedError("SecureChannelError")<{ readonly reason: string }> {}
+export class SecureChannelError extends Data.TaggedError("SecureChannelError")<{
+  readonly reason: string
+  /**
+   * The DC refused the call's authenticator (a sealed STATUS_ACCESS_DENIED
+   * without a return authenticator, MS-NRPC 3.5.4.5.1 / 3.1.4.5): it did not
+   * run the logon, so asking again on a new channel counts nothing twice.
+   */
+  readonly notRun?: boolean
+}> {}
 
 /** Where and as whom to set up the channel. */
 export interface ChannelSettings {
@@ -78,6 +86,8 @@ export interface LogonAnswer {
 /** An established channel. `samLogon` is not concurrent: the caller serializes. */
 export interface SecureChannel {
   readonly negotiatedFlags: number
+  /** False once the DC closed the sealed connection (seen while idle). */
+  readonly isOpen: () => boolean
   readonly samLogon: (logon: NetworkLogon) => Effect.Effect<LogonAnswer, ChannelError>
 }
 
@@ -158,9 +168,14 @@ export const establish = (settings: ChannelSettings): Effect.Effect<SecureChanne
         // MS-NRPC 3.1.4.5: the return authenticator must verify, else the chain is broken
         const returned = answer.value!.returnAuthenticator
         if (returned === undefined || !step.verify(returned)) {
-          return yield* Effect.fail(broken(`return authenticator does not verify (${statusName(answer.status)})`))
+          return yield* Effect.fail(
+            new SecureChannelError({
+              reason: `return authenticator does not verify (${statusName(answer.status)})`,
+              notRun: answer.status === NtStatus.ACCESS_DENIED
+            })
+          )
         }
         return { status: answer.status, result: answer.value!, sessionKey: key }
       })
-    return { negotiatedFlags: flags, samLogon }
+    return { negotiatedFlags: flags, isOpen: conn.isOpen, samLogon }
   })

@@ -7,7 +7,7 @@
  * @since 0.1.0
  */
 import { NodeSocket } from "@effect/platform-node"
-import { Data, Duration, Effect } from "effect"
+import { Data, Duration, Effect, Queue } from "effect"
 import type { Scope } from "effect"
 import { Socket } from "effect/socket"
 import { fragmentLength, HEADER_LENGTH, RpcProtocolError } from "./pdu.ts"
@@ -31,7 +31,16 @@ export interface RpcConnection {
   readonly send: (pdu: Uint8Array) => Effect.Effect<void, RpcTransportError>
   /** The next whole fragment (header checked by `fragmentLength`). */
   readonly receive: Effect.Effect<Uint8Array, RpcTransportError | RpcProtocolError>
+  /**
+   * False once the peer closed the connection or it failed, as far as has
+   * been seen: a DC that closed an idle connection is noticed before a
+   * request is written to it.
+   */
+  readonly isOpen: () => boolean
 }
+
+/** Batches of received bytes read ahead of the caller. */
+const READ_AHEAD = 16
 
 const describe = (error: Socket.SocketError): string => {
   const reason = error.reason
@@ -61,6 +70,16 @@ export const connect = (
     const socket = yield* NodeSocket.makeNet({ host, port, noDelay: true })
     const pull = yield* bounded(Socket.readerBytes(socket), "connection")
     const writer = yield* socket.writer
+    // the connection is read all the time (a close is seen while idle); at most
+    // READ_AHEAD batches wait, then TCP's own flow control holds the peer back
+    let open = true
+    const received = yield* Queue.bounded<ReadonlyArray<Uint8Array>, Socket.SocketError>(READ_AHEAD)
+    yield* Effect.forkScoped(Effect.forever(Effect.flatMap(pull, (chunks) => Queue.offer(received, chunks))).pipe(
+      Effect.catch((error) => {
+        open = false
+        return Queue.fail(received, error)
+      })
+    ))
     let pending = new Uint8Array(0)
     const take = (k: number): Uint8Array => {
       const out = pending.slice(0, k)
@@ -71,7 +90,7 @@ export const connect = (
     const fill = (k: number): Effect.Effect<void, Socket.SocketError> =>
       Effect.whileLoop({
         while: () => pending.length < k,
-        body: () => pull,
+        body: () => Queue.take(received),
         step: (chunks) => {
           let size = pending.length
           for (const c of chunks) size += c.length
@@ -98,8 +117,11 @@ export const connect = (
       host,
       port,
       send: (pdu: Uint8Array) =>
-        writer.write(pdu).pipe(Effect.mapError((e) => transportError(describe(e)))),
-      receive
+        open
+          ? writer.write(pdu).pipe(Effect.mapError((e) => transportError(describe(e))), (e) => bounded(e, "write"))
+          : Effect.fail(transportError("connection closed by the peer")),
+      receive,
+      isOpen: () => open
     } satisfies RpcConnection
   }).pipe(Effect.catchTag("SocketError", (e) => Effect.fail(transportError(describe(e)))))
 }
