@@ -11,14 +11,12 @@
  */
 import { randomBytes } from "node:crypto"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
-import { Agent } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Effect, Layer, Schedule } from "effect"
-import { Credentials, Flags, SecurityContext, SspiRuntime } from "@effect-sspi/core"
-import { Drivers, Nginx, Realm, RedisServer, requirePeersSync } from "@effect-sspi/interop-harness"
-import { runtimeLayer } from "../src/internal/packages.ts"
+import { Effect, Schedule } from "effect"
+import { Nginx, Realm, RedisServer, requirePeersSync } from "@effect-sspi/interop-harness"
+import { apReq, present } from "./kerberosTokens.ts"
 import * as Clients from "./proxyClients.ts"
 import { sspi, startServer } from "./support.ts"
 
@@ -44,25 +42,6 @@ const cluster = (extra: ReadonlyArray<string>, env: Record<string, string>) =>
     const proxy = yield* Nginx.start({ upstreams: [hostPort(a.url), hostPort(b.url)] })
     return { a, b, proxy, url: `${proxy.url}/` }
   })
-
-/** A fresh SPNEGO(Kerberos) AP-REQ for HTTP/localhost from our Negotiate initiator (alice's tickets in the realm's ccache). */
-const apReq = (realm: Realm.Realm) =>
-  Effect.scoped(Effect.gen(function*() {
-    const runtime = Context.get(
-      yield* Layer.build(runtimeLayer({ negotiate: true, kerberos: { env: realm.env }, negotiateWithoutNtlm: true })),
-      SspiRuntime.SspiRuntime
-    )
-    return yield* Effect.gen(function*() {
-      const credentials = yield* Credentials.acquire({ packageName: "Negotiate", credentialUse: Flags.CredentialUse.OUTBOUND })
-      const context = yield* SecurityContext.initiator(credentials, { targetName: "HTTP/localhost" })
-      const first = yield* context.step(undefined)
-      return Drivers.toBase64(first.token!)
-    }).pipe(Effect.provideService(SspiRuntime.SspiRuntime, runtime))
-  }))
-
-/** One Negotiate request with `token` straight to a node (no proxy), on a fresh connection. */
-const present = (url: string, token: string) =>
-  Effect.map(Clients.get(`${url}/`, new Agent({ keepAlive: false }), { authorization: `Negotiate ${token}` }), (r) => r.status)
 
 describe("sspi serve behind nginx (shared state in Redis)", () => {
   it.live.skipIf(!available)("1,000 NTLM handshakes from 50 concurrent real-client sessions, Kerberos replay refused by the other node, Redis killed mid-run", () =>

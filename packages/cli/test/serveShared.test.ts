@@ -2,13 +2,12 @@
  * `sspi serve` start-up and process options: `--workers N` over one port
  * with the state in Redis (an NTLM handshake whose legs reach different
  * workers finishes; SIGTERM stops every worker), the one-line refusals
- * (`--workers` without `--redis`, `--redis` without SSPI_HANDSHAKE_KEY,
- * Redis unreachable, the port in use, a bad keytab) and NTLM_USER_FILE
- * instead of `--users`.
+ * (`--workers 0`, `--redis` without SSPI_HANDSHAKE_KEY, Redis unreachable,
+ * the port in use, a bad keytab) and NTLM_USER_FILE instead of `--users`.
+ * `--workers N` without Redis is serveWorkers.test.ts.
  */
-import { spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { Agent, createServer } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -16,8 +15,9 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Schedule } from "effect"
 import { RedisServer } from "@effect-sspi/interop-harness"
 import { whoamiOf } from "../src/internal/serve/whoami.ts"
+import { children, running, startCluster } from "./clusterServer.ts"
 import * as Clients from "./proxyClients.ts"
-import { nodeArgs, sspi, startServer } from "./support.ts"
+import { sspi, startServer } from "./support.ts"
 
 const available = RedisServer.requireSync()
 
@@ -38,32 +38,15 @@ const oneLine = (stderr: string) => {
   assert.notMatch(stderr, /\n\s+at /)
 }
 
-/** The pids of a process's children (Linux /proc). */
-const children = (pid: number): ReadonlyArray<number> =>
-  readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter((s) => s !== "").map(Number)
-
 describe("sspi serve: workers, Redis, start-up failures", () => {
   it.live.skipIf(!available)("--workers 2 --redis: NTLM legs on different connections (workers) finish; a killed worker is replaced; SIGTERM stops every worker", () =>
     Effect.scoped(Effect.gen(function*() {
       const redis = yield* RedisServer.start()
       const { file } = yield* usersFile
-      const child = spawn(process.execPath, [...nodeArgs, "serve", "--port", "0", "--users", file, "--redis", redis.url, "--workers", "2"], {
-        env: { ...process.env, SSPI_HANDSHAKE_KEY: key, NO_COLOR: "1" },
-        stdio: ["ignore", "pipe", "pipe"]
-      })
-      yield* Effect.addFinalizer(() => Effect.sync(() => child.kill("SIGKILL")))
-      let out = ""
-      let err = ""
-      child.stderr.on("data", (c) => (err += c))
-      const url = yield* Effect.callback<string, Error>((resume) => {
-        child.stdout.on("data", (c) => {
-          out += c
-          const m = /listening on (http:\/\/\S+) .*2 workers/.exec(out)
-          if (m !== null) resume(Effect.succeed(m[1]!))
-        })
-        child.once("exit", () => resume(Effect.fail(new Error(`serve exited: ${err}`))))
-      }).pipe(Effect.timeout("90 seconds"))
-      const workers = children(child.pid!)
+      const server = yield* startCluster(2, ["--users", file, "--redis", redis.url], { SSPI_HANDSHAKE_KEY: key })
+      const url = server.url
+      assert.include(server.stdout(), "shared state in Redis at redis://")
+      const workers = children(server.pid)
       assert.strictEqual(workers.length, 2, "two worker processes")
       const runtime = yield* Clients.clientRuntime
       // no keep-alive: every request is a new connection, which the primary hands to the workers in turn
@@ -73,34 +56,30 @@ describe("sspi serve: workers, Redis, start-up failures", () => {
       // a worker that dies is replaced, and the server keeps answering
       process.kill(workers[0]!, "SIGKILL")
       const replaced = yield* Effect.suspend(() => {
-        const now = children(child.pid!)
+        const now = children(server.pid)
         return now.length === 2 && !now.includes(workers[0]!) ? Effect.succeed(now) : Effect.fail(new Error(`workers: ${now}`))
       }).pipe(Effect.retry({ schedule: Schedule.spaced("200 millis"), times: 150 }))
-      assert.match(err, new RegExp(`^sspi: worker ${workers[0]} stopped \\(SIGKILL\\); starting another\n$`))
-      err = ""
+      assert.match(server.stderr(), new RegExp(`^sspi: worker ${workers[0]} stopped \\(SIGKILL\\); starting another\n$`))
+      server.clearStderr()
       // the new worker listens once it has loaded: until then the primary hands connections to the other one
       const again = yield* Effect.forEach(Array.from({ length: 4 }), () => Clients.ours(runtime, `${url}/`, new Agent({ keepAlive: false })))
       assert.deepStrictEqual(again.map((o) => o.status), [200, 200, 200, 200])
 
-      child.kill("SIGTERM")
-      const code = yield* Effect.callback<number | null>((resume) => {
-        if (child.exitCode !== null) return resume(Effect.succeed(child.exitCode))
-        child.once("exit", (c) => resume(Effect.succeed(c)))
-      }).pipe(Effect.timeout("20 seconds"))
+      const code = yield* server.stop("SIGTERM")
       assert.strictEqual(code, 130, "interrupted, as runMain reports a signal")
-      for (const pid of replaced) assert.isFalse(existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z"), `worker ${pid} exited`)
-      assert.strictEqual(err, "")
+      for (const pid of replaced) assert.isFalse(running(pid), `worker ${pid} exited`)
+      assert.strictEqual(server.stderr(), "")
     })), 150_000)
 
-  it.live("one-line refusals: --workers without --redis, --redis without SSPI_HANDSHAKE_KEY or unreachable, the port in use, a bad keytab", () =>
+  it.live("one-line refusals: --workers 0, --redis without SSPI_HANDSHAKE_KEY or unreachable, the port in use, a bad keytab", () =>
     Effect.scoped(Effect.gen(function*() {
       const { dir, file } = yield* usersFile
       const env = { SSPI_HANDSHAKE_KEY: "" }
 
-      const workers = yield* sspi(["serve", "--users", file, "--workers", "2"], env)
+      const workers = yield* sspi(["serve", "--users", file, "--workers", "0"], env)
       assert.strictEqual(workers.code, 2)
       oneLine(workers.stderr)
-      assert.match(workers.stderr, /^sspi: --workers > 1 needs --redis URL: .*replayed to another worker would be accepted/)
+      assert.match(workers.stderr, /^sspi: --workers must be at least 1/)
 
       const principalWithoutKeytab = yield* sspi(["serve", "--users", file, "--acceptor-principal", "any"], env)
       assert.strictEqual(principalWithoutKeytab.code, 2)

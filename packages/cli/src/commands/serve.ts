@@ -4,7 +4,10 @@
  * its user file, `--keytab` gives Negotiate's Kerberos mechanism its service
  * keys; at least one of them is needed. `--redis URL` shares the replay cache
  * and the pending NTLM handshakes between processes; `--workers N` runs N
- * processes on one port (node:cluster), which needs `--redis`.
+ * processes on one port (node:cluster), which share them through Redis with
+ * `--redis`, else through the primary process over the cluster IPC channel
+ * (never one replay cache per worker: an AP-REQ replayed to another worker
+ * would be accepted).
  */
 import { createServer } from "node:http"
 import { NodeHttpClient, NodeHttpServer } from "@effect/platform-node"
@@ -20,6 +23,7 @@ import { serverLeg } from "../internal/print.ts"
 import * as Cluster from "../internal/serve/cluster.ts"
 import * as Domain from "../internal/serve/domain.ts"
 import * as Forward from "../internal/serve/forward.ts"
+import * as IpcWorker from "../internal/serve/ipcWorker.ts"
 import * as SharedState from "../internal/serve/sharedState.ts"
 import * as Whoami from "../internal/serve/whoami.ts"
 
@@ -86,7 +90,9 @@ export const serve = Command.make(
       Flag.optional
     ),
     redis: Flag.String("redis").pipe(
-      Flag.withDescription(`redis://HOST:PORT: replay cache and pending NTLM handshakes shared by every process (needs ${SharedState.handshakeKeyName}) (default: none, this process's memory)`),
+      Flag.withDescription(
+        `redis://HOST:PORT: replay cache and pending NTLM handshakes shared by every process (needs ${SharedState.handshakeKeyName}) (default: none, this process's memory; with --workers > 1, the primary process's)`
+      ),
       Flag.optional
     ),
     authenticatedConnections: Flag.Literals("authenticated-connections", ["ntlm", "all", "none"]).pipe(
@@ -107,7 +113,12 @@ export const serve = Command.make(
       Flag.withDescription("with --forward-to and --keytab: a user who delegated nothing is forwarded through S4U2Self + S4U2Proxy to HTTP/<host of the URL> with the keytab's service keys (the realm must allow it) (default: no)"),
       Flag.withDefault(false)
     ),
-    workers: Flag.Int("workers").pipe(Flag.withDescription("processes sharing the port (node:cluster); more than 1 needs --redis (default: 1)"), Flag.withDefault(1)),
+    workers: Flag.Int("workers").pipe(
+      Flag.withDescription(
+        "processes sharing the port (node:cluster); with more than 1 the replay cache and pending NTLM handshakes are shared: in Redis with --redis, else held by the primary process and reached over IPC (default: 1)"
+      ),
+      Flag.withDefault(1)
+    ),
     verbose: Flag.Boolean("verbose").pipe(Flag.withAlias("v"), Flag.withDescription("print each handshake leg (default: no)"), Flag.withDefault(false))
   },
   (args) =>
@@ -133,11 +144,10 @@ export const serve = Command.make(
       if (Option.isSome(args.acceptorPrincipal) && keytab === undefined) return yield* usage("--acceptor-principal needs --keytab FILE")
       if (args.s4u && (forwardTo === undefined || keytab === undefined)) return yield* usage("--s4u needs --forward-to URL and --keytab FILE (the service's keys)")
       if (args.workers < 1) return yield* usage("--workers must be at least 1")
-      if (args.workers > 1 && redis === undefined) {
-        return yield* usage(
-          "--workers > 1 needs --redis URL: each worker would keep its own replay cache and handshakes (a Kerberos token replayed to another worker would be accepted, an NTLM handshake could not finish there)"
-        )
-      }
+      // several workers without Redis: the primary process holds the replay cache and
+      // handshake store of them all (never one per worker: a Kerberos token replayed to
+      // another worker would be accepted, an NTLM handshake could not finish there)
+      const sharedInPrimary = args.workers > 1 && redis === undefined
       // checked before any worker starts
       if (redis !== undefined) yield* SharedState.handshakeKey
       const domain = dc === undefined
@@ -158,7 +168,7 @@ export const serve = Command.make(
         // the HTTP server deletes a connection's pending context when the connection
         // closes; with a shared store the client's AUTHENTICATE may still come on
         // another connection or node, so the stored handshake is left to its TTL
-        ntlm: redis === undefined ? undefined : { onDeletePending: "keep" }
+        ntlm: redis === undefined && !sharedInPrimary ? undefined : { onDeletePending: "keep" }
       }
       const schemes = ntlmUsers === undefined && domain === undefined ? ["Negotiate"] : ["Negotiate", "NTLM"]
       const offer = schemes.map((s) => s === "Negotiate" ? `Negotiate (${negotiateMechanisms(packages).join(", ")})` : s)
@@ -166,14 +176,17 @@ export const serve = Command.make(
       // (nginx `keepalive`, the set-up --redis is for), a connection authenticated by
       // one client's handshake would serve the next client's requests as that client.
       const authenticatedConnections = Option.getOrElse(args.authenticatedConnections, () => redis === undefined ? "ntlm" as const : "none" as const)
-      const offerLine = `${offer.join(", ")}${domain === undefined ? "" : `, NTLM verified by ${dc} as ${domain.account}`}${redis === undefined ? "" : `, shared state in Redis at ${SharedState.redisLabel(redis)}`}${
+      const offerLine = `${offer.join(", ")}${domain === undefined ? "" : `, NTLM verified by ${dc} as ${domain.account}`}${
+        redis !== undefined ? `, shared state in Redis at ${SharedState.redisLabel(redis)}` : sharedInPrimary ? ", shared state in the primary process" : ""
+      }${
         forwardTo === undefined ? "" : `; /forward calls ${forwardTo} as the user (delegated TGT${args.s4u ? ", else S4U" : ""})`
       }`
       if (args.workers > 1 && !Cluster.isWorker()) {
         if (keytab !== undefined) yield* checkKeytab(keytab).pipe(Effect.provide(runtimeLayer(packages)))
         return yield* Cluster.primary(
           args.workers,
-          (port) => Console.log(`listening on http://${args.host}:${port} (${offerLine}; ${args.workers} workers); Ctrl-C stops`)
+          (port) => Console.log(`listening on http://${args.host}:${port} (${offerLine}; ${args.workers} workers); Ctrl-C stops`),
+          { shareState: sharedInPrimary }
         )
       }
       let address = ""
@@ -189,7 +202,7 @@ export const serve = Command.make(
               : name === "Kerberos"
               ? { authData: { keytab } }
               : {},
-          onLeg: (leg) => args.verbose ? Console.log(serverLeg(leg)) : Effect.void
+          onLeg: (leg) => !args.verbose ? Effect.void : Cluster.isWorker() ? Cluster.workerLog(serverLeg(leg)) : Console.log(serverLeg(leg))
         })),
         Layer.provideMerge(NodeHttpServer.layer(() => {
           const s = createServer()
@@ -201,8 +214,12 @@ export const serve = Command.make(
         }, { port: args.port, host: args.host }))
       )
       yield* Effect.scoped(Effect.gen(function*() {
-        // Redis first (closed last): the packages and the server are built over it
-        const shared = redis === undefined ? undefined : Layer.succeedContext(yield* SharedState.build(redis))
+        // the shared state first (closed last): the packages and the server are built over it
+        const shared = redis !== undefined
+          ? Layer.succeedContext(yield* SharedState.build(redis))
+          : sharedInPrimary
+          ? Layer.succeedContext(yield* Layer.build(IpcWorker.layer()))
+          : undefined
         yield* Effect.scoped(Effect.gen(function*() {
           if (keytab !== undefined) yield* checkKeytab(keytab)
           const app = forwardTo === undefined ? whoami : Forward.app(
@@ -226,6 +243,10 @@ export const serve = Command.make(
     {
       command: "SSPI_HANDSHAKE_KEY=$(openssl rand -hex 32) sspi serve --users users.txt --redis redis://127.0.0.1:6379 --workers 2",
       description: "two processes on port 8080 sharing the replay cache and NTLM handshakes through Redis"
+    },
+    {
+      command: "sspi serve --users users.txt --workers 4",
+      description: "four processes on port 8080; the primary process holds their replay cache and NTLM handshakes"
     }
   ])
 )

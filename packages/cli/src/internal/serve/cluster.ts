@@ -5,10 +5,18 @@
  * after start-up, and on SIGINT/SIGTERM (its scope closing) sends SIGTERM to
  * every worker and waits for them: each worker closes its server, its
  * security contexts and its Redis connection, then exits.
+ *
+ * Without Redis (`shareState`), the primary holds the one replay cache and
+ * the one handshake store of all workers (core's memory Layers) and answers
+ * their calls over the cluster IPC channel (`ipcPrimary.ts`); they are built
+ * before the first worker forks and closed after the last one exited (every
+ * pending handshake entry zeroed).
  */
 import cluster, { type Worker } from "node:cluster"
-import { Console, Effect } from "effect"
+import { Console, Effect, Layer } from "effect"
+import { HandshakeStore, ReplayCache } from "@effect-sspi/core"
 import { CliFailure } from "../failure.ts"
+import * as IpcPrimary from "./ipcPrimary.ts"
 
 /** `true` in a process forked by {@link primary}. */
 export const isWorker = (): boolean => cluster.isWorker
@@ -32,10 +40,17 @@ const stop = (worker: Worker, graceMs: number) =>
  * Runs the primary: forks `count` workers (the same command line), succeeds
  * with the shared port once every worker listens, then keeps them running
  * until interrupted. A worker that exits before listening (its error line is
- * already on stderr) stops the whole server with exit 1.
+ * already on stderr) stops the whole server with exit 1. `shareState`: this
+ * process serves the workers' replay cache and handshake store (no Redis).
  */
-export const primary = (count: number, listening: (port: number) => Effect.Effect<void>) =>
+export const primary = (count: number, listening: (port: number) => Effect.Effect<void>, options: { readonly shareState: boolean }) =>
   Effect.scoped(Effect.gen(function*() {
+    if (options.shareState) {
+      // built first, so closed last: after every worker has stopped
+      yield* Layer.build(Layer.mergeAll(ReplayCache.layerMemory(), HandshakeStore.layerMemory())).pipe(
+        Effect.flatMap((state) => Effect.provide(IpcPrimary.serve(), state))
+      )
+    }
     let stopping = false
     const workers = new Set<Worker>()
     const fork = () => {

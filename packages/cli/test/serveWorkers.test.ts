@@ -1,0 +1,120 @@
+/**
+ * `sspi serve --workers 2` without Redis (issue 12 item 4): the primary
+ * process holds the replay cache and the handshake store of both workers and
+ * answers them over the cluster IPC channel. Real processes, real peers: an
+ * MIT realm's tickets (our Negotiate initiator), our NTLM initiator and
+ * python3-ntlm-auth. With `-v` each worker prints its legs with its pid, which
+ * shows which worker took which connection.
+ *
+ * Proves: (a) one AP-REQ presented on two connections that reach different
+ * workers is accepted once and refused as a replay at the other worker (a
+ * cache per worker accepted it twice); (b) NTLM handshakes whose NEGOTIATE
+ * and AUTHENTICATE reach different workers finish (a store per worker could
+ * not), alone and under concurrency; SIGTERM to the primary, with a
+ * handshake still pending, stops both workers and the primary cleanly.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { Agent } from "node:http"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Redacted } from "effect"
+import { Credentials, Flags, SecurityContext, SspiRuntime } from "@effect-sspi/core"
+import { Drivers, Realm, requirePeersSync } from "@effect-sspi/interop-harness"
+import { children, type Leg, running, startCluster } from "./clusterServer.ts"
+import { apReq, present } from "./kerberosTokens.ts"
+import * as Clients from "./proxyClients.ts"
+
+const available = requirePeersSync("krb5", "ntlm")
+
+const usersFile = Effect.acquireRelease(
+  Effect.sync(() => {
+    const dir = mkdtempSync(join(tmpdir(), "sspi-cli-workers-"))
+    writeFileSync(join(dir, "users"), `${Clients.user.domain}:${Clients.user.user}:${Clients.user.password}\n`)
+    return { dir, file: join(dir, "users") }
+  }),
+  ({ dir }) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+)
+
+/** Our initiator's NEGOTIATE message (the first leg of a handshake that is never finished). */
+const negotiate = (runtime: SspiRuntime.SspiRuntime["Service"]) =>
+  Effect.scoped(Effect.gen(function*() {
+    const credentials = yield* Credentials.acquire({
+      packageName: "NTLM",
+      credentialUse: Flags.CredentialUse.OUTBOUND,
+      authData: { domain: Clients.user.domain, user: Clients.user.user, password: Redacted.make(Clients.user.password) }
+    })
+    const context = yield* SecurityContext.initiator(credentials, { targetName: "HTTP/localhost" })
+    return (yield* context.step(undefined)).token!
+  })).pipe(Effect.provideService(SspiRuntime.SspiRuntime, runtime))
+
+/** A new connection for every request: the primary hands each to the next free worker. */
+const fresh = () => new Agent({ keepAlive: false })
+
+describe("sspi serve --workers 2 without Redis: shared state in the primary process", () => {
+  it.live.skipIf(!available)("a Kerberos AP-REQ replayed to the other worker is refused; NTLM legs on different workers finish; SIGTERM stops everything", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const realm = yield* Realm.start()
+      yield* Realm.kinit(realm)
+      const { file } = yield* usersFile
+      const server = yield* startCluster(2, ["--users", file, "--keytab", realm.keytab, "-v"], realm.env)
+      assert.match(server.stdout(), /^listening on http:\/\/127\.0\.0\.1:\d+ \(Negotiate \(Kerberos, NTLM\), NTLM, shared state in the primary process; 2 workers\); Ctrl-C stops$/m)
+      const workers = children(server.pid)
+      assert.strictEqual(workers.length, 2, "two worker processes")
+      let printed = 0
+      /** The legs printed by the next `count` legs' requests. */
+      const nextLegs = (count: number) =>
+        Effect.map(server.legs(printed + count), (legs): ReadonlyArray<Leg> => {
+          const mine = legs.slice(printed, printed + count)
+          printed += count
+          return mine
+        })
+
+      // (a) the same AP-REQ on two connections, until the two reach different workers
+      // (the primary hands connections out in turn: the first pair normally does)
+      let crossed = 0
+      for (let attempt = 0; attempt < 6 && crossed === 0; attempt++) {
+        const token = yield* apReq(realm)
+        const statuses = [yield* present(server.url, token), yield* present(server.url, token)]
+        const [accepted, replayed] = yield* nextLegs(2)
+        assert.deepStrictEqual(statuses, [200, 401], "accepted once, then refused as a replay")
+        assert.strictEqual(accepted!.status, "SEC_E_OK")
+        assert.notStrictEqual(replayed!.status, "SEC_E_OK")
+        assert.include(workers, accepted!.pid)
+        if (accepted!.pid !== replayed!.pid) crossed++
+      }
+      assert.strictEqual(crossed, 1, "an AP-REQ reached the other worker and was refused there")
+
+      // (b) NTLM, every leg on a new connection: NEGOTIATE and AUTHENTICATE on different workers
+      const runtime = yield* Clients.clientRuntime
+      const ours = yield* Effect.forEach(Array.from({ length: 10 }), () => Clients.ours(runtime, `${server.url}/`, fresh()))
+      assert.deepStrictEqual(ours, Array.from({ length: 10 }, () => ({ status: 200, body: Clients.hello })))
+      const python = yield* Effect.forEach(Array.from({ length: 4 }), () => Clients.python(`${server.url}/`, fresh()))
+      assert.deepStrictEqual(python, Array.from({ length: 4 }, () => ({ status: 200, body: Clients.hello })))
+      const legs = yield* nextLegs(28)
+      const split = Array.from({ length: 14 }, (_, i) => [legs[2 * i]!, legs[2 * i + 1]!] as const)
+      assert.deepStrictEqual(
+        split.map(([challenge, done]) => [challenge.packageName, challenge.status, done.status]),
+        split.map(() => ["NTLM", "SEC_I_CONTINUE_NEEDED", "SEC_E_OK"])
+      )
+      const across = split.filter(([challenge, done]) => challenge.pid !== done.pid).length
+      console.log(`sspi serve --workers 2 (shared state in the primary): ${across} of 14 NTLM handshakes had their two legs on different workers`)
+      assert.isAbove(across, 0, "some handshakes were finished by the worker that did not start them")
+
+      // concurrently: 8 clients × 5 handshakes, every leg on a new connection
+      const concurrent = yield* Effect.all(
+        Array.from({ length: 8 }, () => Effect.forEach(Array.from({ length: 5 }), () => Clients.ours(runtime, `${server.url}/`, fresh()))),
+        { concurrency: "unbounded" }
+      )
+      assert.deepStrictEqual(concurrent.flat().map((o) => o.status), Array.from({ length: 40 }, () => 200))
+
+      // SIGTERM with a handshake pending in the primary's store (a NEGOTIATE answered, no AUTHENTICATE)
+      const pending = yield* Clients.get(`${server.url}/`, fresh(), { authorization: `NTLM ${Drivers.toBase64(yield* negotiate(runtime))}` })
+      assert.strictEqual(pending.status, 401)
+      assert.match(pending.authenticate ?? "", /^NTLM \S+/, "a CHALLENGE: the handshake is pending")
+      const code = yield* server.stop("SIGTERM")
+      assert.strictEqual(code, 130, "interrupted, as runMain reports a signal")
+      for (const pid of workers) assert.isFalse(running(pid), `worker ${pid} exited`)
+      assert.strictEqual(server.stderr(), "", "no error, no stack trace")
+    })), 180_000)
+})
