@@ -10,7 +10,8 @@
  *
  * BENCH_HTTP_ROUNDS (default 5) and BENCH_HTTP_MS (default 1000) set the
  * rounds; the whole part runs in about 3 minutes. BENCH_HTTP_ONLY (a regular
- * expression) keeps the comparisons whose label matches.
+ * expression) keeps the comparisons whose label matches; BENCH_HTTP_PROFILE=DIR
+ * runs our server with `--cpu-prof` into DIR.
  */
 import type { ChildProcess } from "node:child_process"
 import { randomBytes } from "node:crypto"
@@ -27,6 +28,7 @@ const sspiBin = fileURLToPath(new URL("../../cli/bin/sspi.js", import.meta.url))
 const rounds = Number(process.env["BENCH_HTTP_ROUNDS"] ?? 5)
 const roundMs = Number(process.env["BENCH_HTTP_MS"] ?? 1000)
 const basePort = 30_000 + (process.pid % 10_000)
+const profileDir = process.env["BENCH_HTTP_PROFILE"]
 const only = new RegExp(process.env["BENCH_HTTP_ONLY"] ?? "")
 
 /** A server under test: where it listens and how to find its processes (for their CPU time). */
@@ -145,7 +147,11 @@ export const runHttp = async (): Promise<void> => {
 
       const krbApache = yield* apacheKerberos(basePort + 1, realm)
       const ntlmApache = yield* apacheNtlm(basePort + 2, "EXAMPLE:alice:Passw0rd!\n")
-      const server = yield* spawnNode(here("./httpServer.ts"), [String(basePort), realm.keytab, users], { cpus: "0", env })
+      const server = yield* spawnNode(here("./httpServer.ts"), [String(basePort), realm.keytab, users], {
+        cpus: "0",
+        env,
+        nodeOptions: profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`]
+      })
       yield* waitForLine(server, /listening/)
       const driver = yield* spawnNode(here("./httpDriver.ts"), [], { cpus: "1", env, ipc: true })
       yield* Effect.callback<void>((resume) => void driver.once("message", () => resume(Effect.void)))

@@ -22,11 +22,19 @@ export const spawnNode = (
     readonly ipc?: boolean
     /** Load the TypeScript sources through tsx (default); `false` for a launcher that does it itself (bin/sspi.js). */
     readonly tsx?: boolean
+    /** More node options (e.g. `--cpu-prof`). */
+    readonly nodeOptions?: ReadonlyArray<string>
   }
 ): Effect.Effect<ChildProcess, Error, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.sync(() => {
-      const command = [process.execPath, ...(options.tsx === false ? nodeArgs.slice(0, 1) : nodeArgs), script, ...args]
+      const command = [
+        process.execPath,
+        ...(options.nodeOptions ?? []),
+        ...(options.tsx === false ? nodeArgs.slice(0, 1) : nodeArgs),
+        script,
+        ...args
+      ]
       const [file, ...rest] = options.cpus === undefined ? command : ["taskset", "-c", options.cpus, ...command]
       return spawn(file!, rest, {
         env: { ...process.env, ...options.env },

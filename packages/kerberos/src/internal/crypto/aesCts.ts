@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { type Cipher, createCipheriv, createDecipheriv } from "node:crypto"
+import { type Cipher, createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from "node:crypto"
 
 /**
  * The AES block size in bytes.
@@ -23,10 +23,32 @@ export const BLOCK_SIZE = 16
 export const ZERO_IV: Uint8Array = new Uint8Array(BLOCK_SIZE)
 
 
-const algorithm = (key: Uint8Array, mode: "cbc" | "ecb"): string => {
-  if (key.length === 16) return mode === "cbc" ? "aes-128-cbc" : "aes-128-ecb"
-  if (key.length === 32) return mode === "cbc" ? "aes-256-cbc" : "aes-256-ecb"
-  throw new RangeError(`AES key of ${key.length} bytes; expected 16 or 32`)
+/**
+ * A key as node:crypto takes it: the raw bytes, or a `KeyObject` made once
+ * from them. Node 24 checks a raw key for being a KeyObject or CryptoKey on
+ * every cipher and HMAC (a failing private-field check, 4-7 times the cost of
+ * the operation on a short message); a `KeyObject` skips that, so derived keys
+ * are kept as KeyObjects (see `derivedKeyCache`).
+ *
+ * @since 0.2.0
+ */
+export type AesKey = Uint8Array | KeyObject
+
+/**
+ * The `KeyObject` of secret key bytes (a copy, owned by node:crypto: it lives
+ * until collected, as a cipher object's key schedule does).
+ *
+ * @since 0.2.0
+ */
+export const secretKey = (key: AesKey): KeyObject => key instanceof Uint8Array ? createSecretKey(key) : key
+
+const keyLength = (key: AesKey): number => key instanceof Uint8Array ? key.length : key.symmetricKeySize ?? 0
+
+const algorithm = (key: AesKey, mode: "cbc" | "ecb"): string => {
+  const length = keyLength(key)
+  if (length === 16) return mode === "cbc" ? "aes-128-cbc" : "aes-128-ecb"
+  if (length === 32) return mode === "cbc" ? "aes-256-cbc" : "aes-256-ecb"
+  throw new RangeError(`AES key of ${length} bytes; expected 16 or 32`)
 }
 
 /**
@@ -35,7 +57,7 @@ const algorithm = (key: Uint8Array, mode: "cbc" | "ecb"): string => {
  *
  * @since 0.1.0
  */
-export const aesEcbEncryptor = (key: Uint8Array): Cipher =>
+export const aesEcbEncryptor = (key: AesKey): Cipher =>
   createCipheriv(algorithm(key, "ecb"), key, null).setAutoPadding(false)
 
 /**
@@ -46,7 +68,7 @@ export const aesEcbEncryptor = (key: Uint8Array): Cipher =>
  * @since 0.1.0
  */
 export const ctsEncryptInto = (
-  key: Uint8Array,
+  key: AesKey,
   parts: ReadonlyArray<Uint8Array>,
   out: Uint8Array,
   offset: number,
@@ -101,7 +123,7 @@ export const ctsEncryptInto = (
  * @since 0.1.0
  */
 export const ctsEncryptBlocks = (
-  key: Uint8Array,
+  key: AesKey,
   first: Uint8Array,
   middle: Uint8Array,
   last: Uint8Array,
@@ -132,7 +154,7 @@ export const ctsEncryptBlocks = (
  *
  * @since 0.1.0
  */
-export const ctsEncrypt = (key: Uint8Array, plaintext: Uint8Array, iv: Uint8Array = ZERO_IV): Uint8Array => {
+export const ctsEncrypt = (key: AesKey, plaintext: Uint8Array, iv: Uint8Array = ZERO_IV): Uint8Array => {
   const out = Buffer.allocUnsafe(plaintext.length)
   ctsEncryptInto(key, [plaintext], out, 0, iv)
   return out
@@ -144,7 +166,7 @@ export const ctsEncrypt = (key: Uint8Array, plaintext: Uint8Array, iv: Uint8Arra
  *
  * @since 0.1.0
  */
-export const ctsDecrypt = (key: Uint8Array, ciphertext: Uint8Array, iv: Uint8Array = ZERO_IV): Uint8Array => {
+export const ctsDecrypt = (key: AesKey, ciphertext: Uint8Array, iv: Uint8Array = ZERO_IV): Uint8Array => {
   const length = ciphertext.length
   if (length < BLOCK_SIZE) throw new RangeError("AES-CTS needs at least one block")
   const decipher = createDecipheriv(algorithm(key, "cbc"), key, iv).setAutoPadding(false)

@@ -6,9 +6,9 @@
  *
  * @since 0.1.0
  */
-import { createHmac, pbkdf2, pbkdf2Sync } from "node:crypto"
+import { createHmac, type KeyObject, pbkdf2, pbkdf2Sync } from "node:crypto"
 import { Effect, Result } from "effect"
-import { BLOCK_SIZE, ctsDecrypt, ctsEncryptBlocks, ctsEncryptInto, ZERO_IV } from "./aesCts.ts"
+import { type AesKey, BLOCK_SIZE, ctsDecrypt, ctsEncryptBlocks, ctsEncryptInto, secretKey, ZERO_IV } from "./aesCts.ts"
 import { IntegrityError } from "./errors.ts"
 import { deriveRandomAes, kdfHmacSha2, KERBEROS_LABEL, KeyPurpose, usageLabel } from "./keyDerivation.ts"
 import {
@@ -53,17 +53,24 @@ export const aesProfile = (spec: AesSpec): EncryptionProfile => {
   const { enctype, family, hash, keyLength, macLength, name } = spec
   const etm = family === "rfc8009"
   const hmacKeyLength = etm ? macLength : keyLength
-  const derive = (key: Uint8Array, label: Uint8Array, length: number): Uint8Array =>
+  const derive = (key: AesKey, label: Uint8Array, length: number): Uint8Array =>
     hash === "sha1" ? deriveRandomAes(key, label, length) : kdfHmacSha2(hash, key, label, length) // DK (RFC 3961) or KDF-HMAC-SHA2 (RFC 8009)
+  /** A derived subkey as a KeyObject (the hot path's form, see `AesKey`); the intermediate bytes are zeroed. */
+  const deriveKey = (key: AesKey, label: Uint8Array, length: number): KeyObject => {
+    const bytes = derive(key, label, length)
+    const keyObject = secretKey(bytes)
+    bytes.fill(0)
+    return keyObject
+  }
   const saltPrefix = etm ? new TextEncoder().encode(`${name}\0`) : new Uint8Array(0)
   const defaultIterations = etm ? 32768 : 4096
 
-  const encryptionKeys = derivedKeyCache((key, usage) => ({
-    ke: derive(key, usageLabel(usage, KeyPurpose.Encryption), keyLength),
-    ki: derive(key, usageLabel(usage, KeyPurpose.Integrity), hmacKeyLength)
+  const encryptionKeys = derivedKeyCache((_, usage, base) => ({
+    ke: deriveKey(base(), usageLabel(usage, KeyPurpose.Encryption), keyLength),
+    ki: deriveKey(base(), usageLabel(usage, KeyPurpose.Integrity), hmacKeyLength)
   }))
-  const checksumKey = derivedKeyCache((key, usage) =>
-    derive(key, usageLabel(usage, KeyPurpose.Checksum), hmacKeyLength)
+  const checksumKey = derivedKeyCache((_, usage, base) =>
+    deriveKey(base(), usageLabel(usage, KeyPurpose.Checksum), hmacKeyLength)
   )
   // Failures are shared values: refusing forged input allocates nothing.
   const tooShort = Result.fail(new IntegrityError({ enctype, reason: "TooShort" }))

@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import { createHmac } from "node:crypto"
-import { aesEcbEncryptor, BLOCK_SIZE } from "./aesCts.ts"
+import { type AesKey, aesEcbEncryptor, BLOCK_SIZE } from "./aesCts.ts"
 import { nFold } from "./nfold.ts"
 
 /**
@@ -43,6 +43,21 @@ export const usageLabel = (usage: number, purpose: KeyPurpose): Uint8Array => {
  */
 export const KERBEROS_LABEL: Uint8Array = new TextEncoder().encode("kerberos")
 
+const folded = new Map<string, Uint8Array>()
+
+/** n-fold(constant) to one block, memoised: the constants are the few usage labels and "kerberos". */
+const foldedConstant = (constant: Uint8Array): Uint8Array => {
+  const id = Buffer.from(constant.buffer, constant.byteOffset, constant.byteLength).toString("latin1")
+  let block = folded.get(id)
+  if (block === undefined) {
+    block = nFold(constant, BLOCK_SIZE)
+    // bounded: usages are 32-bit numbers an application could vary
+    if (folded.size >= 1024) folded.clear()
+    folded.set(id, block)
+  }
+  return block
+}
+
 /**
  * DR(Key, Constant) for AES (RFC 3961 section 5.1): the constant is n-folded
  * to one block, encrypted, and the output fed back until `length` bytes are
@@ -50,10 +65,10 @@ export const KERBEROS_LABEL: Uint8Array = new TextEncoder().encode("kerberos")
  *
  * @since 0.1.0
  */
-export const deriveRandomAes = (key: Uint8Array, constant: Uint8Array, length: number): Uint8Array => {
+export const deriveRandomAes = (key: AesKey, constant: Uint8Array, length: number): Uint8Array => {
   const cipher = aesEcbEncryptor(key)
   const out = new Uint8Array(length)
-  let block: Uint8Array = nFold(constant, BLOCK_SIZE)
+  let block: Uint8Array = foldedConstant(constant)
   for (let offset = 0; offset < length; offset += BLOCK_SIZE) {
     block = cipher.update(block)
     out.set(block.subarray(0, Math.min(BLOCK_SIZE, length - offset)), offset)
@@ -70,7 +85,7 @@ export const deriveRandomAes = (key: Uint8Array, constant: Uint8Array, length: n
  */
 export const kdfHmacSha2 = (
   hash: "sha256" | "sha384",
-  key: Uint8Array,
+  key: AesKey,
   label: Uint8Array,
   length: number
 ): Uint8Array => {

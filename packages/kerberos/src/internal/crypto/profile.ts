@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { timingSafeEqual } from "node:crypto"
+import { createSecretKey, type KeyObject, timingSafeEqual } from "node:crypto"
 import type { Effect, Result } from "effect"
 import type { IntegrityError } from "./errors.ts"
 import { RandomBytes } from "@effect-sspi/core"
@@ -174,22 +174,25 @@ const MAX_CACHED_USAGES = 64
 /**
  * Memoises `derive(key, usage)` per key object and usage, so the hot path
  * does not re-derive subkeys for every message. Each entry keeps a copy of the
- * key bytes and is dropped if the caller's array has changed since.
+ * key bytes and is dropped if the caller's array has changed since. `derive`
+ * also gets the base key as a `KeyObject`, made once per entry (node:crypto
+ * takes it without the per-call checks a raw key costs, see `AesKey`).
  *
  * @since 0.1.0
  */
-export const derivedKeyCache = <A>(derive: (key: Uint8Array, usage: number) => A) => {
-  const cache = new WeakMap<Uint8Array, { readonly snapshot: Uint8Array; readonly byUsage: Map<number, A> }>()
+export const derivedKeyCache = <A>(derive: (key: Uint8Array, usage: number, keyObject: () => KeyObject) => A) => {
+  const cache = new WeakMap<Uint8Array, { readonly snapshot: Uint8Array; readonly byUsage: Map<number, A>; keyObject: KeyObject | undefined }>()
   return (key: Uint8Array, usage: number): A => {
     let entry = cache.get(key)
     if (entry === undefined || !sameBytes(entry.snapshot, key)) {
-      entry = { snapshot: key.slice(), byUsage: new Map() }
+      entry = { snapshot: key.slice(), byUsage: new Map(), keyObject: undefined }
       cache.set(key, entry)
     }
     let derived = entry.byUsage.get(usage)
     if (derived === undefined) {
       if (entry.byUsage.size >= MAX_CACHED_USAGES) entry.byUsage.clear()
-      derived = derive(key, usage)
+      const e = entry
+      derived = derive(key, usage, () => e.keyObject ??= createSecretKey(e.snapshot))
       entry.byUsage.set(usage, derived)
     }
     return derived
