@@ -8,7 +8,8 @@
  * connection: 200 as EXAMPLE\alice, and the client accepts the second
  * process's final token (its mechListMIC). Then through nginx (round robin,
  * shared upstream keep-alive connections). Without --redis the same split
- * fails (401), as it always did.
+ * fails (401), as it always did. curl --negotiate (GSS-API SPNEGO with
+ * gss-ntlmssp's default credential from NTLM_USER_FILE) joins through nginx.
  */
 import { randomBytes } from "node:crypto"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
@@ -17,11 +18,11 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { Drivers, Nginx, RedisServer, requirePeersSync } from "@effect-sspi/interop-harness"
+import { Command, Drivers, Nginx, RedisServer, requirePeersSync } from "@effect-sspi/interop-harness"
 import * as Clients from "./proxyClients.ts"
 import { startServer } from "./support.ts"
 
-const available = requirePeersSync("ntlm") && RedisServer.requireSync() && Nginx.requireSync()
+const available = requirePeersSync("ntlm", "curl") && RedisServer.requireSync() && Nginx.requireSync()
 const hello = "hello EXAMPLE\\alice (Negotiate)\n"
 
 const usersFile = Effect.acquireRelease(
@@ -39,8 +40,18 @@ const twoServers = (redis: RedisServer.RedisServer | undefined) =>
     const { file } = yield* usersFile
     const args = ["--users", file, ...(redis === undefined ? [] : ["--redis", redis.url])]
     const env: Record<string, string> = redis === undefined ? {} : { SSPI_HANDSHAKE_KEY: randomBytes(32).toString("hex") }
-    return { a: yield* startServer(args, env), b: yield* startServer(args, env) }
+    return { a: yield* startServer(args, env), b: yield* startServer(args, env), users: file }
   })
+
+/** One `curl --negotiate -u :` run (MIT SPNEGO; gss-ntlmssp's default credential is alice's line of `users`): status and body. */
+const curl = (url: string, users: string) =>
+  Command.run("/usr/bin/curl", ["-sS", "--negotiate", "-u", ":", "-w", "\n%{http_code}", "--max-time", "20", url], {
+    env: { NTLM_USER_FILE: users, USER: Clients.user.user },
+    timeout: "30 seconds"
+  }).pipe(Effect.map((r) => {
+    const at = r.stdout.lastIndexOf("\n")
+    return { status: Number(r.stdout.slice(at + 1)), body: r.stdout.slice(0, at) }
+  }))
 
 /** MIT SPNEGO with gss-ntlmssp as EXAMPLE\alice (password credential, NTLM only), one driver process per handshake. */
 const spnegoClient = Effect.map(
@@ -77,7 +88,7 @@ describe("SPNEGO over NTLM from a real client, finished by another sspi serve pr
   it.live.skipIf(!available)("with --redis: NegTokenInit to A, the AUTHENTICATE leg to B on a new connection: 200 as alice, B's mechListMIC accepted; and 20 handshakes through nginx", () =>
     Effect.scoped(Effect.gen(function*() {
       const redis = yield* RedisServer.start()
-      const { a, b } = yield* twoServers(redis)
+      const { a, b, users } = yield* twoServers(redis)
       const fresh = () => new Agent({ keepAlive: false })
       for (const [first, second] of [[a, b], [b, a]] as const) {
         const r = yield* handshake([`${first.url}/`, `${second.url}/`], [fresh(), fresh()])
@@ -85,15 +96,23 @@ describe("SPNEGO over NTLM from a real client, finished by another sspi serve pr
       }
       const proxy = yield* Nginx.start({ upstreams: [a.url, b.url].map((u) => u.replace(/^http:\/\//, "")) })
       const started = Date.now()
-      const outcomes = yield* Effect.all(
-        Array.from({ length: 4 }, () => {
-          const agent = Clients.session()
-          return Effect.forEach(Array.from({ length: 5 }), () => handshake([`${proxy.url}/`], [agent]))
-        }),
-        { concurrency: "unbounded" }
-      ).pipe(Effect.map((s) => s.flat()))
-      console.log(`nginx + 2 x sspi serve --redis: ${outcomes.length} SPNEGO/NTLM handshakes (gss-ntlmssp) in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+      const [outcomes, curls] = yield* Effect.all([
+        Effect.all(
+          Array.from({ length: 4 }, () => {
+            const agent = Clients.session()
+            return Effect.forEach(Array.from({ length: 5 }), () => handshake([`${proxy.url}/`], [agent]))
+          }),
+          { concurrency: "unbounded" }
+        ).pipe(Effect.map((s) => s.flat())),
+        Effect.forEach(Array.from({ length: 10 }), () => curl(`${proxy.url}/`, users), { concurrency: 2 })
+      ], { concurrency: "unbounded" })
+      console.log(
+        `nginx + 2 x sspi serve --redis: ${outcomes.filter((o) => o.status === 200).length} of ${outcomes.length} SPNEGO/NTLM handshakes (gss-ntlmssp) and ${
+          curls.filter((o) => o.status === 200).length
+        } of ${curls.length} curl --negotiate answered 200 in ${((Date.now() - started) / 1000).toFixed(1)} s`
+      )
       assert.deepStrictEqual(outcomes.filter((o) => o.status !== 200 || o.body !== hello || !o.clientDone), [])
+      assert.deepStrictEqual(curls.filter((o) => o.status !== 200 || o.body !== hello), [])
       assert.notMatch(a.stderr() + b.stderr(), /Error|at .*\.ts:\d+/, "no stack trace, no crash")
     })), 180_000)
 
