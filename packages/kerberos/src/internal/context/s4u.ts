@@ -10,7 +10,7 @@
  */
 import { Effect } from "effect"
 import { Flags, SecurityError } from "@effect-sspi/core"
-import { tgsExchange, type TicketGrant } from "../kdc/client.ts"
+import { tgsExchange, tgsExchangeReply, type TicketGrant } from "../kdc/client.ts"
 import { formatPrincipal, type Principal, sameName } from "../messages/common.ts"
 import { KdcOptions } from "../messages/kdc.ts"
 import { encodePaForUser, encodePaPacOptions, PA_FOR_USER, PA_PAC_OPTIONS, PAC_OPTIONS_RBCD } from "../messages/s4u.ts"
@@ -18,6 +18,7 @@ import type { Settings } from "../settings.ts"
 import { invalidToken } from "../status.ts"
 import type { KerberosCredential } from "./credential.ts"
 import { tgtFor } from "./initiator.ts"
+import { paS4uX509User, s4uSelfClient } from "./s4uReply.ts"
 
 type E = SecurityError.SspiError
 
@@ -34,8 +35,9 @@ const asUser = (grant: TicketGrant): KerberosCredential => ({
 
 /**
  * S4U2Self: a forwardable (when the realm allows it) ticket from `user` to
- * the service `service` holds keys or tickets for. The reply must name
- * `user` as its client (else SEC_E_INVALID_TOKEN).
+ * the service `service` holds keys or tickets for, asked with PA-FOR-USER
+ * and PA-S4U-X509-USER. The client reported is read from a protected field
+ * (s4uReply.ts); the reply must be for the service (else SEC_E_INVALID_TOKEN).
  *
  * @since 0.2.0
  */
@@ -49,16 +51,18 @@ export const s4u2self = (
     const self = service.client
     if (self === undefined) return yield* new SecurityError.NoCredentials({ detail: "S4U2Self needs the service's outbound credential" })
     const tgt = yield* tgtFor(settings, service, self, now)
-    const grant = yield* tgsExchange(settings.send, tgt, self, now, {
+    const reply = yield* tgsExchangeReply(settings.send, tgt, self, now, {
       options: KdcOptions.FORWARDABLE,
-      padata: (key) => [{ type: PA_FOR_USER, value: encodePaForUser(user, key) }]
+      // MS-SFU 3.1.5.1.1.1: PA-FOR-USER; 3.1.5.1.1.2: PA-S4U-X509-USER with it, bound to the nonce
+      padata: (key, nonce) => [{ type: PA_FOR_USER, value: encodePaForUser(user, key) }, ...paS4uX509User(user, key, nonce)]
     })
-    // MS-SFU 3.1.5.1.1.1 (the client checks the reply is for the user it named)
-    if (!samePrincipal(grant.client, user) || !samePrincipal(grant.server, self)) {
-      grant.key.keyvalue.fill(0)
-      return yield* invalidToken("the S4U2Self reply is not a ticket for the user to this service")
-    }
-    return asUser(grant)
+    const grant = reply.grant
+    const wipe = <A>(e: Effect.Effect<A, E>) => Effect.tapError(e, () => Effect.sync(() => grant.key.keyvalue.fill(0)))
+    // MS-SFU 3.1.5.1.2: the user from a protected field, the same as the clear-text cname
+    const client = yield* wipe(s4uSelfClient(reply, tgt.key, user, service))
+    // MS-SFU 3.1.5.1.1.1: a ticket to this service (the enc-part's sname, which the reply key protects)
+    if (!samePrincipal(grant.server, self)) return yield* wipe(Effect.fail(invalidToken("the S4U2Self reply is not a ticket to this service")))
+    return asUser({ ...grant, client })
   })
 
 /**

@@ -332,29 +332,43 @@ const asAttempt = (
 /**
  * What a TGS-REQ may carry besides the TGT: KDC options (FORWARDED for a
  * forwarded TGT, CNAME_IN_ADDL_TKT for S4U2Proxy), extra PA-DATA (PA-FOR-USER
- * for S4U2Self) and additional tickets (S4U2Proxy's evidence).
+ * and PA-S4U-X509-USER for S4U2Self, built with the TGT session key and the
+ * request's nonce) and additional tickets (S4U2Proxy's evidence).
  *
  * @since 0.2.0
  */
 export interface TgsExtras {
   readonly options?: number | undefined
-  readonly padata?: (tgtKey: EncryptionKey) => ReadonlyArray<{ readonly type: number; readonly value: Uint8Array }>
+  readonly padata?: (tgtKey: EncryptionKey, nonce: number) => ReadonlyArray<{ readonly type: number; readonly value: Uint8Array }>
   readonly additionalTickets?: ReadonlyArray<Ticket> | undefined
 }
 
 /**
- * The TGS exchange: a ticket for `service` with the TGT (`extras`: KDC
- * options, extra PA-DATA, additional tickets).
+ * A TGS reply: the grant, the reply's (unencrypted) PA-DATA and the nonce
+ * the request carried. The reply key is the TGT session key (no subkey is
+ * sent).
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
-export const tgsExchange = (
+export interface TgsReply {
+  readonly grant: TicketGrant
+  readonly padata: ReadonlyArray<{ readonly type: number; readonly value: Uint8Array }>
+  readonly nonce: number
+}
+
+/**
+ * The TGS exchange, with the reply's PA-DATA (for checks such as S4U2Self's
+ * PA-S4U-X509-USER, MS-SFU 3.1.5.1.2).
+ *
+ * @since 0.3.0
+ */
+export const tgsExchangeReply = (
   send: KdcSend,
   tgt: TicketGrant,
   service: Principal,
   now: number,
   extras: TgsExtras = {}
-): Effect.Effect<TicketGrant, SecurityError.SspiError> =>
+): Effect.Effect<TgsReply, SecurityError.SspiError> =>
   Effect.gen(function*() {
     const profile = yield* profileOf(tgt.key.keytype, "tgs")
     const n = nonce()
@@ -379,16 +393,31 @@ export const tgsExchange = (
       ticket: tgt.ticket,
       authenticator: { etype: profile.enctype, cipher: profile.encrypt(tgt.key.keyvalue, 7, authenticator) }
     })
-    const padata = [{ type: PaType.TGS_REQ, value: apReq }, ...(extras.padata?.(tgt.key) ?? [])]
+    const padata = [{ type: PaType.TGS_REQ, value: apReq }, ...(extras.padata?.(tgt.key, n) ?? [])]
     const r = yield* Effect.flatMap(send(tgt.server.realm, encodeKdcReq(12, padata, body)), reply)
     if (r._tag === "Error") return yield* Effect.fail(krbFailure(r.error.errorCode, "tgs"))
-    // RFC 4120 section 5.4.2: the TGS-REP enc-part is encrypted in the TGT's session key
+    // RFC 4120 section 5.4.2: the TGS-REP enc-part is encrypted in the TGT session key
     if (r.rep.encPart.etype !== tgt.key.keytype) {
       return yield* invalidToken("the TGS reply is not encrypted in the TGT session key's type")
     }
     const part = yield* openReply(r.rep, tgt.key.keyvalue, 8, n, "tgs")
-    return grant(r.rep, part)
+    return { grant: grant(r.rep, part), padata: r.rep.padata, nonce: n }
   })
+
+/**
+ * The TGS exchange: a ticket for `service` with the TGT (`extras`: KDC
+ * options, extra PA-DATA, additional tickets).
+ *
+ * @since 0.1.0
+ */
+export const tgsExchange = (
+  send: KdcSend,
+  tgt: TicketGrant,
+  service: Principal,
+  now: number,
+  extras: TgsExtras = {}
+): Effect.Effect<TicketGrant, SecurityError.SspiError> =>
+  Effect.map(tgsExchangeReply(send, tgt, service, now, extras), (r) => r.grant)
 
 /**
  * A forwarded TGT (RFC 4120 section 2.6): a TGS exchange for the TGT's own
