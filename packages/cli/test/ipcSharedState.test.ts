@@ -13,14 +13,24 @@
  * wrong or garbled answer is never taken for a verdict; garbled requests are
  * answered with SEC_E_INTERNAL_ERROR or ignored, never acted on (property).
  */
+import { createServer } from "node:http"
+import { NodeHttpServer } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Duration, Effect, Exit, Fiber, Layer, Option, Result, Scope } from "effect"
+import { Context, Duration, Effect, Exit, Fiber, Layer, Option, Redacted, Result, Scope } from "effect"
+import { HttpServer } from "effect/http"
 import { TestClock } from "effect/testing"
 import * as fc from "fast-check"
 import { HandshakeStore, ReplayCache, SecurityError } from "@effect-sspi/core"
+import { SspiServer } from "@effect-sspi/http"
+import { UserStore } from "@effect-sspi/ntlm"
+import { Drivers } from "@effect-sspi/interop-harness"
+import { runtimeLayer } from "../src/internal/packages.ts"
+import * as Whoami from "../src/internal/serve/whoami.ts"
 import * as Primary from "../src/internal/serve/ipcPrimary.ts"
 import * as Protocol from "../src/internal/serve/ipcProtocol.ts"
 import * as Worker from "../src/internal/serve/ipcWorker.ts"
+import * as Clients from "./proxyClients.ts"
+import { ntlmNegotiate } from "./tokens.ts"
 
 /** As node:cluster's default serialization: JSON, delivered later. */
 const wire = (message: unknown) => JSON.parse(JSON.stringify(message)) as unknown
@@ -241,4 +251,35 @@ describe("replay cache and handshake store shared through the primary process (I
       assert.isAbove(acted, 300, "valid requests are generated and answered")
       yield* Scope.close(scope, Exit.void)
     }))
+
+  it.live("a worker whose primary does not answer answers 503 with Retry-After (the server's failure), after the time-out, as with Redis away", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const { channel, sent } = silent()
+      // a worker of `sspi serve --workers N`: NTLM over the IPC store (serve.ts builds the same)
+      const runtime = runtimeLayer(
+        { negotiate: false, ntlm: { onDeletePending: "keep" }, shared: Worker.layer(channel, { timeout: "200 millis" }) },
+        UserStore.layerMemory([{ domain: Clients.user.domain, user: Clients.user.user, password: Redacted.make(Clients.user.password) }])
+      )
+      const context = yield* Layer.build(HttpServer.serve(Whoami.app, SspiServer.middleware).pipe(
+        Layer.provideMerge(SspiServer.layer({ schemes: ["NTLM"] })),
+        Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
+        Layer.provideMerge(runtime)
+      ))
+      const address = Context.get(context, HttpServer.HttpServer).address
+      const url = `http://127.0.0.1:${address._tag === "UnixPathAddress" ? 0 : address.port}/`
+      const client = yield* Clients.clientRuntime
+      const started = Date.now()
+      const reply = yield* Effect.promise(async () => {
+        const response = await fetch(url, { headers: { authorization: `NTLM ${Drivers.toBase64(await Effect.runPromise(ntlmNegotiate(client)))}` } })
+        return { status: response.status, retryAfter: response.headers.get("retry-after"), body: await response.text() }
+      })
+      assert.strictEqual(reply.status, 503, "the NEGOTIATE's state could not be stored: the server's failure, not the client's")
+      assert.strictEqual(reply.retryAfter, "1")
+      assert.isAtLeast(Date.now() - started, 200, "after the time-out")
+      assert.notInclude(reply.body, "primary", "nothing about the back-end reaches the client")
+      assert.strictEqual(sent.length, 1, "the worker asked the primary")
+      assert.isTrue(Option.isSome(Protocol.decodeRequest(sent[0])))
+      const garbled = yield* Clients.get(url, Clients.session(), { authorization: `NTLM ${Drivers.toBase64(Uint8Array.of(1, 2, 3))}` })
+      assert.strictEqual(garbled.status, 401, "a garbled token is still the client's failure")
+    })))
 })

@@ -16,7 +16,7 @@ import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Schedule } from "effect"
 import { Nginx, Realm, RedisServer, requirePeersSync } from "@effect-sspi/interop-harness"
-import { apReq, present } from "./kerberosTokens.ts"
+import { apReq, present } from "./tokens.ts"
 import * as Clients from "./proxyClients.ts"
 import { sspi, startServer } from "./support.ts"
 

@@ -10,19 +10,20 @@
  * workers is accepted once and refused as a replay at the other worker (a
  * cache per worker accepted it twice); (b) NTLM handshakes whose NEGOTIATE
  * and AUTHENTICATE reach different workers finish (a store per worker could
- * not), alone and under concurrency; SIGTERM to the primary, with a
- * handshake still pending, stops both workers and the primary cleanly.
+ * not), alone and under concurrency; a worker killed and replaced: the new
+ * one refuses the replay of an AP-REQ the dead one accepted (the state lives
+ * in the primary); SIGTERM to the primary, with a handshake still pending,
+ * stops both workers and the primary cleanly.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { Agent } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Redacted } from "effect"
-import { Credentials, Flags, SecurityContext, SspiRuntime } from "@effect-sspi/core"
+import { Effect, Schedule } from "effect"
 import { Drivers, Realm, requirePeersSync } from "@effect-sspi/interop-harness"
 import { children, type Leg, running, startCluster } from "./clusterServer.ts"
-import { apReq, present } from "./kerberosTokens.ts"
+import { apReq, ntlmNegotiate, present } from "./tokens.ts"
 import * as Clients from "./proxyClients.ts"
 
 const available = requirePeersSync("krb5", "ntlm")
@@ -35,18 +36,6 @@ const usersFile = Effect.acquireRelease(
   }),
   ({ dir }) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
 )
-
-/** Our initiator's NEGOTIATE message (the first leg of a handshake that is never finished). */
-const negotiate = (runtime: SspiRuntime.SspiRuntime["Service"]) =>
-  Effect.scoped(Effect.gen(function*() {
-    const credentials = yield* Credentials.acquire({
-      packageName: "NTLM",
-      credentialUse: Flags.CredentialUse.OUTBOUND,
-      authData: { domain: Clients.user.domain, user: Clients.user.user, password: Redacted.make(Clients.user.password) }
-    })
-    const context = yield* SecurityContext.initiator(credentials, { targetName: "HTTP/localhost" })
-    return (yield* context.step(undefined)).token!
-  })).pipe(Effect.provideService(SspiRuntime.SspiRuntime, runtime))
 
 /** A new connection for every request: the primary hands each to the next free worker. */
 const fresh = () => new Agent({ keepAlive: false })
@@ -107,14 +96,37 @@ describe("sspi serve --workers 2 without Redis: shared state in the primary proc
         { concurrency: "unbounded" }
       )
       assert.deepStrictEqual(concurrent.flat().map((o) => o.status), Array.from({ length: 40 }, () => 200))
+      yield* nextLegs(80)
+
+      // a worker that dies is replaced; the new one reaches the same state: an AP-REQ the dead one accepted is a replay there
+      const token = yield* apReq(realm)
+      assert.strictEqual(yield* present(server.url, token), 200)
+      const [acceptedBy] = yield* nextLegs(1)
+      process.kill(acceptedBy!.pid, "SIGKILL")
+      const replaced = yield* Effect.suspend(() => {
+        const now = children(server.pid)
+        return now.length === 2 && !now.includes(acceptedBy!.pid) ? Effect.succeed(now) : Effect.fail(new Error(`workers: ${now}`))
+      }).pipe(Effect.retry({ schedule: Schedule.spaced("200 millis"), times: 150 }))
+      const newcomer = replaced.find((pid) => !workers.includes(pid))!
+      // until the new worker listens the primary hands connections to the other one: present until it reaches the new one
+      let reachedNew = false
+      for (let attempt = 0; attempt < 40 && !reachedNew; attempt++) {
+        assert.strictEqual(yield* present(server.url, token), 401, "a replay, whichever worker it reaches")
+        const [leg] = yield* nextLegs(1)
+        reachedNew = leg!.pid === newcomer
+        if (!reachedNew) yield* Effect.sleep("100 millis")
+      }
+      assert.isTrue(reachedNew, "the replacement worker refused the replay too")
+      assert.match(server.stderr(), new RegExp(`^sspi: worker ${acceptedBy!.pid} stopped \\(SIGKILL\\); starting another\n$`))
+      server.clearStderr()
 
       // SIGTERM with a handshake pending in the primary's store (a NEGOTIATE answered, no AUTHENTICATE)
-      const pending = yield* Clients.get(`${server.url}/`, fresh(), { authorization: `NTLM ${Drivers.toBase64(yield* negotiate(runtime))}` })
+      const pending = yield* Clients.get(`${server.url}/`, fresh(), { authorization: `NTLM ${Drivers.toBase64(yield* ntlmNegotiate(runtime))}` })
       assert.strictEqual(pending.status, 401)
       assert.match(pending.authenticate ?? "", /^NTLM \S+/, "a CHALLENGE: the handshake is pending")
       const code = yield* server.stop("SIGTERM")
       assert.strictEqual(code, 130, "interrupted, as runMain reports a signal")
-      for (const pid of workers) assert.isFalse(running(pid), `worker ${pid} exited`)
+      for (const pid of [...workers, ...replaced]) assert.isFalse(running(pid), `worker ${pid} exited`)
       assert.strictEqual(server.stderr(), "", "no error, no stack trace")
     })), 180_000)
 })
