@@ -472,7 +472,8 @@ export const make = (
     /** The delegated credential of `context`, whose handshake granted `attributes`. */
     const delegationOf = (context: SecurityContext.SecurityContext, attributes: number) =>
       (attributes & Flags.AscRet.DELEGATE) === 0
-        ? Effect.fail(new NoDelegatedCredential({ reason: "NotDelegated", detail: "the client delegated no credential" }))
+        // built when the app asks, not for every request (an error's stack trace and schema check cost ~3% of a Kerberos request)
+        ? Effect.suspend(() => Effect.fail(new NoDelegatedCredential({ reason: "NotDelegated", detail: "the client delegated no credential" })))
         : context.query("DelegatedCredential").pipe(
           Effect.mapError((e) =>
             new NoDelegatedCredential({
