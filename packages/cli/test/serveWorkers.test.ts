@@ -13,7 +13,9 @@
  * not), alone and under concurrency; a worker killed and replaced: the new
  * one refuses the replay of an AP-REQ the dead one accepted (the state lives
  * in the primary); SIGTERM to the primary, with a handshake still pending,
- * stops both workers and the primary cleanly.
+ * stops both workers and the primary cleanly. Behind nginx (which shares its
+ * upstream keep-alive connections between clients), NTLM handshakes of our
+ * initiator, python3-ntlm-auth and curl all finish.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { Agent } from "node:http"
@@ -21,12 +23,13 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Schedule } from "effect"
-import { Drivers, Realm, requirePeersSync } from "@effect-sspi/interop-harness"
+import { Drivers, Nginx, Realm, requirePeersSync } from "@effect-sspi/interop-harness"
 import { children, type Leg, running, startCluster } from "./clusterServer.ts"
 import { apReq, ntlmNegotiate, present } from "./tokens.ts"
 import * as Clients from "./proxyClients.ts"
 
 const available = requirePeersSync("krb5", "ntlm")
+const proxied = requirePeersSync("curl", "ntlm") && Nginx.requireSync()
 
 const usersFile = Effect.acquireRelease(
   Effect.sync(() => {
@@ -129,4 +132,32 @@ describe("sspi serve --workers 2 without Redis: shared state in the primary proc
       for (const pid of [...workers, ...replaced]) assert.isFalse(running(pid), `worker ${pid} exited`)
       assert.strictEqual(server.stderr(), "", "no error, no stack trace")
     })), 180_000)
+
+  it.live.skipIf(!proxied)("behind nginx (upstream keep-alive connections shared between clients): NTLM handshakes of real clients all finish", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const { file } = yield* usersFile
+      // behind a proxy that pools upstream connections, connections are not kept authenticated (see the flag)
+      const server = yield* startCluster(2, ["--users", file, "--authenticated-connections", "none"])
+      const proxy = yield* Nginx.start({ upstreams: [server.url.replace(/^http:\/\//, "")] })
+      const url = `${proxy.url}/`
+      const runtime = yield* Clients.clientRuntime
+      // 6 sessions of our initiator (10 handshakes each), 2 of python3-ntlm-auth and 2 of curl (5 each), concurrently
+      const sessions = [
+        ...Array.from({ length: 6 }, () => {
+          const agent = Clients.session()
+          return Effect.forEach(Array.from({ length: 10 }), () => Clients.ours(runtime, url, agent))
+        }),
+        ...Array.from({ length: 2 }, () => {
+          const agent = Clients.session()
+          return Effect.forEach(Array.from({ length: 5 }), () => Clients.python(url, agent))
+        }),
+        ...Array.from({ length: 2 }, () => Effect.forEach(Array.from({ length: 5 }), () => Clients.curl(url)))
+      ]
+      const outcomes = (yield* Effect.all(sessions, { concurrency: "unbounded" })).flat()
+      const failed = outcomes.filter((o) => o.status !== 200 || o.body !== Clients.hello)
+      console.log(`nginx + sspi serve --workers 2 (shared state in the primary): ${outcomes.length - failed.length} of ${outcomes.length} NTLM handshakes succeeded`)
+      assert.strictEqual(outcomes.length, 80)
+      assert.deepStrictEqual(failed.slice(0, 3), [], `${failed.length} of 80 failed`)
+      assert.strictEqual(server.stderr(), "")
+    })), 120_000)
 })

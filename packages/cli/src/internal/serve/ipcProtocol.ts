@@ -81,13 +81,18 @@ export const Response = Schema.Struct({ channel: Schema.Literal(channel), id: Ca
 /** Just the envelope: lets the primary answer a request it cannot otherwise read. */
 export const Envelope = Schema.Struct({ channel: Schema.Literal(channel), id: CallId })
 
-/** @internal */
+/** A decoded operation. */
 export type Operation = typeof Operation.Type
-/** @internal */
+/** A decoded result. */
 export type Result = typeof Result.Type
 
+/** A worker's message as the primary reads it: `None` when it is not a well-formed request. */
 export const decodeRequest = Schema.decodeUnknownOption(Request)
+/** The primary's message as a worker reads it: `None` when it is not a well-formed response. */
 export const decodeResponse = Schema.decodeUnknownOption(Response)
+/** The id of a message that is ours but not a well-formed request. */
 export const decodeEnvelope = Schema.decodeUnknownOption(Envelope)
+/** A request as sent (JSON-safe: bytes in base64); a failure is never thrown. */
 export const encodeRequest = Schema.encodeResult(Request)
+/** A response as sent (JSON-safe: bytes in base64); a failure is never thrown. */
 export const encodeResponse = Schema.encodeResult(Response)
