@@ -233,6 +233,8 @@ const resumed = (acceptor: Acceptor, token: NegTokenResp, request: Request): Eff
     ) {
       return yield* invalid("expected a NegTokenInit")
     }
+    // as on the first leg: no NTLM where the policy refuses it (the store is not even read)
+    if (ntlmRefused(acceptor.policy, acceptor.credential)) return yield* ntlmBlocked()
     const context = newContext("spnego")
     context.inner = { mech: entry.mech, credential: entry.credential, state: undefined, done: false, attributes: 0, expiry: Infinity }
     return yield* innerLeg(acceptor, context, responseToken, token.mechListMIC, request, true, false).pipe(Effect.onError(releaseInner(context)))
