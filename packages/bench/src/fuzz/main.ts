@@ -8,6 +8,7 @@
  * had a defect or a hang. Run with --expose-gc for the heap figures.
  */
 import { Effect } from "effect"
+import { adTargets } from "./adTargets.ts"
 import { kerberosTargets } from "./kerberosTargets.ts"
 import { type Report, runTarget } from "./runner.ts"
 import { makeTargets } from "./targets.ts"
@@ -26,7 +27,11 @@ const program = Effect.scoped(Effect.gen(function*() {
   if (typeof (globalThis as { gc?: unknown }).gc !== "function") console.log("(no --expose-gc: heap growth is without a full GC)")
   const kerberos = yield* kerberosTargets
   if (typeof kerberos === "string") console.log(kerberos)
-  const targets = [...makeTargets(typeof kerberos === "string" ? [] : kerberos.seeds), ...(typeof kerberos === "string" ? [] : kerberos.targets)]
+  const targets = [
+    ...makeTargets(typeof kerberos === "string" ? [] : kerberos.seeds),
+    ...(typeof kerberos === "string" ? [] : kerberos.targets),
+    ...adTargets()
+  ]
     .filter((t) => filters.length === 0 || filters.some((f) => t.name.toLowerCase().includes(f)))
   console.log(`fuzz: ${targets.length} targets × ${count} inputs, seed ${seed}`)
   const reports: Array<Report> = []
