@@ -33,7 +33,11 @@ import * as Clients from "./proxyClients.ts"
 import { ntlmNegotiate } from "./tokens.ts"
 
 /** As node:cluster's default serialization: JSON, delivered later. */
-const wire = (message: unknown) => JSON.parse(JSON.stringify(message)) as unknown
+const wire = (message: unknown): unknown => {
+  const text = JSON.stringify(message)
+  // what JSON cannot carry (undefined) is delivered as it is: the receiver must cope with it too
+  return text === undefined ? message : JSON.parse(text)
+}
 
 /** A primary's end and any number of workers' ends, connected in memory. */
 const network = () => {
@@ -251,6 +255,34 @@ describe("replay cache and handshake store shared through the primary process (I
       assert.isAbove(acted, 300, "valid requests are generated and answered")
       yield* Scope.close(scope, Exit.void)
     }))
+
+  it.live("property: whatever comes back over the channel, record answers a verdict only from a well-formed answer to its own call, else fails closed", () =>
+    Effect.promise(() =>
+      fc.assert(fc.asyncProperty(
+        fc.oneof(
+          fc.anything(),
+          fc.record({ channel: fc.constant(Protocol.channel), id: fc.oneof(fc.constant(0), fc.anything()), result: fc.anything() }),
+          fc.record({
+            channel: fc.constant(Protocol.channel),
+            id: fc.constantFrom(0, 1),
+            result: fc.record({ _tag: fc.constantFrom("Verdict", "Stored", "Taken", "Failed"), verdict: fc.constantFrom("Fresh", "Replay", "fresh", 1) })
+          })
+        ),
+        async (answer) => {
+          // the first call of a new worker has id 0
+          const exit = await Effect.runPromiseExit(Effect.scoped(Effect.flatMap(
+            worker(answering(() => answer), { timeout: "5 millis" }),
+            (w) => w.replay.record(key, ttl)
+          )))
+          const response = Protocol.decodeResponse(wire(answer))
+          const verdict = Option.isSome(response) && response.value.id === 0 && response.value.result._tag === "Verdict"
+            ? response.value.result.verdict
+            : undefined
+          if (verdict !== undefined) assert.deepStrictEqual(exit, Exit.succeed(verdict))
+          else assert.include(["SEC_E_INTERNAL_ERROR", "SEC_E_INSUFFICIENT_MEMORY"], Option.getOrUndefined(statusOf(exit)))
+        }
+      ), { numRuns: 300 })
+    ))
 
   it.live("a worker whose primary does not answer answers 503 with Retry-After (the server's failure), after the time-out, as with Redis away", () =>
     Effect.scoped(Effect.gen(function*() {
