@@ -224,6 +224,16 @@ describe("attacks on a SPNEGO handshake finished from the store", () => {
       assert.strictEqual(r.status, "SEC_E_INVALID_TOKEN")
     })))
 
+  it.effect("B refuses NTLM where it can do Kerberos (refuseWhenKerberosPossible): a handshake begun on A without Kerberos is SEC_E_UNSUPPORTED_FUNCTION at B", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const { store, a, client } = yield* twoNodes()
+      const b = yield* node(store, {}, { kerberos: true, acceptorNtlm: "refuseWhenKerberosPossible" })
+      const { ini, last } = yield* startOnA(client, a)
+      const r = yield* finishOn(b, client, ini, last)
+      assert.strictEqual(r.status, "SEC_E_UNSUPPORTED_FUNCTION")
+      assert.isUndefined(r.user)
+    })))
+
   it.effect("replays: the last leg again at B and at A (fresh contexts) is SEC_E_INVALID_TOKEN; a node with another store has no entry", () =>
     Effect.scoped(Effect.gen(function*() {
       const { a, b, client } = yield* twoNodes()

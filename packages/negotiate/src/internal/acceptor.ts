@@ -162,7 +162,6 @@ const resume = (acceptor: Acceptor, context: NegotiateContext, stored: Uint8Arra
   Effect.gen(function*() {
     const decoded = decodeSpnegoState(stored)
     if (Result.isFailure(decoded)) return yield* invalid(`no pending SPNEGO handshake for this message (stored state: ${decoded.failure})`)
-    if (ntlmRefused(acceptor.policy, acceptor.credential)) return yield* ntlmBlocked()
     const { mechTypes, mechListDer } = decoded.success
     context.mode = "spnego"
     context.mechTypes = mechTypes
@@ -233,7 +232,8 @@ const resumed = (acceptor: Acceptor, token: NegTokenResp, request: Request): Eff
     ) {
       return yield* invalid("expected a NegTokenInit")
     }
-    // as on the first leg: no NTLM where the policy refuses it (the store is not even read)
+    // as on the first leg (MS-NLMP 3.2.5.1.1 ServerBlock, where Kerberos was possible): no NTLM where
+    // the policy refuses it, whatever the node that began the handshake allowed (the store is not even read)
     if (ntlmRefused(acceptor.policy, acceptor.credential)) return yield* ntlmBlocked()
     const context = newContext("spnego")
     context.inner = { mech: entry.mech, credential: entry.credential, state: undefined, done: false, attributes: 0, expiry: Infinity }

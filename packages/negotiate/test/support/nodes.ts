@@ -6,6 +6,7 @@
  */
 import { Context, Effect, Exit, Layer, Redacted } from "effect"
 import { Flags, HandshakeStore, SecurityContext, SecurityStatus, SspiRuntime } from "@effect-sspi/core"
+import type { Negotiate } from "@effect-sspi/negotiate"
 import type { Ntlm } from "@effect-sspi/ntlm"
 import { kerberosStandIn } from "./kerberosStandIn.ts"
 import { credentials, negotiateLayer } from "./runtime.ts"
@@ -20,9 +21,19 @@ const nodeOf = (layer: Layer.Layer<SspiRuntime.SspiRuntime, unknown>) =>
     run: (effect) => Effect.provideService(effect, SspiRuntime.SspiRuntime, Context.get(context, SspiRuntime.SspiRuntime))
   }))
 
-/** A server node: Negotiate over NTLM, NTLM over `store` (none: each node its own memory, as before issue 12). */
-export const node = (store: HandshakeStore.HandshakeStoreService | undefined, ntlm: Omit<Ntlm.NtlmOptions, "userStore"> = {}) =>
-  nodeOf(negotiateLayer(undefined, {}, { serverNames: { dnsComputer: "server.example" }, ...ntlm }).pipe(
+/**
+ * A server node: Negotiate over NTLM (and the Kerberos stand-in when
+ * `kerberos`), NTLM over `store` (none: each node its own memory, as before issue 12).
+ */
+export const node = (
+  store: HandshakeStore.HandshakeStoreService | undefined,
+  ntlm: Omit<Ntlm.NtlmOptions, "userStore"> = {},
+  negotiate: { readonly kerberos?: boolean; readonly acceptorNtlm?: Negotiate.NtlmPolicy } = {}
+) =>
+  nodeOf(negotiateLayer(negotiate.kerberos === true ? kerberosStandIn : undefined, negotiate.acceptorNtlm === undefined ? {} : { acceptorNtlm: negotiate.acceptorNtlm }, {
+    serverNames: { dnsComputer: "server.example" },
+    ...ntlm
+  }).pipe(
     Layer.provide(store === undefined ? Layer.empty : Layer.succeed(HandshakeStore.HandshakeStore, store))
   ) as Layer.Layer<SspiRuntime.SspiRuntime, unknown>)
 
