@@ -10,7 +10,9 @@
  * S4U2Proxy to HTTP/web1.corp.test, and the back-end (`sspi serve` with
  * WEB1$'s keys) answers `/whoami` as alice; the same for alice logging on
  * with NTLM (verified by the DC, `--dc --machine-account`). A back-end not
- * allowed → 502 with SEC_E_DELEGATION_POLICY. Without `--s4u`: 403.
+ * allowed → 502 with SEC_E_DELEGATION_POLICY. Without `--s4u`: 403, unless
+ * alice delegates her TGT (`kinit -f`, `curl --delegation always`): then the
+ * delegated-TGT route, and the back-end sees alice again.
  * Missing Samba: loud skip, or a failure under CI=true.
  */
 import { mkdtempSync, rmSync } from "node:fs"
@@ -71,11 +73,11 @@ const tempDir = Effect.acquireRelease(
 )
 
 /** curl as alice (her own ccache, nothing delegated) to the front end named s4u.corp.test. */
-const curl = (dc: SambaDc.SambaDc, ccache: string, url: string) => {
+const curl = (dc: SambaDc.SambaDc, ccache: string, url: string, extra: ReadonlyArray<string> = []) => {
   const port = new URL(url).port
   return Command.run(
     "/usr/bin/curl",
-    ["-sS", "--negotiate", "-u", ":", "--resolve", `s4u.corp.test:${port}:127.0.0.1`, "-w", "\n%{http_code}", "--max-time", "40", url.replace("127.0.0.1", "s4u.corp.test")],
+    ["-sS", "--negotiate", "-u", ":", ...extra, "--resolve", `s4u.corp.test:${port}:127.0.0.1`, "-w", "\n%{http_code}", "--max-time", "40", url.replace("127.0.0.1", "s4u.corp.test")],
     { env: { ...dc.env, KRB5CCNAME: `FILE:${ccache}` }, timeout: "50 seconds" }
   ).pipe(Effect.map((r) => {
     const lines = r.stdout.trimEnd().split("\n")
@@ -84,7 +86,7 @@ const curl = (dc: SambaDc.SambaDc, ccache: string, url: string) => {
 }
 
 describe("sspi serve --forward-to --s4u (Samba AD DC)", () => {
-  it.live.skipIf(!hasSamba)("alice delegates nothing (Kerberos, or NTLM verified by the DC) → S4U2Self + S4U2Proxy to HTTP/web1.corp.test → the back-end's /whoami is alice; a back-end not allowed → 502 SEC_E_DELEGATION_POLICY; without --s4u: 403", () =>
+  it.live.skipIf(!hasSamba)("alice delegates nothing (Kerberos, or NTLM verified by the DC) → S4U2Self + S4U2Proxy to HTTP/web1.corp.test → the back-end's /whoami is alice; a back-end not allowed → 502 SEC_E_DELEGATION_POLICY; without --s4u: 403, or with a delegated TGT 200 alice", () =>
     Effect.scoped(Effect.gen(function*() {
       const dc = yield* SambaDc.start()
       const dir = yield* tempDir
@@ -128,5 +130,13 @@ describe("sspi serve --forward-to --s4u (Samba AD DC)", () => {
       const refused = yield* curl(dc, ccache, `${noS4u.url}/forward`)
       assert.strictEqual(refused.status, 403, refused.body)
       assert.include(refused.body, "NotDelegated")
+
+      // the delegated-TGT route against the same DC: alice's forwardable TGT, delegated by curl
+      // (--delegation always) to the front end without --s4u, which calls the back-end with it
+      const forwardable = join(dir, "alice-forwardable.ccache")
+      yield* SambaDc.kinit(dc, forwardable, { flags: ["-f"] })
+      const tgtHop = yield* curl(dc, forwardable, `${noS4u.url}/forward`, ["--delegation", "always"])
+      assert.strictEqual(tgtHop.status, 200, tgtHop.body)
+      assert.deepInclude(JSON.parse(tgtHop.body), { principal: dc.alice.principal, sid: dc.alice.sid })
     })), 240_000)
 })

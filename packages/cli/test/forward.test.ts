@@ -6,6 +6,9 @@
  * `/whoami` shows alice. Without delegation (curl forwards nothing, or the
  * TGT is not forwardable) the front end answers 403 with the reason and the
  * back-end gets no request at all (its `-v` log prints no handshake leg).
+ * With `--s4u`, the delegated TGT still wins; without one the S4U route
+ * (S4U2Self, then S4U2Proxy, which MIT's DB2 realm grants no one) answers
+ * 502 SEC_E_DELEGATION_POLICY: both routes go through the one SspiClient call.
  * Missing peers: loud skip, or a failure under CI=true.
  */
 import { spawn } from "node:child_process"
@@ -100,6 +103,33 @@ describe("sspi serve --forward-to (MIT realm)", () => {
         assert.strictEqual(plain.body.trim(), `hello ${realm.principal} (Negotiate)`)
         yield* Effect.sleep("300 millis")
         assert.strictEqual(legs(back.stdout()), afterHop, "the back-end was called only on the delegated request")
+      })),
+    120_000
+  )
+
+  it.live.skipIf(!available)(
+    "--s4u: a delegated TGT still wins (200 alice); without one, S4U2Self then S4U2Proxy, which MIT's DB2 realm allows no one → 502 SEC_E_DELEGATION_POLICY naming HTTP/localhost, back-end never called",
+    () =>
+      Effect.scoped(Effect.gen(function*() {
+        const realm = yield* Realm.start()
+        const back = yield* serve(["--keytab", realm.keytab, "-v"], realm.env)
+        const front = yield* serve(["--keytab", realm.keytab, "--forward-to", `${back.url}/whoami`, "--s4u"], realm.env)
+        const url = `${front.url}/forward`
+        const forwardable = yield* kinit(realm, "-f")
+        assert.strictEqual(forwardable.code, 0, forwardable.stderr)
+
+        const delegated = yield* curl(realm, url, true)
+        assert.strictEqual(delegated.status, 200, delegated.body)
+        assert.strictEqual((JSON.parse(delegated.body) as { principal: string }).principal, realm.principal)
+        const afterHop = legs(back.stdout())
+
+        // nothing delegated: the S4U route, through the same SspiClient call; the KDC refuses S4U2Proxy
+        const s4u = yield* curl(realm, url, false)
+        assert.strictEqual(s4u.status, 502, s4u.body)
+        assert.include(s4u.body, "SEC_E_DELEGATION_POLICY")
+        assert.include(s4u.body, `to delegate to HTTP/localhost@${realm.realm}`)
+        yield* Effect.sleep("300 millis")
+        assert.strictEqual(legs(back.stdout()), afterHop, "the refused S4U request never reached the back-end")
       })),
     120_000
   )

@@ -17,13 +17,13 @@
 import { Clock, Effect } from "effect"
 import { SecurityError } from "@effect-sspi/core"
 import type { KerberosCredential } from "./internal/context/credential.ts"
-import { delegatedCredential as fromState } from "./internal/context/delegation.ts"
+import { credentialAuthData, type DelegatedAuthData, delegatedCredential as fromState } from "./internal/context/delegation.ts"
 import { s4u2proxy, s4u2self } from "./internal/context/s4u.ts"
 import type { KerberosContext } from "./internal/context/state.ts"
 import { parsePrincipal } from "./internal/messages/common.ts"
 import { type KerberosOptions, resolveSettings } from "./internal/settings.ts"
 
-export type { DelegatedAuthData, DelegationPolicy, DelegationRequest } from "./internal/context/delegation.ts"
+export type { DelegatedAuthData, DelegatedTickets, DelegationPolicy, DelegationRequest } from "./internal/context/delegation.ts"
 export {
   /**
    * The context's delegated TGT as authData for AcquireCredentialsHandle
@@ -34,8 +34,9 @@ export {
    */
   delegatedAuthData,
   /**
-   * The client and a copy of the TGT for a credential acquired with
-   * {@link DelegatedAuthData}; SEC_E_NO_CREDENTIALS once the context is deleted.
+   * The client and a copy of the tickets for a credential acquired with
+   * {@link DelegatedAuthData}; SEC_E_NO_CREDENTIALS once the source (context
+   * or credential) is released.
    *
    * @since 0.2.0
    */
@@ -111,3 +112,27 @@ export const proxy = (
     const now = yield* Clock.currentTimeMillis
     return yield* s4u2proxy(settings, service, ticket, parsePrincipal(backend, realmOf(service), 3), now)
   })
+
+/**
+ * The value `SspiServer.delegated` gives and `SspiClient.delegated` takes
+ * (core's `DelegatedCredential` context attribute: `{ packageName:
+ * "Kerberos", authData }`), made of an outbound credential that acts for a
+ * user: {@link proxy}'s (S4U2Proxy), {@link impersonate}'s, or
+ * {@link delegatedCredential}'s. Only its tickets of the user go into it
+ * (never the service's password or keys); acquiring it copies them, so it
+ * must be acquired before `credential` is freed (afterwards:
+ * SEC_E_NO_CREDENTIALS). SEC_E_NO_CREDENTIALS when `credential` holds no
+ * ticket of its client.
+ *
+ * ```ts
+ * const asUser = yield* Delegation.proxy(options, service, yield* Delegation.impersonate(options, service, "alice"), "HTTP/backend")
+ * const credential = yield* Delegation.asDelegatedCredential(asUser)
+ * const client = httpClient.pipe(SspiClient.withAuthentication({ schemes: ["Negotiate"], credentials: SspiClient.delegated(credential), targetName: () => "HTTP/backend" }))
+ * ```
+ *
+ * @since 0.3.0
+ */
+export const asDelegatedCredential = (
+  credential: KerberosCredential
+): Effect.Effect<{ readonly packageName: "Kerberos"; readonly authData: DelegatedAuthData }, SecurityError.SspiError> =>
+  Effect.map(credentialAuthData(credential), (authData) => ({ packageName: "Kerberos" as const, authData }))

@@ -73,7 +73,7 @@ describe("Kerberos delegation through the runtime (MIT krb5kdc + python3-gssapi)
 
             const delegated = yield* acceptor.query("DelegatedCredential")
             assert.strictEqual(delegated.packageName, "Kerberos")
-            assert.strictEqual(JSON.stringify(delegated.authData), "{\"delegated\":\"DelegatedTgt(<redacted>)\"}")
+            assert.strictEqual(JSON.stringify(delegated.authData), "{\"delegated\":\"DelegatedTickets(<redacted>)\"}")
             const asAlice = yield* Credentials.acquire({ packageName: delegated.packageName, credentialUse: Flags.CredentialUse.OUTBOUND, authData: delegated.authData })
             return { asAlice, authData: delegated.authData }
           })

@@ -73,11 +73,29 @@ describe("S4U with the Samba AD DC (MS-SFU)", () => {
       assert.strictEqual(accepted.status, "SEC_E_OK")
       assert.strictEqual(formatPrincipal(accepted.state.client), `alice@${dc.realm}`)
 
+      // the same ticket as SspiServer.delegated's kind of value (what SspiClient.delegated takes):
+      // acquired OUTBOUND it is a copy of alice's ticket to web1 (no key of s4usvc's), accepted as alice
+      const value = yield* Delegation.asDelegatedCredential(toWeb1)
+      assert.strictEqual(value.packageName, "Kerberos")
+      assert.strictEqual(JSON.stringify(value.authData), "{\"delegated\":\"DelegatedTickets(<redacted>)\"}")
+      const viaValue = yield* pkg.acquireCredentials({ principal: undefined, credentialUse: Flags.CredentialUse.OUTBOUND, authData: value.authData, now })
+      assert.strictEqual(viaValue.credential.secret, undefined)
+      assert.strictEqual(formatPrincipal(viaValue.credential.client!), `alice@${dc.realm}`)
+      const hop2 = yield* pkg.initialize(viaValue.credential, undefined, { targetName: "HTTP/web1.corp.test", contextReq: Flags.IscReq.MUTUAL_AUTH, dataRep: 0, input: [], now })
+      const accepted2 = yield* pkg.accept(web1.credential, undefined, { targetName: undefined, contextReq: 0, dataRep: 0, input: [SecBuffer.token(hop2.output[0]!.data)], now })
+      assert.strictEqual(formatPrincipal(accepted2.state.client), `alice@${dc.realm}`)
+      yield* pkg.deleteContext(accepted2.state)
+      yield* pkg.freeCredentials(viaValue.credential)
+
       const refused = yield* Effect.flip(Delegation.proxy(options, service.credential, evidence, "host/dc1.corp.test"))
       assert.strictEqual(refused.status, "SEC_E_DELEGATION_POLICY")
       assert.include(refused.detail, "host/dc1.corp.test")
       for (const c of [service.credential, evidence, toWeb1, web1.credential]) yield* pkg.freeCredentials(c)
       yield* pkg.deleteContext(accepted.state)
+      // the source freed (its keys zeroed): the value gives nothing any more
+      const gone = yield* Effect.flip(pkg.acquireCredentials({ principal: undefined, credentialUse: Flags.CredentialUse.OUTBOUND, authData: value.authData, now }))
+      assert.strictEqual(gone.status, "SEC_E_NO_CREDENTIALS")
+      assert.strictEqual((yield* Effect.flip(Delegation.asDelegatedCredential(toWeb1))).status, "SEC_E_NO_CREDENTIALS")
     }), 180_000)
 })
 

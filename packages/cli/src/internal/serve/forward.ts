@@ -2,15 +2,17 @@
  * `sspi serve --forward-to URL` (issue 13 item 4): `GET /forward` calls URL
  * as the authenticated user and answers the back-end's status and body.
  * The user's credential is, in this order: the TGT the client delegated
- * (`SspiServer.delegated` → `SspiClient.delegated`), else, with `--s4u`, a
- * ticket from S4U2Self for the user's name then S4U2Proxy to the back-end's
- * SPN (`HTTP/<host of URL>` unless `--forward-spn`) from the service's keytab (MS-SFU 3.1.5.1,
- * 3.1.5.2). With neither it answers 403 with the reason and the back-end is
- * never called, so never with the server's own identity.
+ * (`SspiServer.delegated`), else, with `--s4u`, a ticket from S4U2Self for
+ * the user's name then S4U2Proxy to the back-end's SPN (`HTTP/<host of URL>`
+ * unless `--forward-spn`) from the service's keytab (MS-SFU 3.1.5.1,
+ * 3.1.5.2; `Delegation.asDelegatedCredential`). Either way one path calls
+ * the back-end: `SspiClient.delegated` with Negotiate. With neither it
+ * answers 403 with the reason and the back-end is never called, so never
+ * with the server's own identity.
  */
 import { Clock, type Context, Effect } from "effect"
-import { HttpClient, HttpClientRequest, HttpServerRequest, HttpServerResponse } from "effect/http"
-import { Flags, SecBuffer, type SspiRuntime } from "@effect-sspi/core"
+import { HttpClient, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { Flags, type SecurityPackage, type SspiRuntime } from "@effect-sspi/core"
 import { type Connector, Principal, SspiClient, SspiServer } from "@effect-sspi/http"
 import { explain } from "../failure.ts"
 import { loadKerberos } from "../kerberosModule.ts"
@@ -33,16 +35,20 @@ export const backendSpn = (url: string): string => `HTTP/${new URL(url).hostname
 const answer = (response: { readonly status: number; readonly text: Effect.Effect<string, unknown> }) =>
   Effect.map(response.text, (body) => HttpServerResponse.text(body, { status: response.status }))
 
-/** The back-end call with the client's delegated TGT (Negotiate, as the user). */
-const withDelegated = (url: string, spn: string, credential: Effect.Success<typeof SspiServer.delegated>) =>
-  Effect.scoped(Effect.gen(function*() {
+/**
+ * The back-end call as the user with `credential` (`SspiServer.delegated`'s
+ * kind of value): Negotiate through `SspiClient`, which checks the
+ * back-end's AP-REP (mutual authentication).
+ */
+const callAs = (url: string, spn: string, credential: SecurityPackage.ContextAttributes["DelegatedCredential"]) =>
+  Effect.gen(function*() {
     const client = (yield* HttpClient.HttpClient).pipe(SspiClient.withAuthentication({
       schemes: ["Negotiate"],
       credentials: SspiClient.delegated(credential),
       targetName: () => spn
     }))
     return yield* answer(yield* client.get(url))
-  }))
+  })
 
 /**
  * Who does S4U: the keytab's first one-component principal (the service
@@ -60,38 +66,27 @@ const s4uClient = (keytab: string) =>
   })
 
 /**
- * S4U2Self for `user` then S4U2Proxy to the back-end, from the service's
- * keytab; one Kerberos AP-REQ (raw GSS token, which Negotiate acceptors
- * take) in `Authorization: Negotiate`, the back-end's AP-REP checked
- * (mutual authentication) before its answer is passed on.
+ * The user's credential for the back-end from the service's keytab:
+ * S4U2Self for `user`, then S4U2Proxy to `spn`, as `SspiServer.delegated`'s
+ * kind of value (`Delegation.asDelegatedCredential`). Scoped: the
+ * credentials are freed when the call is over.
  */
-const withS4u = (url: string, spn: string, keytab: string, user: string) =>
+const s4uCredential = (spn: string, keytab: string, user: string) =>
   Effect.gen(function*() {
     const { Delegation, Kerberos } = yield* loadKerberos
     const options = {}
     const pkg = yield* Kerberos.make(options)
     const now = yield* Clock.currentTimeMillis
-    const service = yield* Effect.acquireRelease(
+    const held = <A extends Parameters<typeof pkg.freeCredentials>[0], E>(acquire: Effect.Effect<A, E>) =>
+      Effect.acquireRelease(acquire, (c) => pkg.freeCredentials(c))
+    const service = yield* held(Effect.map(
       pkg.acquireCredentials({ principal: yield* s4uClient(keytab), credentialUse: Flags.CredentialUse.OUTBOUND, authData: { keytab }, now }),
-      (g) => pkg.freeCredentials(g.credential)
-    )
-    const evidence = yield* Effect.acquireRelease(Delegation.impersonate(options, service.credential, user), (c) => pkg.freeCredentials(c))
-    const asUser = yield* Effect.acquireRelease(Delegation.proxy(options, service.credential, evidence, spn), (c) => pkg.freeCredentials(c))
-    const first = yield* pkg.initialize(asUser, undefined, { targetName: spn, contextReq: Flags.IscReq.MUTUAL_AUTH, dataRep: 0, input: [], now })
-    yield* Effect.addFinalizer(() => pkg.deleteContext(first.state))
-    const token = first.output[0]!.data
-    const response = yield* (yield* HttpClient.HttpClient).execute(
-      HttpClientRequest.get(url).pipe(HttpClientRequest.setHeader("authorization", `Negotiate ${Buffer.from(token).toString("base64")}`))
-    )
-    // the AP-REP: the back-end proves it is the service the ticket is for
-    const reply = /^Negotiate\s+(\S+)/i.exec(response.headers["www-authenticate"] ?? "")
-    if (response.status < 400 || reply !== null) {
-      if (reply === null) return HttpServerResponse.text(`502 the back-end ${spn} answered without mutual authentication\n`, { status: 502 })
-      const data = Uint8Array.from(Buffer.from(reply[1]!, "base64"))
-      yield* pkg.initialize(asUser, first.state, { targetName: spn, contextReq: Flags.IscReq.MUTUAL_AUTH, dataRep: 0, input: [SecBuffer.token(data)], now })
-    }
-    return yield* answer(response)
-  }).pipe(Effect.scoped)
+      (g) => g.credential
+    ))
+    const evidence = yield* held(Delegation.impersonate(options, service, user))
+    const asUser = yield* held(Delegation.proxy(options, service, evidence, spn))
+    return yield* Delegation.asDelegatedCredential(asUser)
+  })
 
 /**
  * The name S4U2Self asks for: `DOMAIN\\user` (an NTLM logon) becomes `user`
@@ -110,15 +105,18 @@ export const page = (options: ForwardOptions, services: Context.Context<ClientSe
   Effect.gen(function*() {
     const principal = yield* Principal
     const delegated = yield* Effect.result(SspiServer.delegated)
-    if (delegated._tag === "Success") return yield* withDelegated(options.url, options.spn, delegated.success)
-    if (options.s4uKeytab === undefined) {
+    if (delegated._tag === "Failure" && options.s4uKeytab === undefined) {
       return HttpServerResponse.text(
         `403 cannot act for ${principal.name}: ${delegated.failure.message}; the server has no --s4u, and never calls the back-end as itself\n`,
         { status: 403 }
       )
     }
-    return yield* withS4u(options.url, options.spn, options.s4uKeytab, s4uUser(principal.name))
+    const credential = delegated._tag === "Success"
+      ? delegated.success
+      : yield* s4uCredential(options.spn, options.s4uKeytab!, s4uUser(principal.name))
+    return yield* callAs(options.url, options.spn, credential)
   }).pipe(
+    Effect.scoped,
     Effect.provide(services),
     Effect.catch((e) => Effect.succeed(HttpServerResponse.text(`502 ${explain(e)}\n`, { status: 502 })))
   )

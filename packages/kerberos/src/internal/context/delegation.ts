@@ -183,37 +183,43 @@ export const readDelegation = (
     }
   })
 
+/** No tickets, or a key zeroed (the source was released). */
+const released = (tickets: ReadonlyArray<TicketGrant>) => tickets.length === 0 || tickets.some((t) => t.key.keyvalue.every((b) => b === 0))
+
 /**
- * The delegated TGT of a context, opaque, as authData for
- * AcquireCredentialsHandle (OUTBOUND): what a `DelegatedCredential` context
- * attribute hands the caller. It refers to the context's TGT; acquiring
- * copies it, so deleting the context first leaves nothing to acquire.
+ * Tickets that act for a user, opaque, as authData for
+ * AcquireCredentialsHandle (OUTBOUND): a context's delegated TGT (what a
+ * `DelegatedCredential` context attribute hands the caller), or the tickets
+ * of an outbound credential acting for a user (S4U2Proxy's). It refers to
+ * the source's tickets; acquiring copies them, so releasing the source
+ * first (deleting the context, freeing the credential: keys zeroed) leaves
+ * nothing to acquire.
  *
  * @since 0.2.0
  */
-export class DelegatedTgt {
-  readonly #tgt: TicketGrant
-  constructor(tgt: TicketGrant) {
-    this.#tgt = tgt
+export class DelegatedTickets {
+  readonly #tickets: ReadonlyArray<TicketGrant>
+  constructor(tickets: ReadonlyArray<TicketGrant>) {
+    this.#tickets = [...tickets]
   }
-  /** A copy with its own key, or undefined once the context has been deleted (its key zeroed). */
-  copy(): TicketGrant | undefined {
-    const t = this.#tgt
-    if (t.key.keyvalue.every((b) => b === 0)) return undefined
-    return { ...t, key: { keytype: t.key.keytype, keyvalue: copyBytes(t.key.keyvalue) } }
+  /** Copies with their own keys, or undefined once the source has been released (a key zeroed). */
+  copy(): Array<TicketGrant> | undefined {
+    const all = this.#tickets
+    if (released(all)) return undefined
+    return all.map((t) => ({ ...t, key: { keytype: t.key.keytype, keyvalue: copyBytes(t.key.keyvalue) } }))
   }
   toJSON() {
-    return "DelegatedTgt(<redacted>)"
+    return "DelegatedTickets(<redacted>)"
   }
 }
 
 /**
- * authData carrying a delegated TGT.
+ * authData carrying tickets that act for a user (a delegated TGT, S4U2Proxy's ticket).
  *
  * @since 0.2.0
  */
 export interface DelegatedAuthData {
-  readonly delegated: DelegatedTgt
+  readonly delegated: DelegatedTickets
 }
 
 const none = () => new SecurityError.NoCredentials({ detail: "the client delegated no credential (or the context was deleted)" })
@@ -221,17 +227,33 @@ const none = () => new SecurityError.NoCredentials({ detail: "the client delegat
 /** The context's delegated TGT as authData, or SEC_E_NO_CREDENTIALS. */
 export const delegatedAuthData = (state: KerberosContext): Effect.Effect<DelegatedAuthData, E> =>
   state.role === "acceptor" && state.delegated !== undefined
-    ? Effect.succeed({ delegated: new DelegatedTgt(state.delegated) })
+    ? Effect.succeed({ delegated: new DelegatedTickets([state.delegated]) })
     : Effect.fail(none())
+
+/**
+ * The tickets of an outbound credential acting for its client (S4U2Proxy's,
+ * S4U2Self's, a delegated TGT's) as authData, or SEC_E_NO_CREDENTIALS when it
+ * holds no ticket of its client (or was freed). Its keys, password or
+ * keytab are never passed on: only tickets.
+ */
+export const credentialAuthData = (credential: KerberosCredential): Effect.Effect<DelegatedAuthData, E> => {
+  const client = credential.client
+  const tickets = client === undefined
+    ? []
+    : credential.tickets.filter((t) => t.client.realm === client.realm && sameName(t.client.name, client.name))
+  return (credential.use & Flags.CredentialUse.OUTBOUND) !== 0 && !released(tickets)
+    ? Effect.succeed({ delegated: new DelegatedTickets(tickets) })
+    : Effect.fail(new SecurityError.NoCredentials({ detail: "the credential holds no ticket acting for its client (or was freed)" }))
+}
 
 /** Whether AcquireCredentialsHandle's authData is a {@link DelegatedAuthData}. */
 export const isDelegatedAuthData = (a: unknown): a is DelegatedAuthData =>
-  typeof a === "object" && a !== null && "delegated" in a && (a as DelegatedAuthData).delegated instanceof DelegatedTgt
+  typeof a === "object" && a !== null && "delegated" in a && (a as DelegatedAuthData).delegated instanceof DelegatedTickets
 
-/** The client and tickets of an outbound credential made of delegated authData (a copy of the TGT), or SEC_E_NO_CREDENTIALS. */
+/** The client and a copy of the tickets of an outbound credential made of delegated authData, or SEC_E_NO_CREDENTIALS. */
 export const fromDelegatedAuthData = (a: DelegatedAuthData): Effect.Effect<{ readonly client: Principal; readonly tickets: Array<TicketGrant> }, E> => {
-  const tgt = a.delegated.copy()
-  return tgt === undefined ? Effect.fail(none()) : Effect.succeed({ client: tgt.client, tickets: [tgt] })
+  const tickets = a.delegated.copy()
+  return tickets === undefined ? Effect.fail(none()) : Effect.succeed({ client: tickets[0]!.client, tickets })
 }
 
 /**
