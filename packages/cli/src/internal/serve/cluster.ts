@@ -7,16 +7,20 @@
  * security contexts and its Redis connection, then exits.
  *
  * Without Redis (`shareState`), the primary holds the one replay cache and
- * the one handshake store of all workers (core's memory Layers) and answers
+ * the one handshake store of all workers (core's memory Layers; the cache
+ * sized by `SSPI_KRB5_REPLAY_CACHE_SIZE` when set) and answers
  * their calls over the cluster IPC channel (`ipcPrimary.ts`); they are built
  * before the first worker forks and closed after the last one exited (every
  * pending handshake entry zeroed).
  */
 import cluster, { type Worker } from "node:cluster"
-import { Console, Effect, Layer } from "effect"
+import { Config, Console, Effect, Layer, Option } from "effect"
 import { HandshakeStore, ReplayCache } from "@effect-sspi/core"
 import { CliFailure } from "../failure.ts"
 import * as IpcPrimary from "./ipcPrimary.ts"
+
+/** The Config key of the memory replay cache's capacity (as the Kerberos package reads it). */
+const replayCacheSizeName = "SSPI_KRB5_REPLAY_CACHE_SIZE"
 
 /** `true` in a process forked by {@link primary}. */
 export const isWorker = (): boolean => cluster.isWorker
@@ -46,8 +50,13 @@ const stop = (worker: Worker, graceMs: number) =>
 export const primary = (count: number, listening: (port: number) => Effect.Effect<void>, options: { readonly shareState: boolean }) =>
   Effect.scoped(Effect.gen(function*() {
     if (options.shareState) {
+      // the capacity Kerberos gives its own memory cache when asked (a bad value
+      // stops the workers' Kerberos at start-up, with its message)
+      const capacity = Option.getOrUndefined(
+        yield* Effect.orElseSucceed(Config.option(Config.Int(replayCacheSizeName)), () => Option.none())
+      )
       // built first, so closed last: after every worker has stopped
-      yield* Layer.build(Layer.mergeAll(ReplayCache.layerMemory(), HandshakeStore.layerMemory())).pipe(
+      yield* Layer.build(Layer.mergeAll(ReplayCache.layerMemory({ capacity }), HandshakeStore.layerMemory())).pipe(
         Effect.flatMap((state) => Effect.provide(IpcPrimary.serve(), state))
       )
     }
