@@ -175,6 +175,8 @@ export const serve = Command.make(
       // Behind a proxy that shares its upstream keep-alive connections between clients
       // (nginx `keepalive`, the set-up --redis is for), a connection authenticated by
       // one client's handshake would serve the next client's requests as that client.
+      // --workers without Redis keeps one process's default: node:cluster hands a whole
+      // connection to one worker, so a connection's authentication stays where it was made.
       const authenticatedConnections = Option.getOrElse(args.authenticatedConnections, () => redis === undefined ? "ntlm" as const : "none" as const)
       const offerLine = `${offer.join(", ")}${domain === undefined ? "" : `, NTLM verified by ${dc} as ${domain.account}`}${
         redis !== undefined ? `, shared state in Redis at ${SharedState.redisLabel(redis)}` : sharedInPrimary ? ", shared state in the primary process" : ""
