@@ -11,6 +11,7 @@ import { Effect } from "effect"
 import { adTargets } from "./adTargets.ts"
 import { kerberosTargets } from "./kerberosTargets.ts"
 import { type Report, runTarget } from "./runner.ts"
+import { storeTargets } from "./storeTargets.ts"
 import { makeTargets } from "./targets.ts"
 
 const args = process.argv.slice(2)
@@ -30,7 +31,8 @@ const program = Effect.scoped(Effect.gen(function*() {
   const targets = [
     ...makeTargets(typeof kerberos === "string" ? [] : kerberos.seeds),
     ...(typeof kerberos === "string" ? [] : kerberos.targets),
-    ...adTargets()
+    ...adTargets(),
+    ...storeTargets()
   ]
     .filter((t) => filters.length === 0 || filters.some((f) => t.name.toLowerCase().includes(f)))
   console.log(`fuzz: ${targets.length} targets × ${count} inputs, seed ${seed}`)

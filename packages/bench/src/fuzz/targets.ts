@@ -33,14 +33,14 @@ export const request = (input: ReadonlyArray<SecBuffer.SecBuffer>): SecurityPack
   now: Date.now()
 })
 const tok = (b: Uint8Array) => [SecBuffer.token(b)]
-const tokenOf = (step: { readonly output: ReadonlyArray<SecBuffer.SecBuffer> }) =>
+export const tokenOf = (step: { readonly output: ReadonlyArray<SecBuffer.SecBuffer> }) =>
   SecBuffer.find(step.output, SecBuffer.BufferType.TOKEN)!.data
 
 /** A fresh identity each time: the user store may wipe the Redacted password it was given. */
 const alice = () => ({ user: "alice", domain: "EXAMPLE", password: Redacted.make("Passw0rd!") })
 
 /** A package's step, its state deleted after (nothing leaks across inputs). */
-const stepOutcome = <C, S>(pkg: SecurityPackage.SecurityPackage<C, S>, effect: Effect.Effect<SecurityPackage.HandshakeStep<S>, unknown>): Outcome => {
+export const stepOutcome = <C, S>(pkg: SecurityPackage.SecurityPackage<C, S>, effect: Effect.Effect<SecurityPackage.HandshakeStep<S>, unknown>): Outcome => {
   const exit = outcomeOfStep(effect)
   if (exit.state !== undefined) run(pkg.deleteContext(exit.state))
   return exit.outcome
@@ -51,14 +51,14 @@ const outcomeOfStep = <S>(effect: Effect.Effect<SecurityPackage.HandshakeStep<S>
   return { outcome, state }
 }
 
-/** NTLM and Negotiate packages (acceptor over a memory user store) and their credentials. */
-export const ntlmWorld = () => {
+/** NTLM and Negotiate packages (acceptor over a memory user store, with `options`) and their credentials. */
+export const ntlmWorld = (options: Omit<Ntlm.NtlmOptions, "userStore"> = {}) => {
   // client and server are separate package instances, as on two machines (NTLM detects reflection
   // of its own outstanding challenges within one instance)
   // the store zeroes its hashes when its layer's scope closes: this scope stays open for the run
   const storeScope = run(Scope.make())
   const store = run(Layer.buildWithScope(UserStore.layerMemory([alice()]), storeScope))
-  const ntlm = run(Ntlm.withUserStore().pipe(Effect.provideContext(store)))
+  const ntlm = run(Ntlm.withUserStore(options).pipe(Effect.provideContext(store)))
   const clientNtlm = Ntlm.make()
   const negotiate = Negotiate.make({ ntlm })
   const clientNegotiate = Negotiate.make({ ntlm: clientNtlm })
