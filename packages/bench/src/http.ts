@@ -21,13 +21,12 @@ import { fileURLToPath } from "node:url"
 import { Effect, Exit, Scope } from "effect"
 import { peersAvailableSync, Realm, RedisServer } from "@effect-sspi/interop-harness"
 import type { Round, RoundResult } from "./httpDriver.ts"
-import { apacheKerberos, apacheNtlm, cpuMsOf, spawnNode, waitForLine } from "./httpProcesses.ts"
+import { apacheKerberos, apacheNtlm, cpuMsOf, freePort, spawnNode, waitForLine } from "./httpProcesses.ts"
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url))
 const sspiBin = fileURLToPath(new URL("../../cli/bin/sspi.js", import.meta.url))
 const rounds = Number(process.env["BENCH_HTTP_ROUNDS"] ?? 5)
 const roundMs = Number(process.env["BENCH_HTTP_MS"] ?? 1000)
-const basePort = 30_000 + (process.pid % 10_000)
 const profileDir = process.env["BENCH_HTTP_PROFILE"]
 const only = new RegExp(process.env["BENCH_HTTP_ONLY"] ?? "")
 
@@ -145,9 +144,10 @@ export const runHttp = async (): Promise<void> => {
       writeFileSync(users, "EXAMPLE:alice:Passw0rd!\n")
       const env = { ...realm.env, NTLM_USER_FILE: users }
 
-      const krbApache = yield* apacheKerberos(basePort + 1, realm)
-      const ntlmApache = yield* apacheNtlm(basePort + 2, "EXAMPLE:alice:Passw0rd!\n")
-      const server = yield* spawnNode(here("./httpServer.ts"), [String(basePort), realm.keytab, users], {
+      const [ourPort, krbPort, ntlmPort] = [yield* freePort, yield* freePort, yield* freePort]
+      const krbApache = yield* apacheKerberos(krbPort, realm)
+      const ntlmApache = yield* apacheNtlm(ntlmPort, "EXAMPLE:alice:Passw0rd!\n")
+      const server = yield* spawnNode(here("./httpServer.ts"), [String(ourPort), realm.keytab, users], {
         cpus: "0",
         env,
         nodeOptions: profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`]
@@ -156,9 +156,9 @@ export const runHttp = async (): Promise<void> => {
       const driver = yield* spawnNode(here("./httpDriver.ts"), [], { cpus: "1", env, ipc: true })
       yield* Effect.callback<void>((resume) => void driver.once("message", () => resume(Effect.void)))
 
-      const ours: Target = { name: "ours", port: basePort, authPath: "/auth", publicPath: "/public", cpuNeedle: "bench/src/httpServer.ts" }
-      const apacheK: Target = { name: "Apache", port: basePort + 1, authPath: "/auth", publicPath: "/public", cpuNeedle: `${krbApache.dir}/httpd.conf` }
-      const apacheN: Target = { name: "Apache", port: basePort + 2, authPath: "/auth", publicPath: "/public", cpuNeedle: `${ntlmApache.dir}/httpd.conf` }
+      const ours: Target = { name: "ours", port: ourPort, authPath: "/auth", publicPath: "/public", cpuNeedle: "bench/src/httpServer.ts" }
+      const apacheK: Target = { name: "Apache", port: krbPort, authPath: "/auth", publicPath: "/public", cpuNeedle: `${krbApache.dir}/httpd.conf` }
+      const apacheN: Target = { name: "Apache", port: ntlmPort, authPath: "/auth", publicPath: "/public", cpuNeedle: `${ntlmApache.dir}/httpd.conf` }
 
       for (const [mech, mode, apache] of [["Kerberos", "kerberos", apacheK], ["NTLM", "ntlm", apacheN]] as const) {
         for (const c of [1, 16, 64]) {
@@ -194,8 +194,8 @@ export const runHttp = async (): Promise<void> => {
           yield* waitForLine(child, /listening on/)
           return { name: `sspi serve --workers ${workers}`, port, authPath: "/", publicPath: "/", cpuNeedle: `serve --port ${port}` } satisfies Target
         })
-      const one = yield* serve(1, basePort + 3)
-      const two = yield* serve(2, basePort + 4)
+      const one = yield* serve(1, yield* freePort)
+      const two = yield* serve(2, yield* freePort)
       for (const [mech, mode] of [["Kerberos", "kerberos"], ["NTLM", "ntlm"]] as const) {
         const [w2, w1] = yield* compare(driver, [two, one], mode, 16)
         printRow(`sspi serve --redis, ${mech}, 16 clients: 2 workers vs 1`, w2!, w1!, "1 worker:")
@@ -205,11 +205,14 @@ export const runHttp = async (): Promise<void> => {
   } finally {
     await Effect.runPromise(Scope.close(scope, Exit.void))
   }
-  console.log("\n| what | ours req/s | Apache (or baseline) req/s | ratio | target | met? |\n|---|---|---|---|---|---|")
+  console.log(
+    "\n| what | ours req/s | Apache (or baseline) req/s | ratio | target | met? | server CPU ms/req (ours / other) |\n|---|---|---|---|---|---|---|"
+  )
   for (const row of rows.filter((r) => !Number.isNaN(r.ours.median) && !Number.isNaN(r.theirs.median))) {
     const ratio = row.ours.median / row.theirs.median
     const range = (m: Measured) => `${m.median.toFixed(0)} (${m.min.toFixed(0)}–${m.max.toFixed(0)})`
     const met = row.target === 0 ? "—" : ratio >= row.target ? "yes" : "**no**"
-    console.log(`| ${row.what} | ${range(row.ours)} | ${range(row.theirs)} | ${ratio.toFixed(2)}× | ${row.targetText} | ${met} |`)
+    const cpu = `${row.ours.serverCpuMs.toFixed(2)} / ${row.theirs.serverCpuMs.toFixed(2)}`
+    console.log(`| ${row.what} | ${range(row.ours)} | ${range(row.theirs)} | ${ratio.toFixed(2)}× | ${row.targetText} | ${met} | ${cpu} |`)
   }
 }

@@ -6,11 +6,22 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process"
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { createServer } from "node:net"
 import { join } from "node:path"
 import { Effect, type Scope } from "effect"
 import { Apache, type Realm } from "@effect-sspi/interop-harness"
 
 const nodeArgs = ["--conditions=@effect-sspi/source", "--import", "tsx"]
+
+/** A TCP port nobody listens on now (the kernel's pick). */
+export const freePort: Effect.Effect<number, Error> = Effect.callback<number, Error>((resume) => {
+  const server = createServer()
+  server.once("error", (e) => resume(Effect.fail(e)))
+  server.listen(0, "127.0.0.1", () => {
+    const address = server.address()
+    server.close(() => resume(typeof address === "object" && address !== null ? Effect.succeed(address.port) : Effect.fail(new Error("no port"))))
+  })
+})
 
 /** `taskset -c CPUS node … script args` (no taskset when `cpus` is undefined); killed when the scope closes. */
 export const spawnNode = (
