@@ -3,13 +3,16 @@
  * harness): real AP-REQs from our initiator (a service ticket from MIT's
  * KDC, cached by the credential) fed mutated to our acceptor (keytab), real
  * AP-REPs fed mutated to our initiator, and the realm's keytab fed mutated
- * to `Keytab.decode`. Without the MIT tools the targets are skipped, loudly.
+ * to `Keytab.decode`, and the realm's TGT in a KRB-CRED fed mutated to the
+ * acceptor's delegation check (credTargets.ts). Without the MIT tools the
+ * targets are skipped, loudly.
  */
 import { readFileSync } from "node:fs"
 import { Effect, Result, type Scope } from "effect"
 import { Flags, SecBuffer, type SecurityPackage } from "@effect-sspi/core"
 import { Kerberos, Keytab } from "@effect-sspi/kerberos"
 import { peersAvailableSync, Realm } from "@effect-sspi/interop-harness"
+import { krbCredTargets } from "./credTargets.ts"
 import { outcomeOf, type Outcome, type Target } from "./runner.ts"
 
 const contextReq = Flags.IscReq.MUTUAL_AUTH | Flags.IscReq.REPLAY_DETECT | Flags.IscReq.SEQUENCE_DETECT |
@@ -72,7 +75,8 @@ export const kerberosTargets: Effect.Effect<
         return { token: tokenOf(answer), feed: (b) => step(pkg.initialize(client, first.state, request([SecBuffer.token(b)]))) }
       }
     },
-    { name: "Kerberos keytab decoder (Keytab.decode)", seeds: [keytab], run: (b) => Result.isSuccess(Keytab.decode(b)) ? "ok" : "typed" }
+    { name: "Kerberos keytab decoder (Keytab.decode)", seeds: [keytab], run: (b) => Result.isSuccess(Keytab.decode(b)) ? "ok" : "typed" },
+    ...krbCredTargets(realm.env["KRB5CCNAME"]!)
   ]
   return { targets, seeds: [apReq, apRep] }
 }).pipe(Effect.catch((e) => Effect.succeed(`Kerberos targets skipped: ${String(e)}`)))
