@@ -17,8 +17,10 @@ import { Agent } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Result } from "effect"
+import { Oid } from "@effect-sspi/asn1"
 import { Command, Drivers, Nginx, RedisServer, requirePeersSync } from "@effect-sspi/interop-harness"
+import { SpnegoToken } from "@effect-sspi/negotiate"
 import * as Clients from "./proxyClients.ts"
 import { startServer } from "./support.ts"
 
@@ -67,10 +69,11 @@ const negotiateToken = (header: string | undefined) =>
  * over `agents[i % agents.length]`; the server's final token goes back to the
  * client, which must accept it (it carries the server's mechListMIC).
  */
-const handshake = (urls: ReadonlyArray<string>, agents: ReadonlyArray<Agent>) =>
+const handshake = (urls: ReadonlyArray<string>, agents: ReadonlyArray<Agent>, tamperInit: (t: Uint8Array) => Uint8Array = (t) => t) =>
   Effect.scoped(Effect.gen(function*() {
     const { stepper } = yield* spnegoClient
-    let token = (yield* stepper.step(null)).token
+    const init = (yield* stepper.step(null)).token
+    let token = init === null ? null : tamperInit(init)
     for (let leg = 0; leg < 4 && token !== null; leg++) {
       const r = yield* Clients.get(urls[leg % urls.length]!, agents[leg % agents.length]!, { authorization: `Negotiate ${Drivers.toBase64(token)}` })
       const answer = negotiateToken(r.authenticate)
@@ -84,6 +87,13 @@ const handshake = (urls: ReadonlyArray<string>, agents: ReadonlyArray<Agent>) =>
     return { status: 0, body: "", legs: 4, clientDone: false }
   }))
 
+/** A man in the middle adds a mechanism to the client's NegTokenInit on its way to the first server (RFC 4178 section 5: the mechListMIC catches it). */
+const addMechanism = (init: Uint8Array): Uint8Array => {
+  const t = SpnegoToken.decode(init)
+  if (Result.isFailure(t) || t.success._tag !== "NegTokenInit") throw new Error("not a NegTokenInit")
+  return SpnegoToken.encode({ ...t.success, mechTypes: [...t.success.mechTypes, Oid.unsafeFromString("1.3.6.1.4.1.99999.1")] })
+}
+
 describe("SPNEGO over NTLM from a real client, finished by another sspi serve process", () => {
   it.live.skipIf(!available)("with --redis: NegTokenInit to A, the AUTHENTICATE leg to B on a new connection: 200 as alice, B's mechListMIC accepted; and 20 handshakes through nginx", () =>
     Effect.scoped(Effect.gen(function*() {
@@ -94,6 +104,9 @@ describe("SPNEGO over NTLM from a real client, finished by another sspi serve pr
         const r = yield* handshake([`${first.url}/`, `${second.url}/`], [fresh(), fresh()])
         assert.deepStrictEqual(r, { status: 200, body: hello, legs: 2, clientDone: true })
       }
+      // the mechTypes the first server received (and stored) are not the client's: the other server refuses the mechListMIC
+      const altered = yield* handshake([`${a.url}/`, `${b.url}/`], [fresh(), fresh()], addMechanism)
+      assert.deepStrictEqual([altered.status, altered.legs, altered.clientDone], [401, 2, false])
       const proxy = yield* Nginx.start({ upstreams: [a.url, b.url].map((u) => u.replace(/^http:\/\//, "")) })
       const started = Date.now()
       const [outcomes, curls] = yield* Effect.all([

@@ -29,6 +29,7 @@ import { SecurityError } from "@effect-sspi/core"
 import { Result } from "effect"
 import { decodeToken } from "./internal/decode.ts"
 import { detectToken, type TokenKind } from "./internal/detect.ts"
+import { encodeToken } from "./internal/encode.ts"
 import { KRB5, MS_KRB5, NEGOEX, NTLMSSP, SPNEGO } from "./internal/oids.ts"
 import {
   ContextFlag as ContextFlagTable,
@@ -127,3 +128,13 @@ export const decode = (bytes: Uint8Array): Result.Result<NegotiationToken, Secur
     decodeToken(bytes),
     (e) => new SecurityError.InvalidToken({ detail: `SPNEGO: ${e.reason} at offset ${e.offset}` })
   )
+
+/**
+ * Encodes a token for the wire (total): NegTokenInit / NegTokenInit2 inside
+ * the RFC 2743 framing with the SPNEGO OID, NegTokenResp bare; what
+ * {@link decode} reads back byte for byte (tools and tests that relay or
+ * alter tokens).
+ *
+ * @since 0.2.0
+ */
+export const encode = (token: NegotiationToken): Uint8Array => encodeToken(token)
