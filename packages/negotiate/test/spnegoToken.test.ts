@@ -26,6 +26,12 @@ describe("SpnegoToken (public decoder)", () => {
     assert.strictEqual(ok(fixture("spnego-init2").tokens[0]!.hex)._tag, "NegTokenInit2")
   })
 
+  it("encode gives back every captured token byte for byte", () => {
+    for (const name of ["spnego-krb5", "spnego-ntlm", "spnego-init2"]) {
+      for (const t of fixture(name).tokens) assert.strictEqual(Buffer.from(SpnegoToken.encode(ok(t.hex))).toString("hex"), t.hex.toLowerCase(), name)
+    }
+  })
+
   it("malformed input: SEC_E_INVALID_TOKEN naming the DER check", () => {
     for (const bad of ["", "6003", "a1023000ff", "604806062b0601050502"]) {
       const r = SpnegoToken.decode(hex(bad))
