@@ -4,8 +4,9 @@
  * KDC, cached by the credential) fed mutated to our acceptor (keytab), real
  * AP-REPs fed mutated to our initiator, and the realm's keytab fed mutated
  * to `Keytab.decode`, and the realm's TGT in a KRB-CRED fed mutated to the
- * acceptor's delegation check (credTargets.ts). Without the MIT tools the
- * targets are skipped, loudly.
+ * acceptor's delegation check (credTargets.ts), and the PAC of MIT's
+ * service ticket (ticketTargets.ts). Without the MIT tools the targets are
+ * skipped, loudly.
  */
 import { readFileSync } from "node:fs"
 import { Effect, Result, type Scope } from "effect"
@@ -14,6 +15,7 @@ import { Kerberos, Keytab } from "@effect-sspi/kerberos"
 import { peersAvailableSync, Realm } from "@effect-sspi/interop-harness"
 import { krbCredTargets } from "./credTargets.ts"
 import { outcomeOf, type Outcome, type Target } from "./runner.ts"
+import { mitPacTarget } from "./ticketTargets.ts"
 
 const contextReq = Flags.IscReq.MUTUAL_AUTH | Flags.IscReq.REPLAY_DETECT | Flags.IscReq.SEQUENCE_DETECT |
   Flags.IscReq.CONFIDENTIALITY | Flags.IscReq.INTEGRITY
@@ -76,7 +78,8 @@ export const kerberosTargets: Effect.Effect<
       }
     },
     { name: "Kerberos keytab decoder (Keytab.decode)", seeds: [keytab], run: (b) => Result.isSuccess(Keytab.decode(b)) ? "ok" : "typed" },
-    ...krbCredTargets(realm.env["KRB5CCNAME"]!)
+    ...krbCredTargets(realm.env["KRB5CCNAME"]!),
+    mitPacTarget(apReq, keytab)
   ]
   return { targets, seeds: [apReq, apRep] }
 }).pipe(Effect.catch((e) => Effect.succeed(`Kerberos targets skipped: ${String(e)}`)))
