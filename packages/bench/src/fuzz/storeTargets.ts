@@ -10,9 +10,9 @@
  * IPC messages the worker encodes.
  */
 import { createHash } from "node:crypto"
-import { Effect, Option, Result } from "effect"
+import { Context, Effect, Layer, Option, Result, Scope } from "effect"
 import { Cookies } from "effect/http"
-import { type HandshakeStore, ReplayCache, type SecBuffer, type SecurityPackage } from "@effect-sspi/core"
+import { HandshakeStore, ReplayCache, type SecBuffer, type SecurityPackage } from "@effect-sspi/core"
 import { Sessions } from "@effect-sspi/http"
 import { respond } from "../../../cli/src/internal/serve/ipcPrimary.ts"
 import * as Ipc from "../../../cli/src/internal/serve/ipcProtocol.ts"
@@ -145,13 +145,18 @@ const handshakeTargets = (): { readonly targets: Array<Target>; readonly ntlmEnt
 
 /**
  * `sspi serve` IPC: node:cluster carries JSON; the primary answers each
- * message with `respond` (memory replay cache and handshake store, bounded
- * for the run), a worker decodes answers with `decodeResponse`. Accepted:
- * a request the primary carried out, or a well-formed response.
+ * message with `respond` (core's memory replay cache and handshake store),
+ * a worker decodes answers with `decodeResponse`. Accepted: a request the
+ * primary carried out, or a well-formed response.
  */
 const ipcTarget = (entry: { readonly id: string; readonly bytes: Uint8Array }): Target => {
+  // the primary's services: core's memory replay cache and handshake store (bounded smaller than the
+  // defaults, so that the heap figure is the parser's, not 600,000 recorded keys); the scope stays open
   const replayCache = run(ReplayCache.makeMemory({ capacity: 10_000 }))
-  const store = plantedStore().store
+  const store = Context.get(
+    run(Layer.buildWithScope(HandshakeStore.layerMemory({ maxPending: 1_000 }), run(Scope.make()))),
+    HandshakeStore.HandshakeStore
+  )
   const encode = (value: unknown) => text(JSON.stringify(value))
   const requests: Array<Ipc.Operation> = [
     { _tag: "Record", key: new Uint8Array(createHash("sha256").update(entry.bytes).digest()), ttlMs: 600_000 },
