@@ -16,6 +16,7 @@ import {
   encodeServerState,
   idOfTimestamp,
   issueTimestamp,
+  MAX_OUTER,
   RANDOM_BITS
 } from "../src/internal/handshakeState.ts"
 import { encodeChallenge, encodeNegotiate } from "./support/encode.ts"
@@ -30,7 +31,8 @@ const state = fc.record({
   computer: fc.string({ maxLength: 40 }),
   domain: fc.string({ maxLength: 40 }),
   timestamp: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
-  bindings: fc.option(bytes(16, 16), { nil: undefined })
+  bindings: fc.option(bytes(16, 16), { nil: undefined }),
+  outer: fc.option(bytes(0, 64), { nil: undefined })
 }).map((s) => {
   const stamp = avTimestamp(s.timestamp)
   const flags = s.flags | F.TARGET_INFO
@@ -39,6 +41,7 @@ const state = fc.record({
     flags,
     serverChallenge: s.serverChallenge,
     bindings: s.bindings,
+    outer: s.outer,
     negotiate: encodeNegotiate({ flags: s.negotiateFlags }),
     challenge: encodeChallenge({
       flags,
@@ -61,11 +64,21 @@ describe("shared handshake state codec", () => {
         assert.strictEqual(hex(decoded.negotiate), hex(s.negotiate))
         assert.strictEqual(hex(decoded.challenge), hex(s.challenge))
         assert.strictEqual(hex(decoded.bindings), hex(s.bindings))
+        assert.strictEqual(hex(decoded.outer), hex(s.outer))
         assert.strictEqual(hex(findAvPair(decoded.targetInfo, AvId.MsvAvTimestamp)?.value), s.id.slice(5))
         if (otherId !== s.id) assert.isTrue(Result.isFailure(decodeServerState(encoded, otherId)))
       }),
       { numRuns: 300 }
     )
+  })
+
+  it("an outer (SPNEGO) state over MAX_OUTER bytes is refused (NtlmMalformed), one at the limit decodes", () => {
+    fc.assert(fc.property(state, (s) => {
+      const atLimit = decodeServerState(encodeServerState({ ...s, outer: new Uint8Array(MAX_OUTER) }), s.id)
+      assert.strictEqual(Result.getOrThrow(atLimit).outer?.length, MAX_OUTER)
+      const over = decodeServerState(encodeServerState({ ...s, outer: new Uint8Array(MAX_OUTER + 1) }), s.id)
+      assert.isTrue(Result.isFailure(over) && over.failure._tag === "NtlmMalformed")
+    }), { numRuns: 50 })
   })
 
   it("any bytes: a typed failure or a state, never a throw", () => {
