@@ -13,7 +13,9 @@ import { Effect, Result, type Scope } from "effect"
 import { Flags, SecBuffer, type SecurityPackage } from "@effect-sspi/core"
 import { Kerberos, Keytab } from "@effect-sspi/kerberos"
 import { peersAvailableSync, Realm } from "@effect-sspi/interop-harness"
+import { execFileSync } from "node:child_process"
 import { krbCredTargets } from "./credTargets.ts"
+import { delegationTarget } from "./delegationTarget.ts"
 import { outcomeOf, type Outcome, type Target } from "./runner.ts"
 import { mitPacTarget } from "./ticketTargets.ts"
 
@@ -45,6 +47,8 @@ export const kerberosTargets: Effect.Effect<
   yield* pkg.deleteContext(s1.state)
   yield* pkg.deleteContext(c1.state)
   const keytab = new Uint8Array(readFileSync(realm.keytab))
+  // MIT's kvno puts the service ticket and its session key into the ccache (delegationTarget.ts)
+  execFileSync("/usr/bin/kvno", ["HTTP/localhost"], { env: { ...process.env, ...realm.env }, stdio: "ignore" })
   const run = <A, E>(effect: Effect.Effect<A, E>): A => Effect.runSync(effect)
   const step = (effect: Effect.Effect<SecurityPackage.HandshakeStep<Parameters<typeof pkg.deleteContext>[0]>, unknown>): Outcome => {
     let state: Parameters<typeof pkg.deleteContext>[0] | undefined
@@ -79,7 +83,8 @@ export const kerberosTargets: Effect.Effect<
     },
     { name: "Kerberos keytab decoder (Keytab.decode)", seeds: [keytab], run: (b) => Result.isSuccess(Keytab.decode(b)) ? "ok" : "typed" },
     ...krbCredTargets(realm.env["KRB5CCNAME"]!),
-    mitPacTarget(apReq, keytab)
+    mitPacTarget(apReq, keytab),
+    delegationTarget(realm.env["KRB5CCNAME"]!, "HTTP/localhost", (b) => step(pkg.accept(server, undefined, request([SecBuffer.token(b)]))))
   ]
   return { targets, seeds: [apReq, apRep] }
 }).pipe(Effect.catch((e) => Effect.succeed(`Kerberos targets skipped: ${String(e)}`)))
