@@ -1,7 +1,11 @@
 /**
  * `npm run fuzz [-- COUNT [TARGET-SUBSTRING …]]`: the fuzz campaign. Every
  * decoder and acceptor entry point (NTLM, SPNEGO/Negotiate, Kerberos, the
- * DER codec, HTTP Authorization parsing) gets COUNT mutated real tokens
+ * DER codec, HTTP Authorization parsing; targets.ts, kerberosTargets.ts),
+ * the PAC, DCE/RPC and Netlogon parsers (adTargets.ts, ticketTargets.ts),
+ * KRB-CRED (credTargets.ts, delegationTarget.ts) and the state that comes
+ * back from outside the process (session cookies, handshake-store entries,
+ * `sspi serve` IPC messages; storeTargets.ts) gets COUNT mutated real tokens
  * (default 1,000,000; FUZZ_COUNT also sets it, FUZZ_SEED the PRNG seed).
  * Prints one line per target (inputs, accepted, typed failures, defects,
  * hangs > 1 s, slowest input, heap growth) and exits non-zero when a target
