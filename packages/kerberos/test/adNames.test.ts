@@ -17,11 +17,12 @@ import { CredentialCache } from "../src/index.ts"
 import { enctype } from "../src/internal/crypto/encryptionType.ts"
 import { MAX_CLIENT_REFERRALS } from "../src/internal/kdc/client.ts"
 import { KdcOptions } from "../src/internal/messages/kdc.ts"
-import { formatPrincipal, NameType, parseClientPrincipal, type PrincipalName } from "../src/internal/messages/common.ts"
+import { encodeChecksum, formatPrincipal, NameType, parseClientPrincipal, type PrincipalName } from "../src/internal/messages/common.ts"
 import { encodeKrbError, ErrorCode } from "../src/internal/messages/error.ts"
 import { decodeKdcReq, encodeEncKdcRepPart, encodeKdcRep, type KdcReq } from "../src/internal/messages/kdc.ts"
 import { encodeEtypeInfo2, encodePaData, PaType } from "../src/internal/messages/padata.ts"
-import { decodeTicket, encodeTicket } from "../src/internal/messages/ticket.ts"
+import { decodeTicket, encodeTicket, TicketFlags } from "../src/internal/messages/ticket.ts"
+import * as Der from "../src/internal/asn1/der.ts"
 import * as SpoofKdc from "./support/spoofKdc.ts"
 
 const PASSWORD = "Passw0rd!"
@@ -33,21 +34,36 @@ const alice: PrincipalName = { nameType: NameType.PRINCIPAL, components: ["alice
 /** What a spoofed realm's KDC answers. */
 type Behaviour =
   | { readonly _tag: "Referral"; readonly to: string }
-  | { readonly _tag: "Ticket"; readonly crealm?: string; readonly cname?: PrincipalName; readonly srealm?: string }
+  | {
+    readonly _tag: "Ticket"
+    readonly crealm?: string
+    readonly cname?: PrincipalName
+    readonly srealm?: string
+    /**
+     * RFC 6806 section 11's proof, as MIT and Heimdal send it (default "valid": enc-pa-rep and
+     * PA-REQ-ENC-PA-REP over the request received); "none": neither (an old KDC); "flagOnly": the
+     * flag without the padata; "otherRequest": a checksum of a request other than ours
+     */
+    readonly proof?: "valid" | "none" | "flagOnly" | "otherRequest"
+  }
 
-/** An AS-REP for the request `req`, encrypted in alice's AES256 key (salt in the reply's ETYPE-INFO2). */
-const asRep = (realm: string, req: KdcReq, b: Extract<Behaviour, { _tag: "Ticket" }>) => {
+/** An AS-REP for the request `req` (received as `bytes`), encrypted in alice's AES256 key (salt in the reply's ETYPE-INFO2). */
+const asRep = (realm: string, req: KdcReq, bytes: Uint8Array, b: Extract<Behaviour, { _tag: "Ticket" }>) => {
+  const proof = b.proof ?? "valid"
+  const covered = proof === "otherRequest" ? Uint8Array.from([...bytes.subarray(0, -1), bytes.at(-1)! ^ 1]) : bytes
+  const checksum = Der.encode(encodeChecksum({ cksumtype: aes256.checksumType, checksum: aes256.checksum(KEY, 56, covered) }))
   const srealm = b.srealm ?? realm
   const krbtgt = { nameType: 2, components: ["krbtgt", srealm] }
   const ticket = Result.getOrThrow(decodeTicket(encodeTicket({ realm: srealm, sname: krbtgt, encPart: { etype: 18, kvno: 1, cipher: new Uint8Array(80) } })))
   const part = encodeEncKdcRepPart(25, {
     key: { keytype: 18, keyvalue: new Uint8Array(32).fill(7) },
     nonce: req.body.nonce,
-    flags: 0,
+    flags: proof === "none" ? 0 : TicketFlags.ENC_PA_REP,
     authtime: Date.now(),
     endtime: Date.now() + 3_600_000,
     srealm,
-    sname: krbtgt
+    sname: krbtgt,
+    encPadata: proof === "none" || proof === "flagOnly" ? undefined : [{ type: PaType.REQ_ENC_PA_REP, value: checksum }]
   })
   return encodeKdcRep(11, {
     padata: [{ type: PaType.ETYPE_INFO2, value: encodeEtypeInfo2([{ etype: 18, salt: SALT }]) }],
@@ -77,7 +93,7 @@ const run = (
         seen.push({ realm, req })
         return b._tag === "Referral"
           ? encodeKrbError({ stime: Date.now(), susec: 0, errorCode: ErrorCode.KDC_ERR_WRONG_REALM, crealm: b.to, realm, sname: req.body.sname })
-          : asRep(realm, req, b)
+          : asRep(realm, req, bytes, b)
       })
       lines.push(`  ${realm} = {\n    kdc = tcp/${kdc.address}\n  }`)
     }
@@ -146,6 +162,33 @@ describe("enterprise names and canonicalization (RFC 6806 section 5)", () => {
       assert.strictEqual(result._tag === "Error" && result.status, "SEC_E_INVALID_TOKEN")
       const realm = yield* run([["CORP.TEST", { _tag: "Ticket", crealm: "EVIL.TEST" }]], "alice")
       assert.strictEqual(realm.result._tag === "Error" && realm.result.status, "SEC_E_INVALID_TOKEN")
+    }))
+
+  it.live("every AS-REQ carries an empty PA-REQ-ENC-PA-REP (RFC 6806 section 11), and the KDC's proof over it is checked", () =>
+    Effect.gen(function*() {
+      const { result, seen } = yield* run([["CORP.TEST", { _tag: "Ticket" }]], "alice")
+      assert.deepStrictEqual(result, { _tag: "Ok", client: "alice@CORP.TEST" })
+      assert.deepStrictEqual(seen[0]!.req.padata.filter((p) => p.type === PaType.REQ_ENC_PA_REP).map((p) => p.value.length), [0])
+      // an old KDC that proves nothing: fine while the name is the one asked for
+      const old = yield* run([["CORP.TEST", { _tag: "Ticket", proof: "none" }]], "alice", { canonicalize: true })
+      assert.deepStrictEqual(old.result, { _tag: "Ok", client: "alice@CORP.TEST" })
+    }))
+
+  it.live("attack: the KDC renames the client (canonicalization) without proving it saw our request → SEC_E_INVALID_TOKEN (RFC 6806 section 11)", () =>
+    Effect.gen(function*() {
+      const { result } = yield* run([["CORP.TEST", { _tag: "Ticket", cname: { nameType: 1, components: ["administrator"] }, proof: "none" }]], "alice", { canonicalize: true })
+      assert.strictEqual(result._tag === "Error" && result.status, "SEC_E_INVALID_TOKEN")
+      assert.include(result._tag === "Error" ? result.detail : "", "PA-REQ-ENC-PA-REP")
+      const upn = yield* run([["CORP.TEST", { _tag: "Ticket", cname: alice, proof: "none" }]], "alice@corp.test@CORP.TEST")
+      assert.strictEqual(upn.result._tag === "Error" && upn.result.status, "SEC_E_INVALID_TOKEN")
+    }))
+
+  it.live("attack: a proof over another request (ours modified on the way), or enc-pa-rep without the padata → SEC_E_INVALID_TOKEN, even for an unchanged name", () =>
+    Effect.gen(function*() {
+      for (const proof of ["otherRequest", "flagOnly"] as const) {
+        const { result } = yield* run([["CORP.TEST", { _tag: "Ticket", proof }]], "alice")
+        assert.strictEqual(result._tag === "Error" && result.status, "SEC_E_INVALID_TOKEN", proof)
+      }
     }))
 
   it.live("attack: an AS-REP whose TGT is for another realm than the reply's crealm → SEC_E_INVALID_TOKEN", () =>

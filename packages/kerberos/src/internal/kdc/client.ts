@@ -34,6 +34,7 @@ import {
 } from "../messages/padata.ts"
 import { encodeEncryptedData } from "../messages/common.ts"
 import { decodeTicket, type Ticket, TicketFlags } from "../messages/ticket.ts"
+import { checkEncPaRep, REQ_ENC_PA_REP } from "./encPaRep.ts"
 import { invalidToken, krbFailure } from "../status.ts"
 import { copyBytes } from "../bytes.ts"
 
@@ -270,8 +271,10 @@ const asAttempt = (
           etypes
         })
       )
+    // RFC 6806 section 11: every AS-REQ asks for the KDC's proof that it saw the request as sent
     let n = nonce()
-    let r = yield* Effect.flatMap(send(client.realm, request([], n)), reply)
+    let sent = request([REQ_ENC_PA_REP], n)
+    let r = yield* Effect.flatMap(send(client.realm, sent), reply)
     let info: EtypeInfo2Entry | undefined
     let key: Uint8Array | undefined
     let keyEtype: number | undefined
@@ -290,7 +293,8 @@ const asAttempt = (
       const stamp = encodePaEncTsEnc(now)
       const encTs = Der.encode(encodeEncryptedData({ etype, cipher: profile.encrypt(key, 1, stamp) }))
       n = nonce()
-      r = yield* Effect.flatMap(send(client.realm, request([{ type: PaType.ENC_TIMESTAMP, value: encTs }], n)), reply)
+      sent = request([{ type: PaType.ENC_TIMESTAMP, value: encTs }, REQ_ENC_PA_REP], n)
+      r = yield* Effect.flatMap(send(client.realm, sent), reply)
       if (r._tag === "Error") {
         key.fill(0)
         const later = referralOf(r.error)
@@ -319,7 +323,16 @@ const asAttempt = (
       const repInfo = chooseInfo(rep.padata, [rep.encPart.etype])
       key = yield* clientKey(secret, client, yield* profileOf(rep.encPart.etype, "as"), repInfo)
     }
-    const part = yield* openReply(rep, key, 3, n, "as").pipe(Effect.ensuring(Effect.sync(() => key!.fill(0))))
+    const renamed = rep.crealm !== client.realm || !sameName(rep.cname, client.name)
+      ? `the KDC names the client ${formatPrincipal({ name: rep.cname, realm: rep.crealm })}, not ${formatPrincipal(client)}`
+      : undefined
+    const replyKey = { keytype: rep.encPart.etype, keyvalue: key }
+    const part = yield* Effect.flatMap(openReply(rep, key, 3, n, "as"), (p) =>
+      // RFC 6806 section 11: the request as sent (always when the KDC proves it; required when it renamed the client)
+      checkEncPaRep(p, sent, replyKey, renamed).pipe(
+        Effect.as(p),
+        Effect.tapError(() => Effect.sync(() => p.key.keyvalue.fill(0)))
+      )).pipe(Effect.ensuring(Effect.sync(() => key!.fill(0))))
     // RFC 4120 section 3.1.5 / RFC 6806 section 5: the TGT is for the realm the reply names
     // (the sname/srealm of the encrypted part, which the KDC's key protects)
     if (part.srealm !== rep.crealm || part.sname.components[0] !== "krbtgt") {

@@ -5,6 +5,7 @@
  * @since 0.1.0
  */
 import * as Der from "../asn1/der.ts"
+import { copyBytes } from "../bytes.ts"
 import {
   encodeEncryptedData,
   encodeEncryptionKey,
@@ -158,6 +159,8 @@ export interface EncKdcRepPart {
   readonly renewTill?: number | undefined
   readonly srealm: string
   readonly sname: PrincipalName
+  /** encrypted-pa-data [12] (RFC 6806 section 11: PA-REQ-ENC-PA-REP). */
+  readonly encPadata?: ReadonlyArray<PaData> | undefined
 }
 
 export const encodeEncKdcRepPart = (app: 25 | 26, p: EncKdcRepPart): Uint8Array =>
@@ -173,7 +176,8 @@ export const encodeEncKdcRepPart = (app: 25 | 26, p: EncKdcRepPart): Uint8Array 
       Der.explicit(7, Der.kerberosTime(p.endtime)),
       Der.explicit(8, p.renewTill === undefined ? undefined : Der.kerberosTime(p.renewTill)),
       Der.explicit(9, Der.generalString(p.srealm)),
-      Der.explicit(10, encodePrincipalName(p.sname))
+      Der.explicit(10, encodePrincipalName(p.sname)),
+      Der.explicit(12, p.encPadata === undefined ? undefined : Der.sequence(...p.encPadata.map(encodePaData)))
     )
   ))
 
@@ -191,6 +195,8 @@ export const decodeEncKdcRepPart = Der.decodeWith((bytes): EncKdcRepPart => {
     endtime: Der.readTime(Der.need(f, 7, w)),
     renewTill: Der.opt(f, 8, Der.readTime),
     srealm: Der.readString(Der.need(f, 9, w)),
-    sname: readPrincipalName(Der.need(f, 10, w))
+    sname: readPrincipalName(Der.need(f, 10, w)),
+    // copies: the plaintext they are read from is zeroed after decoding
+    encPadata: Der.opt(f, 12, (n) => Der.readSequenceOf(n, (m) => ({ type: readPaData(m).type, value: copyBytes(readPaData(m).value) })))
   }
 })

@@ -12,7 +12,9 @@ export const PaType = {
   ENC_TIMESTAMP: 2,
   ETYPE_INFO: 11,
   ETYPE_INFO2: 19,
-  PAC_REQUEST: 128
+  PAC_REQUEST: 128,
+  /** RFC 6806 section 11: empty in an AS-REQ; in the reply's encrypted padata, a Checksum of the AS-REQ. */
+  REQ_ENC_PA_REP: 149
 } as const
 
 /** PA-DATA. */

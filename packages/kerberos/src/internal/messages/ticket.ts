@@ -66,7 +66,9 @@ export const TicketFlags = {
   PRE_AUTHENT: 0x00200000,
   HW_AUTHENT: 0x00100000,
   TRANSITED_POLICY_CHECKED: 0x00080000,
-  OK_AS_DELEGATE: 0x00040000
+  OK_AS_DELEGATE: 0x00040000,
+  /** RFC 6806 section 11 (EncKDCRepPart flags): the reply's encrypted padata proves the request. */
+  ENC_PA_REP: 0x00010000
 } as const
 
 /** EncTicketPart (the fields an acceptor uses). */
