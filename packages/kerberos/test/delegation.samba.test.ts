@@ -46,6 +46,8 @@ const ensureRbcd = (dc: SambaDc.SambaDc) =>
     ["spn", "add", RBCD.spn, RBCD.service],
     ["delegation", "for-any-protocol", RBCD.service, "off"],
     ["computer", "create", "RBCDWEB"],
+    // a password, hence AES keys (samba-tool creates the account without usable keys: KDC_ERR_ETYPE_NOSUPP)
+    ["user", "setpassword", "RBCDWEB$", "--newpassword=Rbcd-Web-Machine-Passw0rd!"],
     ["spn", "add", RBCD.backend, "RBCDWEB$"],
     ["delegation", "add-principal", "RBCDWEB$", RBCD.service]
   ], (args) => SambaDc.sambaToolIdempotent(dc, args), { discard: true })
