@@ -133,7 +133,7 @@ describe("sspi serve --workers 2 without Redis: shared state in the primary proc
       assert.strictEqual(server.stderr(), "", "no error, no stack trace")
     })), 180_000)
 
-  it.live.skipIf(!proxied)("behind nginx (upstream keep-alive connections shared between clients): NTLM handshakes of real clients all finish", () =>
+  it.live.skipIf(!proxied)("behind nginx (upstream keep-alive connections shared between clients): NTLM handshakes of real clients all finish; SIGINT stops everything", () =>
     Effect.scoped(Effect.gen(function*() {
       const { file } = yield* usersFile
       // behind a proxy that pools upstream connections, connections are not kept authenticated (see the flag)
@@ -158,6 +158,10 @@ describe("sspi serve --workers 2 without Redis: shared state in the primary proc
       console.log(`nginx + sspi serve --workers 2 (shared state in the primary): ${outcomes.length - failed.length} of ${outcomes.length} NTLM handshakes succeeded`)
       assert.strictEqual(outcomes.length, 80)
       assert.deepStrictEqual(failed.slice(0, 3), [], `${failed.length} of 80 failed`)
+      // SIGINT (Ctrl-C) to the primary alone stops it and both workers
+      const workers = children(server.pid)
+      assert.strictEqual(yield* server.stop("SIGINT"), 130)
+      for (const pid of workers) assert.isFalse(running(pid), `worker ${pid} exited`)
       assert.strictEqual(server.stderr(), "")
     })), 120_000)
 })
