@@ -1,7 +1,8 @@
 /**
  * Apache httpd 2.4 with mod_auth_gssapi, run in the foreground (`-X`) from a
  * private configuration in a temporary directory, listening on 127.0.0.1
- * only; killed and removed when the scope closes.
+ * only; killed and removed when the scope closes. Start-up may take up to 30 s
+ * on a loaded machine (a CI runner busy with other suites).
  */
 import { spawn, spawnSync } from "node:child_process"
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
@@ -82,7 +83,7 @@ export const start = (options: ApacheOptions): Effect.Effect<{ readonly dir: str
           resume(Effect.void)
         })
         socket.once("error", (e) => resume(Effect.fail(e)))
-      }).pipe(Effect.retry({ schedule: Schedule.spaced(Duration.millis(100)), times: 50 }))
+      }).pipe(Effect.retry({ schedule: Schedule.spaced(Duration.millis(100)), times: 300 }))
     ),
     Effect.map(({ dir }) => ({ dir }))
   )
