@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { type Cipher, createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from "node:crypto"
+import { type Cipher, createCipheriv, createDecipheriv, createSecretKey, type Decipher, type KeyObject } from "node:crypto"
 
 /**
  * The AES block size in bytes.
@@ -42,7 +42,37 @@ export type AesKey = Uint8Array | KeyObject
  */
 export const secretKey = (key: AesKey): KeyObject => key instanceof Uint8Array ? createSecretKey(key) : key
 
-const keyLength = (key: AesKey): number => key instanceof Uint8Array ? key.length : key.symmetricKeySize ?? 0
+/** Key lengths of KeyObjects (node's `symmetricKeySize` getter costs a slot lookup per call). */
+const keyLengths = new WeakMap<KeyObject, number>()
+
+const keyLength = (key: AesKey): number => {
+  if (key instanceof Uint8Array) return key.length
+  let length = keyLengths.get(key)
+  if (length === undefined) {
+    length = key.symmetricKeySize ?? 0
+    keyLengths.set(key, length)
+  }
+  return length
+}
+
+/**
+ * One unpadded AES-ECB decryptor per KeyObject, reused: ECB carries no state
+ * from one whole block to the next, and it is only ever given whole blocks.
+ */
+const ecbDecryptors = new WeakMap<KeyObject, Decipher>()
+
+const ecbDecryptor = (key: AesKey): Decipher => {
+  if (key instanceof Uint8Array) return createDecipheriv(algorithm(key, "ecb"), key, null).setAutoPadding(false)
+  let decipher = ecbDecryptors.get(key)
+  if (decipher === undefined) {
+    decipher = createDecipheriv(algorithm(key, "ecb"), key, null).setAutoPadding(false)
+    ecbDecryptors.set(key, decipher)
+  }
+  return decipher
+}
+
+/** Up to this length the CBC chaining of a decryption is undone in JavaScript over one ECB pass (no cipher object made). */
+const SMALL_MESSAGE = 4096
 
 const algorithm = (key: AesKey, mode: "cbc" | "ecb"): string => {
   const length = keyLength(key)
@@ -59,6 +89,24 @@ const algorithm = (key: AesKey, mode: "cbc" | "ecb"): string => {
  */
 export const aesEcbEncryptor = (key: AesKey): Cipher =>
   createCipheriv(algorithm(key, "ecb"), key, null).setAutoPadding(false)
+
+const ecbEncryptors = new WeakMap<KeyObject, Cipher>()
+
+/**
+ * {@link aesEcbEncryptor}, one per KeyObject, reused (a raw key gets a new
+ * one): only ever give it whole blocks, so that it holds nothing back.
+ *
+ * @since 0.2.0
+ */
+export const sharedEcbEncryptor = (key: AesKey): Cipher => {
+  if (key instanceof Uint8Array) return aesEcbEncryptor(key)
+  let cipher = ecbEncryptors.get(key)
+  if (cipher === undefined) {
+    cipher = aesEcbEncryptor(key)
+    ecbEncryptors.set(key, cipher)
+  }
+  return cipher
+}
 
 /**
  * Encrypts the concatenation of `parts` with AES-CTS and writes the
@@ -169,6 +217,7 @@ export const ctsEncrypt = (key: AesKey, plaintext: Uint8Array, iv: Uint8Array = 
 export const ctsDecrypt = (key: AesKey, ciphertext: Uint8Array, iv: Uint8Array = ZERO_IV): Uint8Array => {
   const length = ciphertext.length
   if (length < BLOCK_SIZE) throw new RangeError("AES-CTS needs at least one block")
+  if (length <= SMALL_MESSAGE) return ctsDecryptSmall(key, ciphertext, iv)
   const decipher = createDecipheriv(algorithm(key, "cbc"), key, iv).setAutoPadding(false)
   const blocks = Math.ceil(length / BLOCK_SIZE)
   if (blocks === 1) return decipher.update(ciphertext)
@@ -186,5 +235,40 @@ export const ctsDecrypt = (key: AesKey, ciphertext: Uint8Array, iv: Uint8Array =
   out.set(head, 0)
   out.set(decipher.update(fullPrevious), head.length)
   for (let i = 0; i < lastLength; i++) out[lastStart + i] = decrypted[i]! ^ fullPrevious[i]!
+  return out
+}
+
+/**
+ * {@link ctsDecrypt} for short messages (tickets, authenticators, AP-REPs):
+ * every block through a reused AES-ECB decryptor, the CBC chaining undone
+ * here. With n blocks, the last (C(n)) `r` octets long (RFC 3962 section 5,
+ * CBC-CS3 as in ctsDecrypt): D = AES^-1(C(n-1)); P(n) = D[0, r) xor C(n);
+ * P(n-1) = AES^-1(C(n) ‖ D[r, 16)) xor C(n-2); P(i) = AES^-1(C(i)) xor C(i-1)
+ * before that, C(0) being the IV.
+ */
+const ctsDecryptSmall = (key: AesKey, ciphertext: Uint8Array, iv: Uint8Array): Uint8Array => {
+  const length = ciphertext.length
+  const decipher = ecbDecryptor(key)
+  const blocks = Math.ceil(length / BLOCK_SIZE)
+  const out = Buffer.allocUnsafe(length)
+  if (blocks === 1) {
+    const d = decipher.update(ciphertext)
+    for (let i = 0; i < BLOCK_SIZE; i++) out[i] = d[i]! ^ iv[i]!
+    return out
+  }
+  const lastStart = (blocks - 1) * BLOCK_SIZE
+  const lastLength = length - lastStart
+  const previous = lastStart - BLOCK_SIZE
+  // whole blocks only: the decryptor holds nothing back between calls
+  const d = decipher.update(ciphertext.subarray(0, lastStart))
+  if (d.length !== lastStart) throw new Error("AES-ECB held back whole blocks")
+  const fullPrevious = new Uint8Array(BLOCK_SIZE)
+  fullPrevious.set(ciphertext.subarray(lastStart))
+  fullPrevious.set(d.subarray(previous + lastLength, lastStart), lastLength)
+  for (let i = 0; i < lastLength; i++) out[lastStart + i] = d[previous + i]! ^ fullPrevious[i]!
+  const dp = decipher.update(fullPrevious)
+  const chain = previous === 0 ? iv : ciphertext.subarray(previous - BLOCK_SIZE, previous)
+  for (let i = 0; i < BLOCK_SIZE; i++) out[previous + i] = dp[i]! ^ chain[i]!
+  for (let at = 0; at < previous; at++) out[at] = d[at]! ^ (at < BLOCK_SIZE ? iv[at]! : ciphertext[at - BLOCK_SIZE]!)
   return out
 }

@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import { createHmac } from "node:crypto"
-import { type AesKey, aesEcbEncryptor, BLOCK_SIZE } from "./aesCts.ts"
+import { type AesKey, BLOCK_SIZE, sharedEcbEncryptor } from "./aesCts.ts"
 import { nFold } from "./nfold.ts"
 
 /**
@@ -66,7 +66,8 @@ const foldedConstant = (constant: Uint8Array): Uint8Array => {
  * @since 0.1.0
  */
 export const deriveRandomAes = (key: AesKey, constant: Uint8Array, length: number): Uint8Array => {
-  const cipher = aesEcbEncryptor(key)
+  // one block in, one block out: the shared encryptor holds nothing back
+  const cipher = sharedEcbEncryptor(key)
   const out = new Uint8Array(length)
   let block: Uint8Array = foldedConstant(constant)
   for (let offset = 0; offset < length; offset += BLOCK_SIZE) {
