@@ -5,8 +5,9 @@
  * `GssapiConnectionBound On`, side by side in one run: every server pinned to
  * CPU 0, the driver (httpDriver.ts, the same for all) pinned to CPU 1; rounds
  * interleaved (ours, Apache, Apache, ours, …) after a warm-up; median and
- * range of the rounds. Then `sspi serve --redis` with 2 workers against 1
- * (workers unpinned, driver on CPU 1).
+ * range of the rounds. Then `sspi serve` with 2 workers against 1, with
+ * `--redis` and without (shared state in the primary over IPC); workers
+ * unpinned, driver on CPU 1.
  *
  * BENCH_HTTP_ROUNDS (default 5) and BENCH_HTTP_MS (default 1000) set the
  * rounds; the whole part runs in about 3 minutes. BENCH_HTTP_ONLY (a regular
@@ -179,27 +180,35 @@ export const runHttp = async (): Promise<void> => {
         rows.push({ what: `${mech} authenticated connection vs no auth, 16 clients: Apache vs Apache`, ours: a!, theirs: noneApache!, target: 0, targetText: "(Apache's own)" })
       }
 
-      // sspi serve --redis, 2 workers against 1 (unpinned: the kernel places the workers)
-      const workerLabels = ["kerberos", "ntlm"].map((m) => `sspi serve --workers 2 sspi serve --workers 1 ${m} 16`)
+      // sspi serve, 2 workers against 1 (unpinned: the kernel places the workers), with --redis and
+      // without it (the primary process holds the replay cache and handshake store, workers ask over IPC)
+      const workerLabels = ["redis", "ipc"].flatMap((how) => ["kerberos", "ntlm"].map((m) => `sspi serve --workers 2 (${how}) sspi serve --workers 1 (${how}) ${m} 16`))
       if (!workerLabels.some((l) => only.test(l))) return
       const redis = yield* RedisServer.start()
       const serveEnv = { ...env, SSPI_HANDSHAKE_KEY: randomBytes(32).toString("hex") }
-      const serve = (workers: number, port: number) =>
+      const serve = (workers: number, how: "redis" | "ipc") =>
         Effect.gen(function*() {
+          const port = yield* freePort
           const child = yield* spawnNode(
             sspiBin,
-            ["serve", "--port", String(port), "--keytab", realm.keytab, "--users", users, "--redis", redis.url, "--workers", String(workers)],
+            [
+              "serve", "--port", String(port), "--keytab", realm.keytab, "--users", users, "--workers", String(workers),
+              ...(how === "redis" ? ["--redis", redis.url] : [])
+            ],
             { cpus: undefined, env: serveEnv, tsx: false }
           )
           yield* waitForLine(child, /listening on/)
-          return { name: `sspi serve --workers ${workers}`, port, authPath: "/", publicPath: "/", cpuNeedle: `serve --port ${port}` } satisfies Target
+          return { name: `sspi serve --workers ${workers} (${how})`, port, authPath: "/", publicPath: "/", cpuNeedle: `serve --port ${port}` } satisfies Target
         })
-      const one = yield* serve(1, yield* freePort)
-      const two = yield* serve(2, yield* freePort)
-      for (const [mech, mode] of [["Kerberos", "kerberos"], ["NTLM", "ntlm"]] as const) {
-        const [w2, w1] = yield* compare(driver, [two, one], mode, 16)
-        printRow(`sspi serve --redis, ${mech}, 16 clients: 2 workers vs 1`, w2!, w1!, "1 worker:")
-        rows.push({ what: `sspi serve --redis, ${mech}, 16 clients: 2 workers vs 1 (unpinned)`, ours: w2!, theirs: w1!, target: 1.6, targetText: "≥ 1.6× one worker" })
+      for (const how of ["redis", "ipc"] as const) {
+        const one = yield* serve(1, how)
+        const two = yield* serve(2, how)
+        for (const [mech, mode] of [["Kerberos", "kerberos"], ["NTLM", "ntlm"]] as const) {
+          const [w2, w1] = yield* compare(driver, [two, one], mode, 16)
+          const label = `sspi serve ${how === "redis" ? "--redis" : "(IPC, no Redis)"}, ${mech}, 16 clients: 2 workers vs 1`
+          printRow(label, w2!, w1!, "1 worker:")
+          rows.push({ what: `${label} (unpinned)`, ours: w2!, theirs: w1!, target: 1.6, targetText: "≥ 1.6× one worker" })
+        }
       }
     }).pipe(Scope.provide(scope)))
   } finally {
