@@ -105,16 +105,14 @@ export const page = (options: ForwardOptions, services: Context.Context<ClientSe
   Effect.gen(function*() {
     const principal = yield* Principal
     const delegated = yield* Effect.result(SspiServer.delegated)
-    if (delegated._tag === "Failure" && options.s4uKeytab === undefined) {
+    if (delegated._tag === "Success") return yield* callAs(options.url, options.spn, delegated.success)
+    if (options.s4uKeytab === undefined) {
       return HttpServerResponse.text(
         `403 cannot act for ${principal.name}: ${delegated.failure.message}; the server has no --s4u, and never calls the back-end as itself\n`,
         { status: 403 }
       )
     }
-    const credential = delegated._tag === "Success"
-      ? delegated.success
-      : yield* s4uCredential(options.spn, options.s4uKeytab!, s4uUser(principal.name))
-    return yield* callAs(options.url, options.spn, credential)
+    return yield* callAs(options.url, options.spn, yield* s4uCredential(options.spn, options.s4uKeytab, s4uUser(principal.name)))
   }).pipe(
     Effect.scoped,
     Effect.provide(services),
