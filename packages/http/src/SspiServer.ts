@@ -121,7 +121,8 @@ export interface ServerOptions {
   /**
    * Session cookies (as mod_auth_gssapi's `GssapiUseSessions`; see
    * `Sessions`): after a handshake the response sets an AES-256-GCM sealed
-   * cookie (`HttpOnly`, `SameSite=Lax`, `Secure` on HTTPS) that
+   * cookie (`HttpOnly`, `SameSite=Lax`; `Secure` and named `__Host-…` on
+   * HTTPS, or always with `secure: true` behind a TLS-terminating proxy) that
    * authenticates later requests without Authorization, on any connection
    * and any node holding the key. A bad, expired or unknown-key cookie is
    * ignored (401 challenge). Requests authenticated by the cookie have no
@@ -233,6 +234,8 @@ type Outcome =
     readonly pending: Pending
     readonly principal: PrincipalInfo
     readonly token: Uint8Array | undefined
+    /** The context's lifespan end (the final leg's expiry, ms since the epoch): a kept connection ends there. */
+    readonly expiry: number
     /** The package that ran (inside Negotiate, the negotiated one). */
     readonly negotiated: string
   }
@@ -398,6 +401,7 @@ export const make = (
               _tag: "Done",
               pending,
               token: step.token,
+              expiry: step.expiry,
               negotiated,
               principal: {
                 name: names.userName,
@@ -434,8 +438,7 @@ export const make = (
 
     const sessions = options.sessions === undefined ? undefined : {
       keys: options.sessions.keys,
-      name: options.sessions.cookieName ?? "sspi_session",
-      path: options.sessions.path ?? "/",
+      cookie: SessionCookie.settings(options.sessions),
       maxAgeMs: Duration.toMillis(Duration.fromInputUnsafe(options.sessions.maxAge ?? Duration.hours(1)))
     }
 
@@ -451,19 +454,17 @@ export const make = (
         const expiry = Math.min(now + sessions.maxAgeMs, lifespan.expiry)
         if (!(expiry > now)) return
         const value = SessionCookie.seal(sessions.keys.current, { principal: outcome.principal, expiry })
-        if (!SessionCookie.fits(sessions.name, value)) {
+        const cookie = SessionCookie.cookieFor(sessions.cookie, connection.certificate !== undefined)
+        if (!SessionCookie.fits(cookie.name, value)) {
           // a user in very many groups: a browser would drop the cookie silently
           return yield* Effect.logWarning(
-            `session cookie not set: ${sessions.name.length + 1 + value.length} bytes for ${outcome.principal.name} ` +
+            `session cookie not set: ${cookie.name.length + 1 + value.length} bytes for ${outcome.principal.name} ` +
               `(${outcome.principal.groupSids?.length ?? 0} groups) is over the ${SessionCookie.MAX_COOKIE_BYTES} bytes browsers keep`
           )
         }
         yield* HttpEffect.appendPreResponseHandler((_, response) =>
-          Effect.succeed(HttpServerResponse.setCookieUnsafe(response, sessions.name, value, {
-            httpOnly: true,
-            sameSite: "lax",
-            secure: connection.certificate !== undefined,
-            path: sessions.path,
+          Effect.succeed(HttpServerResponse.setCookieUnsafe(response, cookie.name, value, {
+            ...cookie.attributes,
             maxAge: Duration.millis(expiry - now)
           }))
         )
@@ -517,7 +518,7 @@ export const make = (
           }
         }
         if (sessions !== undefined && request.headers["authorization"] === undefined) {
-          const cookie = request.cookies[sessions.name]
+          const cookie = request.cookies[SessionCookie.cookieFor(sessions.cookie, connection?.certificate !== undefined).name]
           const principal = cookie === undefined ? undefined : SessionCookie.open(sessions.keys, cookie, yield* Clock.currentTimeMillis)
           if (principal !== undefined) return yield* runAs(app, principal, undefined)
         }
@@ -566,7 +567,8 @@ export const make = (
                       ? connections.keep(connection, {
                         principal: outcome.principal,
                         context: outcome.pending.context,
-                        scope: outcome.pending.scope
+                        scope: outcome.pending.scope,
+                        expiry: outcome.expiry
                       })
                       : Scope.close(outcome.pending.scope, Exit.void)
                   ))

@@ -45,7 +45,7 @@ describe("HTTPS with tls-server-end-point channel bindings", () => {
       const response = yield* (yield* client()).get(`${origin}/`)
       assert.strictEqual(response.status, 200)
       const setCookie = String(response.headers["set-cookie"])
-      assert.match(setCookie, /^sspi_session=v1\./)
+      assert.match(setCookie, /^__Host-sspi_session=v1\./)
       for (const attribute of ["Secure", "HttpOnly", "SameSite=Lax"]) assert.include(setCookie.split("; "), attribute)
     }).pipe(Effect.provide(env))))
 

@@ -183,4 +183,20 @@ describe("session cookies over HTTP", () => {
       assert.strictEqual((yield* withCookie(none.origin)).status, 401)
       assert.strictEqual((yield* SspiServer.stats.pipe(Effect.provideContext(a.context))).pendingHandshakes, 0)
     }).pipe(Effect.provide(env))))
+
+  it.effect("secure: true behind a TLS-terminating proxy: over plain HTTP the cookie is __Host-sspi_session, Secure; it is read back under that name only", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const sessions = { keys: { current: key1, previous: [] }, maxAge: Duration.minutes(10), secure: true }
+      const a = yield* serve(new ConnectionLog(), { schemes: ["NTLM"], sessions }, undefined, false, whoami)
+      const response = yield* (yield* client()).get(`${a.origin}/login`)
+      assert.strictEqual(response.status, 200)
+      const setCookie = String(response.headers["set-cookie"])
+      const cookie = /^__Host-sspi_session=([^;]+)/.exec(setCookie)![1]!
+      assert.strictEqual(setCookie, `__Host-sspi_session=${cookie}; Max-Age=600; Path=/; HttpOnly; Secure; SameSite=Lax`)
+      const prefixed = yield* requests.get(`${a.origin}/page`, false, { cookie: `__Host-sspi_session=${cookie}` })
+      assert.deepStrictEqual([prefixed.status, prefixed.body], [200, "hello EXAMPLE\\alice; Unavailable"])
+      // the same sealed value under the unprefixed name (planted by a sibling host or a plain-HTTP page) is not read
+      const unprefixed = yield* requests.get(`${a.origin}/page`, false, { cookie: `sspi_session=${cookie}` })
+      assert.strictEqual(unprefixed.status, 401)
+    }).pipe(Effect.provide(env))))
 })
