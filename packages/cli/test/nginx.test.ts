@@ -10,9 +10,6 @@
  * accepted that could not be recorded, recovery when it is back.
  */
 import { randomBytes } from "node:crypto"
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Schedule } from "effect"
 import { Nginx, Realm, RedisServer, requirePeersSync } from "@effect-sspi/interop-harness"
@@ -22,14 +19,7 @@ import { sspi, startServer } from "./support.ts"
 
 const available = requirePeersSync("krb5", "curl", "ntlm") && RedisServer.requireSync() && Nginx.requireSync()
 
-const usersFile = Effect.acquireRelease(
-  Effect.sync(() => {
-    const dir = mkdtempSync(join(tmpdir(), "sspi-cli-nginx-"))
-    writeFileSync(join(dir, "users"), `${Clients.user.domain}:${Clients.user.user}:${Clients.user.password}\n`)
-    return { dir, file: join(dir, "users") }
-  }),
-  ({ dir }) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
-)
+const usersFile = Clients.usersFile("nginx")
 
 const hostPort = (url: string) => url.replace(/^http:\/\//, "")
 

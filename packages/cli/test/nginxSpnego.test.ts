@@ -12,10 +12,7 @@
  * gss-ntlmssp's default credential from NTLM_USER_FILE) joins through nginx.
  */
 import { randomBytes } from "node:crypto"
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { Agent } from "node:http"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Result } from "effect"
 import { Oid } from "@effect-sspi/asn1"
@@ -27,14 +24,7 @@ import { startServer } from "./support.ts"
 const available = requirePeersSync("ntlm", "curl") && RedisServer.requireSync() && Nginx.requireSync()
 const hello = "hello EXAMPLE\\alice (Negotiate)\n"
 
-const usersFile = Effect.acquireRelease(
-  Effect.sync(() => {
-    const dir = mkdtempSync(join(tmpdir(), "sspi-cli-spnego-"))
-    writeFileSync(join(dir, "users"), `${Clients.user.domain}:${Clients.user.user}:${Clients.user.password}\n`)
-    return { dir, file: join(dir, "users") }
-  }),
-  ({ dir }) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
-)
+const usersFile = Clients.usersFile("spnego")
 
 /** Two `sspi serve` processes over one users file; `redis` given: both share it. */
 const twoServers = (redis: RedisServer.RedisServer | undefined) =>

@@ -3,13 +3,27 @@
  * stepper (our initiator, python3-ntlm-auth) carried over one keep-alive
  * connection, and curl --ntlm as a whole.
  */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { Agent, request } from "node:http"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { Context, Effect, Layer, Redacted } from "effect"
 import { Credentials, Flags, SecurityContext, SspiRuntime } from "@effect-sspi/core"
 import { Command, Drivers, Ours, Paths } from "@effect-sspi/interop-harness"
 import { runtimeLayer } from "../src/internal/packages.ts"
 
 export const user = { domain: "EXAMPLE", user: "alice", password: "Passw0rd!" }
+
+/** An NTLM_USER_FILE holding {@link user}, in a temporary directory (`sspi-cli-<name>-…`) removed with the scope. */
+export const usersFile = (name: string) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const dir = mkdtempSync(join(tmpdir(), `sspi-cli-${name}-`))
+      writeFileSync(join(dir, "users"), `${user.domain}:${user.user}:${user.password}\n`)
+      return { dir, file: join(dir, "users") }
+    }),
+    ({ dir }) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+  )
 export const hello = "hello EXAMPLE\\alice (NTLM)\n"
 
 /** The outcome of one handshake: the final status and body. */

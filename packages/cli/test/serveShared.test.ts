@@ -7,9 +7,8 @@
  * `--workers N` without Redis is serveWorkers.test.ts.
  */
 import { randomBytes } from "node:crypto"
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { writeFileSync } from "node:fs"
 import { Agent, createServer } from "node:http"
-import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Schedule } from "effect"
@@ -21,14 +20,7 @@ import { sspi, startServer } from "./support.ts"
 
 const available = RedisServer.requireSync()
 
-const usersFile = Effect.acquireRelease(
-  Effect.sync(() => {
-    const dir = mkdtempSync(join(tmpdir(), "sspi-cli-serve-"))
-    writeFileSync(join(dir, "users"), `${Clients.user.domain}:${Clients.user.user}:${Clients.user.password}\n`)
-    return { dir, file: join(dir, "users") }
-  }),
-  ({ dir }) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
-)
+const usersFile = Clients.usersFile("serve")
 
 const key = randomBytes(32).toString("hex")
 

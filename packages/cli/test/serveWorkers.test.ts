@@ -17,10 +17,7 @@
  * upstream keep-alive connections between clients), NTLM handshakes of our
  * initiator, python3-ntlm-auth and curl all finish.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { Agent } from "node:http"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Schedule } from "effect"
 import { Drivers, Nginx, Realm, requirePeersSync } from "@effect-sspi/interop-harness"
@@ -31,14 +28,7 @@ import * as Clients from "./proxyClients.ts"
 const available = requirePeersSync("krb5", "ntlm")
 const proxied = requirePeersSync("curl", "ntlm") && Nginx.requireSync()
 
-const usersFile = Effect.acquireRelease(
-  Effect.sync(() => {
-    const dir = mkdtempSync(join(tmpdir(), "sspi-cli-workers-"))
-    writeFileSync(join(dir, "users"), `${Clients.user.domain}:${Clients.user.user}:${Clients.user.password}\n`)
-    return { dir, file: join(dir, "users") }
-  }),
-  ({ dir }) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
-)
+const usersFile = Clients.usersFile("workers")
 
 /** A new connection for every request: the primary hands each to the next free worker. */
 const fresh = () => new Agent({ keepAlive: false })
