@@ -12,6 +12,7 @@ import fc from "fast-check"
 import { Filetime } from "@effect-sspi/ndr"
 import { enctype } from "../src/internal/crypto/encryptionType.ts"
 import { type AuthorizationDataEntry, pacOfTicket } from "../src/internal/pac/authData.ts"
+import { encodePacType } from "../src/internal/pac/encode.ts"
 import { decodePac } from "../src/internal/pac/pactype.ts"
 import { BufferType } from "../src/internal/pac/types.ts"
 import { checkClientInfo, PAC_CHECKSUM_USAGE, verifyServerChecksum } from "../src/internal/pac/verify.ts"
@@ -72,26 +73,6 @@ const u32 = (v: number) => {
   return b
 }
 
-/** PACTYPE with `buffers` placed on 8-byte boundaries after the PAC_INFO_BUFFERs. */
-const buildPac = (buffers: ReadonlyArray<{ readonly type: number; readonly data: Uint8Array }>): Uint8Array => {
-  const header = 8 + 16 * buffers.length
-  let at = header
-  const placed = buffers.map((b) => {
-    const offset = Math.ceil(at / 8) * 8
-    at = offset + b.data.length
-    return { ...b, offset }
-  })
-  const out = new Uint8Array(Math.ceil(at / 8) * 8)
-  const view = new DataView(out.buffer)
-  view.setUint32(0, buffers.length, true)
-  placed.forEach((b, i) => {
-    view.setUint32(8 + 16 * i, b.type, true)
-    view.setUint32(12 + 16 * i, b.data.length, true)
-    view.setBigUint64(16 + 16 * i, BigInt(b.offset), true)
-    out.set(b.data, b.offset)
-  })
-  return out
-}
 
 const signatureBuffer = (type: number, length: number) => {
   const b = new Uint8Array(4 + length)
@@ -104,7 +85,7 @@ const exampleBuffer = (type: number) => ok(decodePac(EXAMPLE_PAC)).buffers.find(
 /** A PAC with the example's logon and client info, signed with `key` (server) as a KDC would (MS-PAC 2.8.1). */
 const signedPac = (key: { enctype: number; key: Uint8Array }, clientInfo = exampleBuffer(BufferType.CLIENT_INFO)) => {
   const profile = Option.getOrThrow(enctype(key.enctype))
-  const pac = buildPac([
+  const pac = encodePacType([
     { type: BufferType.LOGON_INFO, data: exampleBuffer(BufferType.LOGON_INFO) },
     { type: BufferType.CLIENT_INFO, data: clientInfo },
     { type: BufferType.SERVER_CHECKSUM, data: signatureBuffer(profile.checksumType, profile.checksumSize) },
@@ -248,7 +229,7 @@ describe("PAC: server signature (MS-PAC 2.8.1) and PAC_CLIENT_INFO (2.7) checks"
 
   it("a PAC without KERB_VALIDATION_INFO (as MIT krb5kdc 1.20+ issues): verified, logonInfo undefined, no principal; tampered → SEC_E_LOGON_DENIED", () => {
     const profile = Option.getOrThrow(enctype(aes256Key.enctype))
-    const pac = buildPac([
+    const pac = encodePacType([
       { type: BufferType.CLIENT_INFO, data: exampleBuffer(BufferType.CLIENT_INFO) },
       { type: BufferType.SERVER_CHECKSUM, data: signatureBuffer(profile.checksumType, profile.checksumSize) },
       { type: BufferType.PRIVSVR_CHECKSUM, data: signatureBuffer(profile.checksumType, profile.checksumSize) }
@@ -270,7 +251,7 @@ describe("PAC: server signature (MS-PAC 2.8.1) and PAC_CLIENT_INFO (2.7) checks"
 
   it("a duplicated buffer type, a misaligned or out-of-range offset, a non-zero Version → SEC_E_INVALID_TOKEN", () => {
     const base = signedPac(rc4Key)
-    const withDup = buildPac([...ok(decodePac(base)).buffers, { type: BufferType.LOGON_INFO, data: exampleBuffer(1) }])
+    const withDup = encodePacType([...ok(decodePac(base)).buffers, { type: BufferType.LOGON_INFO, data: exampleBuffer(1) }])
     expect(failure(decodePac(withDup))._tag).toBe("InvalidToken")
     const edit = (at: number, v: number) => {
       const b = base.slice()

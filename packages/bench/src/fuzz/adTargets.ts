@@ -17,7 +17,7 @@ import { Filetime } from "@effect-sspi/ndr"
 import { Pac } from "@effect-sspi/kerberos"
 import { enctype } from "../../../kerberos/src/internal/crypto/encryptionType.ts"
 import { decodeClientInfo, decodeSignature, decodeUpnDnsInfo } from "../../../kerberos/src/internal/pac/buffers.ts"
-import { encodeUpnDnsInfo } from "../../../kerberos/src/internal/pac/encode.ts"
+import { encodePacType, encodeUpnDnsInfo } from "../../../kerberos/src/internal/pac/encode.ts"
 import { decodeLogonInfo } from "../../../kerberos/src/internal/pac/logonInfo.ts"
 import { decodeAuthenticate3, decodeReqChallenge, decodeSamLogonWithFlags, NETLOGON } from "../../../netlogon/src/internal/nrpc/calls.ts"
 import { AUTH_LEVEL_PRIVACY, AUTH_TYPE_SCHANNEL } from "../../../netlogon/src/internal/nrpc/schannel.ts"
@@ -45,25 +45,6 @@ const tlv = (tag: number, content: ArrayLike<number>) => [tag, ...derLength(cont
 const authDataHolding = (pac: Uint8Array): Uint8Array =>
   bytesOf(tlv(0x30, tlv(0x30, [...tlv(0xa0, [0x02, 0x02, 0x00, 0x80]), ...tlv(0xa1, tlv(0x04, pac))])))
 
-/** PACTYPE (MS-PAC 2.3) of `buffers`, each on an 8-byte boundary. */
-const buildPac = (buffers: ReadonlyArray<{ readonly type: number; readonly data: Uint8Array }>): Uint8Array => {
-  let at = 8 + 16 * buffers.length
-  const placed = buffers.map((b) => {
-    const offset = Math.ceil(at / 8) * 8
-    at = offset + b.data.length
-    return { ...b, offset }
-  })
-  const out = new Uint8Array(Math.ceil(at / 8) * 8)
-  const view = new DataView(out.buffer)
-  view.setUint32(0, buffers.length, true)
-  placed.forEach((b, i) => {
-    view.setUint32(8 + 16 * i, b.type, true)
-    view.setUint32(12 + 16 * i, b.data.length, true)
-    view.setBigUint64(16 + 16 * i, BigInt(b.offset), true)
-    out.set(b.data, b.offset)
-  })
-  return out
-}
 
 /** The service key the re-signed PAC verifies with (aes256-cts-hmac-sha1-96; test key, not a secret). */
 const serviceKey: Pac.ServiceKey = { enctype: 18, key: bytesOf(Array.from({ length: 32 }, (_, i) => i)) }
@@ -87,7 +68,7 @@ const resignedPac = (example: Pac.Pac): Uint8Array => {
     new DataView(b.buffer).setUint32(0, profile.checksumType, true)
     return b
   }
-  const pac = buildPac([
+  const pac = encodePacType([
     { type: Pac.BufferType.LOGON_INFO, data: buffer(Pac.BufferType.LOGON_INFO) },
     { type: Pac.BufferType.CLIENT_INFO, data: buffer(Pac.BufferType.CLIENT_INFO) },
     {

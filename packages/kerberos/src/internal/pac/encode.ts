@@ -117,3 +117,27 @@ export const encodeUpnDnsInfo = (info: {
   parts.forEach((p, k) => out.set(p, offsets[k]!))
   return out
 }
+
+/**
+ * PACTYPE (MS-PAC 2.3/2.4): the buffer count, version 0, one
+ * PAC_INFO_BUFFER per buffer, each buffer's data on an 8-byte boundary (for
+ * tests and fuzz seeds: a KDC's PAC as a whole, before it is signed).
+ */
+export const encodePacType = (buffers: ReadonlyArray<{ readonly type: number; readonly data: Uint8Array }>): Uint8Array => {
+  let at = 8 + 16 * buffers.length
+  const placed = buffers.map((b) => {
+    const offset = Math.ceil(at / 8) * 8
+    at = offset + b.data.length
+    return { ...b, offset }
+  })
+  const out = new Uint8Array(Math.ceil(at / 8) * 8)
+  const view = new DataView(out.buffer)
+  view.setUint32(0, buffers.length, true)
+  placed.forEach((b, i) => {
+    view.setUint32(8 + 16 * i, b.type, true)
+    view.setUint32(12 + 16 * i, b.data.length, true)
+    view.setBigUint64(16 + 16 * i, BigInt(b.offset), true)
+    out.set(b.data, b.offset)
+  })
+  return out
+}
