@@ -5,6 +5,7 @@
  */
 import { createHmac } from "node:crypto"
 import { MIC_LENGTH } from "./constants.ts"
+import { hmacKey } from "./crypto.ts"
 import { probe } from "./probe.ts"
 
 const ZERO_MIC = new Uint8Array(MIC_LENGTH)
@@ -12,7 +13,8 @@ const ZERO_MIC = new Uint8Array(MIC_LENGTH)
 /**
  * MIC = HMAC_MD5(ExportedSessionKey, NEGOTIATE || CHALLENGE || AUTHENTICATE)
  * over the messages as sent, with the AUTHENTICATE MIC field (at `micOffset`)
- * taken as zeros. Nothing is copied.
+ * taken as zeros. Nothing is copied. The key's KeyObject (see `hmacKey`)
+ * lives for this call only.
  */
 export const computeMic = (
   exportedSessionKey: Uint8Array,
@@ -21,7 +23,7 @@ export const computeMic = (
   authenticate: Uint8Array,
   micOffset: number
 ): Uint8Array => {
-  const h = createHmac("md5", exportedSessionKey)
+  const h = createHmac("md5", hmacKey(exportedSessionKey))
   h.update(negotiate)
   h.update(challenge)
   h.update(authenticate.subarray(0, micOffset))

@@ -7,10 +7,11 @@
  * @module
  */
 import { Rc4 } from "@effect-sspi/legacy-crypto"
-import { createHmac, timingSafeEqual } from "node:crypto"
+import { createHmac, type KeyObject, timingSafeEqual } from "node:crypto"
 import { crc32 } from "node:zlib"
 import { writeU32 } from "./bytes.ts"
 import { NegotiateFlags } from "./constants.ts"
+import { hmacKey } from "./crypto.ts"
 import { sealKey, type Side, signKey } from "./keys.ts"
 
 /** Result of checking a received signature. Never an exception. */
@@ -35,12 +36,19 @@ interface Direction {
   /** Kept to reset the RC4 state after a SPNEGO mechListMIC (MS-SPNG 3.3.5.1); zeroed by wipe(). */
   readonly sealKey: Uint8Array
   readonly signKey: Uint8Array | undefined
+  /**
+   * `signKey` as a KeyObject for HMAC (no raw-key check per message). It
+   * cannot be zeroed: it lives as long as the context, and wipe() drops it
+   * (its native copy is freed with it) after zeroing `signKey`.
+   */
+  signKeyObject: KeyObject | undefined
   seq: number
 }
 
 const direction = (flags: number, key: Uint8Array, side: Side): Direction => {
   const seal = sealKey(flags, key, side)
-  return { rc4: new Rc4(seal), sealKey: seal, signKey: signKey(flags, key, side), seq: 0 }
+  const sign = signKey(flags, key, side)
+  return { rc4: new Rc4(seal), sealKey: seal, signKey: sign, signKeyObject: sign === undefined ? undefined : hmacKey(sign), seq: 0 }
 }
 
 /**
@@ -129,6 +137,7 @@ export class NtlmSessionSecurity {
       d.rc4.wipe()
       d.sealKey.fill(0)
       d.signKey?.fill(0)
+      d.signKeyObject = undefined
       d.seq = 0
     }
     this.seqBytes.fill(0)
@@ -140,8 +149,8 @@ export class NtlmSessionSecurity {
     const sig = new Uint8Array(SIGNATURE_LENGTH)
     sig[0] = 1
     writeU32(this.seqBytes, 0, d.seq)
-    if (this.ess && d.signKey !== undefined) {
-      const mac = createHmac("md5", d.signKey).update(this.seqBytes).update(message).digest()
+    if (this.ess && d.signKeyObject !== undefined) {
+      const mac = createHmac("md5", d.signKeyObject).update(this.seqBytes).update(message).digest()
       sig.set(mac.subarray(0, 8), 4)
     } else {
       writeU32(sig, 8, crc32(message))
