@@ -25,6 +25,7 @@ import { decodeKdcReq, encodeKdcReq, encodeKdcReqBody, KdcOptions } from "./inte
 import { decodeTicket } from "./internal/messages/ticket.ts"
 import { type KerberosOptions, resolveSettings } from "./internal/settings.ts"
 import * as Keytab from "./Keytab.ts"
+import { wipeKey } from "./internal/crypto/profile.ts"
 
 export { CredentialFileError } from "./internal/files/fileWriter.ts"
 export type { Principal } from "./internal/messages/common.ts"
@@ -147,7 +148,7 @@ export const destroy = (name: string): Effect.Effect<void, CredentialFileError> 
  * @since 0.1.0
  */
 export const wipe = (cache: Pick<CredentialCache, "credentials">): void => {
-  for (const c of cache.credentials) c.key.keyvalue.fill(0)
+  for (const c of cache.credentials) wipeKey(c.key.keyvalue)
 }
 
 /**
@@ -226,14 +227,14 @@ export const getInitialCredentials = (
       const mine = wanted === undefined
         ? []
         : entries.filter((e) => sameName(e.principal.name, wanted.name) && e.principal.realm === wanted.realm)
-      for (const e of entries) if (!mine.includes(e)) e.key.fill(0)
+      for (const e of entries) if (!mine.includes(e)) wipeKey(e.key)
       if (wanted === undefined || mine.length === 0) {
         return yield* new SecurityError.NoCredentials({ detail: `no key for ${wanted === undefined ? "any principal" : formatPrincipal(wanted)} in ${options.keytab}` })
       }
       client = wanted
       // newest kvno only (MIT ktadd keeps old ones)
       const kvno = Math.max(...mine.map((e) => e.kvno))
-      for (const e of mine) if (e.kvno !== kvno) e.key.fill(0)
+      for (const e of mine) if (e.kvno !== kvno) wipeKey(e.key)
       secret = { _tag: "Keys", keys: mine.filter((e) => e.kvno === kvno).map((e) => ({ keytype: e.enctype, keyvalue: e.key })) }
     } else if (options.password !== undefined && client !== undefined) {
       secret = { _tag: "Password", password: options.password }
@@ -248,7 +249,7 @@ export const getInitialCredentials = (
     const now = yield* Clock.currentTimeMillis
     const grant = yield* asExchange(send, client, secret, now, lifetime, { canonicalize: options.canonicalize ?? settings.canonicalize }).pipe(
       Effect.ensuring(Effect.sync(() => {
-        if (secret._tag === "Keys") for (const k of secret.keys) k.keyvalue.fill(0)
+        if (secret._tag === "Keys") for (const k of secret.keys) wipeKey(k.keyvalue)
       }))
     )
     const credential: Credential = {

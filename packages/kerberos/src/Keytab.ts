@@ -8,6 +8,7 @@ import { Effect, Option, Result } from "effect"
 import { enctype } from "./internal/crypto/encryptionType.ts"
 import { CredentialFileError, readBytes, writeBytes } from "./internal/files/fileWriter.ts"
 import { decodeKeytab, encodeKeytab, type KeytabEntry } from "./internal/files/keytab.ts"
+import { wipeKey } from "./internal/crypto/profile.ts"
 
 /**
  * One keytab entry (`key` is secret: zero it when done).
@@ -63,7 +64,7 @@ export const write = (name: string, entries: ReadonlyArray<Entry>): Effect.Effec
  * @since 0.1.0
  */
 export const wipe = (entries: ReadonlyArray<Entry>): void => {
-  for (const e of entries) e.key.fill(0)
+  for (const e of entries) wipeKey(e.key)
 }
 
 /**

@@ -28,6 +28,7 @@ import type { KerberosContext } from "./state.ts"
 import { type Delegation, readDelegation } from "./delegation.ts"
 import { pacOfEncTicketPart } from "../pac/authData.ts"
 import { principalOf } from "../../Pac.ts"
+import { wipeKey } from "../crypto/profile.ts"
 
 type Step = SecurityPackage.HandshakeStep<KerberosContext>
 type E = SecurityError.SspiError
@@ -131,19 +132,19 @@ export const accept = (
     ticketPlain.success.fill(0)
     const sessionKey = t.key
     if (Result.isFailure(pac)) {
-      sessionKey.keyvalue.fill(0)
+      wipeKey(sessionKey.keyvalue)
       return yield* Effect.fail(pac.failure)
     }
     const identity = Option.flatMap(pac.success, (p) => Option.fromUndefinedOr(principalOf(p)))
     const fail = (code: number, detail?: string) => {
-      sessionKey.keyvalue.fill(0)
+      wipeKey(sessionKey.keyvalue)
       return ap(code, detail)
     }
     // RFC 3961 section 3: the session key must have its enctype's length (issue 9 D3)
     const sessionChecked = checkKey(sessionKey)
     if (Result.isFailure(sessionChecked)) {
       if (sessionChecked.failure === "UnsupportedType") return yield* fail(ErrorCode.KDC_ERR_ETYPE_NOSUPP)
-      sessionKey.keyvalue.fill(0)
+      wipeKey(sessionKey.keyvalue)
       return yield* invalidToken("malformed ticket: session key length does not match its encryption type")
     }
     const sessionProfile = sessionChecked.success
@@ -155,13 +156,13 @@ export const accept = (
     const decoded = decodeAuthenticator(authPlain.success)
     authPlain.success.fill(0)
     if (Result.isFailure(decoded)) {
-      sessionKey.keyvalue.fill(0)
+      wipeKey(sessionKey.keyvalue)
       return yield* invalidToken(`malformed authenticator: ${decoded.failure.reason}`)
     }
     const a = decoded.success
     const wipeAll = () => {
-      a.subkey?.keyvalue.fill(0)
-      sessionKey.keyvalue.fill(0)
+      wipeKey(a.subkey?.keyvalue)
+      wipeKey(sessionKey.keyvalue)
     }
     const failA = (code: number, detail?: string) => {
       wipeAll()

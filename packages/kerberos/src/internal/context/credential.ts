@@ -17,6 +17,7 @@ import { type ClientSecret, grantFromCache, type TicketGrant } from "../kdc/clie
 import { formatPrincipal, parseClientPrincipal, parsePrincipal, type Principal, sameName } from "../messages/common.ts"
 import type { Settings } from "../settings.ts"
 import { fromDelegatedAuthData, isDelegatedAuthData } from "./delegation.ts"
+import { wipeKey } from "../crypto/profile.ts"
 
 /**
  * authData for a password logon.
@@ -103,7 +104,7 @@ const loadKeytab = (source: string | Uint8Array): Effect.Effect<LoadedKeytab, Se
     const entries = decoded.success
     // RFC 3961 section 3: each key has its enctype's length (issue 9 G)
     if (entries.some((e) => badLength({ keytype: e.enctype, keyvalue: e.key }))) {
-      for (const e of entries) e.key.fill(0)
+      for (const e of entries) wipeKey(e.key)
       return yield* new SecurityError.UnknownCredentials({ detail: `${label}: a key's length does not match its encryption type` })
     }
     return { entries, label }
@@ -118,7 +119,7 @@ const held = (entries: ReadonlyArray<KeytabEntry>) =>
 /** No key for the principal: SEC_E_NO_CREDENTIALS naming the keytab and what it holds (keys zeroed). */
 const noKey = (keytab: LoadedKeytab, wanted: string) => {
   const detail = `${keytab.label}: no key for ${wanted}; ${held(keytab.entries)}`
-  for (const e of keytab.entries) e.key.fill(0)
+  for (const e of keytab.entries) wipeKey(e.key)
   return new SecurityError.NoCredentials({ detail })
 }
 
@@ -155,7 +156,7 @@ const decodeCacheFile = (path: string) =>
       onSuccess: (cache) => {
         // RFC 3961 section 3: each session key has its enctype's length (issue 9 G)
         if (cache.credentials.some((c) => badLength(c.key))) {
-          for (const c of cache.credentials) c.key.keyvalue.fill(0)
+          for (const c of cache.credentials) wipeKey(c.key.keyvalue)
           return Effect.fail(new SecurityError.UnknownCredentials({ detail: `credential cache ${path}: a key's length does not match its encryption type` }))
         }
         return Effect.succeed(cache)
@@ -180,7 +181,7 @@ const fromCcache = (name: string, wanted: Principal | undefined) =>
       const mine = wanted === undefined ||
         (sameName(cache.defaultPrincipal.name, wanted.name) && cache.defaultPrincipal.realm === wanted.realm)
       if (!mine) {
-        for (const c of cache.credentials) c.key.keyvalue.fill(0)
+        for (const c of cache.credentials) wipeKey(c.key.keyvalue)
         continue
       }
       const tickets = cache.credentials.flatMap((c) => {
@@ -210,7 +211,7 @@ const keysFor = (settings: Settings, keytab: LoadedKeytab, wanted: Principal | u
         : Array.isArray(names) ? `the acceptor principals ${names.join(", ")}` : "any principal"
       return Effect.fail(noKey(keytab, asked))
     }
-    for (const e of entries) if (!mine.includes(e)) e.key.fill(0)
+    for (const e of entries) if (!mine.includes(e)) wipeKey(e.key)
     return Effect.succeed({ mine, wanted })
   })
 
@@ -300,9 +301,9 @@ export const acquire = (
  */
 export const free = (c: KerberosCredential): Effect.Effect<void> =>
   Effect.sync(() => {
-    for (const t of c.tickets) t.key.keyvalue.fill(0)
+    for (const t of c.tickets) wipeKey(t.key.keyvalue)
     c.tickets.length = 0
-    for (const e of c.serviceKeys) e.key.fill(0)
-    if (c.secret?._tag === "Keys") for (const k of c.secret.keys) k.keyvalue.fill(0)
+    for (const e of c.serviceKeys) wipeKey(e.key)
+    if (c.secret?._tag === "Keys") for (const k of c.secret.keys) wipeKey(k.keyvalue)
     if (c.secret?._tag === "Password") Redacted.wipeUnsafe(c.secret.password)
   })

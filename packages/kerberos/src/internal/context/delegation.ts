@@ -21,6 +21,7 @@ import { copyBytes } from "../bytes.ts"
 import type { KerberosCredential } from "./credential.ts"
 import type { KerberosContext } from "./state.ts"
 import { withinSkew } from "./replay.ts"
+import { wipeKey } from "../crypto/profile.ts"
 
 type E = SecurityError.SspiError
 
@@ -89,7 +90,7 @@ export type Delegation =
   | { readonly _tag: "Dropped"; readonly reason: string }
 
 const dropped = (info: KrbCredInfo, reason: string): Delegation => {
-  info.key.keyvalue.fill(0)
+  wipeKey(info.key.keyvalue)
   return { _tag: "Dropped", reason }
 }
 
@@ -133,7 +134,7 @@ export const readDelegation = (
     plain.fill(0)
     if (Result.isFailure(part)) return yield* invalidToken(`malformed EncKrbCredPart: ${part.failure.reason}`)
     const infos = part.success.ticketInfo
-    const wipe = () => infos.forEach((i) => i.key.keyvalue.fill(0))
+    const wipe = () => infos.forEach((i) => wipeKey(i.key.keyvalue))
     const refuse = (error: E) => Effect.andThen(Effect.sync(wipe), Effect.fail(error))
     // RFC 4120 section 5.8.1: ticket-info[i] holds the key of tickets[i]; one TGT is delegated
     if (tickets.length !== 1 || infos.length !== 1) return yield* refuse(invalidToken("the KRB-CRED must carry exactly one ticket"))

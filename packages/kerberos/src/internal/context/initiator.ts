@@ -24,6 +24,7 @@ import type { KerberosCredential } from "./credential.ts"
 import type { KerberosContext } from "./state.ts"
 import { delegates, type DelegationRequest, makeKrbCred, policyOf } from "./delegation.ts"
 import { copyBytes } from "../bytes.ts"
+import { wipeKey } from "../crypto/profile.ts"
 
 type Step = SecurityPackage.HandshakeStep<KerberosContext>
 type E = SecurityError.SspiError
@@ -130,7 +131,7 @@ const first = (
     if (delegates(policyOf(request), ticket)) {
       const forwarded = yield* Effect.flatMap(tgtFor(settings, cred, cred.client, now), (tgt) => forwardedTgt(settings.send, tgt, now))
       deleg = makeKrbCred(forwarded, profile, ticket.key, now)
-      forwarded.key.keyvalue.fill(0)
+      wipeKey(forwarded.key.keyvalue)
     }
     const gssFlags = gssFlagsOf(request.contextReq) | (deleg === undefined ? 0 : GssFlags.DELEG)
     const subkey = { keytype: profile.enctype, keyvalue: profile.randomToKey(randomBytes(profile.keyLength)) }
@@ -200,17 +201,17 @@ const second = (state: KerberosContext, request: SecurityPackage.HandshakeReques
     if (Result.isFailure(part)) return yield* invalidToken(`malformed EncAPRepPart: ${part.failure.reason}`)
     const p = part.success
     if (p.ctime !== state.ctime || p.cusec !== state.cusec) {
-      p.subkey?.keyvalue.fill(0)
+      wipeKey(p.subkey?.keyvalue)
       return yield* krbFailure(ErrorCode.KRB_AP_ERR_MUT_FAIL, "ap", "the reply does not echo our authenticator")
     }
     if (p.subkey !== undefined) {
       if (Option.isNone(enctype(p.subkey.keytype))) {
-        p.subkey.keyvalue.fill(0)
+        wipeKey(p.subkey.keyvalue)
         return yield* krbFailure(ErrorCode.KDC_ERR_ETYPE_NOSUPP, "ap", "acceptor subkey")
       }
       // RFC 3961 section 3: the acceptor subkey has its enctype's length (issue 9 G)
       if (badLength(p.subkey)) {
-        p.subkey.keyvalue.fill(0)
+        wipeKey(p.subkey.keyvalue)
         return yield* invalidToken("malformed EncAPRepPart: subkey length does not match its encryption type")
       }
       state.acceptorSubkey = p.subkey

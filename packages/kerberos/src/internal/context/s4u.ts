@@ -19,6 +19,7 @@ import { invalidToken } from "../status.ts"
 import type { KerberosCredential } from "./credential.ts"
 import { tgtFor } from "./initiator.ts"
 import { paS4uX509User, s4uSelfClient } from "./s4uReply.ts"
+import { wipeKey } from "../crypto/profile.ts"
 
 type E = SecurityError.SspiError
 
@@ -57,7 +58,7 @@ export const s4u2self = (
       padata: (key, nonce) => [{ type: PA_FOR_USER, value: encodePaForUser(user, key) }, ...paS4uX509User(user, key, nonce)]
     })
     const grant = reply.grant
-    const wipe = <A>(e: Effect.Effect<A, E>) => Effect.tapError(e, () => Effect.sync(() => grant.key.keyvalue.fill(0)))
+    const wipe = <A>(e: Effect.Effect<A, E>) => Effect.tapError(e, () => Effect.sync(() => wipeKey(grant.key.keyvalue)))
     // MS-SFU 3.1.5.1.2: the user from a protected field, the same as the clear-text cname
     const client = yield* wipe(s4uSelfClient(reply, tgt.key, user, service))
     // MS-SFU 3.1.5.1.1.1: a ticket to this service (the enc-part's sname, which the reply key protects)
@@ -99,7 +100,7 @@ export const s4u2proxy = (
     ))
     // MS-SFU 3.1.5.2.1: the ticket is for the evidence's client
     if (!samePrincipal(grant.client, evidence.client)) {
-      grant.key.keyvalue.fill(0)
+      wipeKey(grant.key.keyvalue)
       return yield* invalidToken("the S4U2Proxy reply is not a ticket for the user")
     }
     return asUser(grant)

@@ -29,6 +29,7 @@ import {
 import { decodeEncTicketPart } from "../messages/ticket.ts"
 import { invalidToken } from "../status.ts"
 import type { KerberosCredential } from "./credential.ts"
+import { wipeKey } from "../crypto/profile.ts"
 
 type E = SecurityError.SspiError
 
@@ -92,7 +93,7 @@ const fromTicket = (reply: TgsReply, service: KerberosCredential): Effect.Effect
       if (Result.isFailure(part)) return Effect.fail(invalidToken(`malformed S4U2Self ticket: ${part.failure.reason}`))
       const t = part.success
       const same = t.key.keytype === key.keytype && constantTimeEqual(t.key.keyvalue, key.keyvalue)
-      t.key.keyvalue.fill(0)
+      wipeKey(t.key.keyvalue)
       if (!same) return Effect.fail(invalidToken("the S4U2Self ticket's session key is not the reply's"))
       return Effect.succeed({ name: t.cname, realm: t.crealm })
     }

@@ -10,6 +10,7 @@ import type { ProtectionKey } from "../gss/perMessage.ts"
 import type { TicketGrant } from "../kdc/client.ts"
 import type { EncryptionKey, Principal } from "../messages/common.ts"
 import type { PacPrincipal } from "../../Pac.ts"
+import { wipeKey } from "../crypto/profile.ts"
 
 /**
  * Context state (mutable; owned by the runtime's handle).
@@ -76,8 +77,8 @@ export const protectionKey = (s: KerberosContext): ProtectionKey | undefined => 
  * @since 0.1.0
  */
 export const wipe = (s: KerberosContext): void => {
-  s.sessionKey.keyvalue.fill(0)
-  s.initiatorSubkey?.keyvalue.fill(0)
-  s.acceptorSubkey?.keyvalue.fill(0)
-  s.delegated?.key.keyvalue.fill(0)
+  wipeKey(s.sessionKey.keyvalue)
+  wipeKey(s.initiatorSubkey?.keyvalue)
+  wipeKey(s.acceptorSubkey?.keyvalue)
+  wipeKey(s.delegated?.key.keyvalue)
 }

@@ -109,6 +109,25 @@ export const sharedEcbEncryptor = (key: AesKey): Cipher => {
 }
 
 /**
+ * Lets go of the cipher contexts reused for a KeyObject (see
+ * {@link sharedEcbEncryptor}): each is finalised, which makes OpenSSL cleanse
+ * its key schedule at once rather than when the collector frees it. The
+ * KeyObject must not be used for encryption afterwards (a new context would
+ * be made for it).
+ *
+ * @since 0.2.0
+ */
+export const releaseKey = (key: KeyObject): void => {
+  for (const contexts of [ecbDecryptors, ecbEncryptors] as const) {
+    const context = contexts.get(key)
+    if (context === undefined) continue
+    contexts.delete(key)
+    // whole blocks only were ever given: nothing is pending, final() returns nothing
+    context.final()
+  }
+}
+
+/**
  * Encrypts the concatenation of `parts` with AES-CTS and writes the
  * ciphertext (as long as the parts together, at least one block) to `out`
  * at `offset`, without first joining the parts.

@@ -8,7 +8,7 @@
  */
 import { createHmac, type KeyObject, pbkdf2, pbkdf2Sync } from "node:crypto"
 import { Effect, Result } from "effect"
-import { type AesKey, BLOCK_SIZE, ctsDecrypt, ctsEncryptBlocks, ctsEncryptInto, secretKey, ZERO_IV } from "./aesCts.ts"
+import { type AesKey, BLOCK_SIZE, ctsDecrypt, ctsEncryptBlocks, ctsEncryptInto, secretKey, releaseKey, ZERO_IV } from "./aesCts.ts"
 import { IntegrityError } from "./errors.ts"
 import { deriveRandomAes, kdfHmacSha2, KERBEROS_LABEL, KeyPurpose, usageLabel } from "./keyDerivation.ts"
 import {
@@ -65,12 +65,21 @@ export const aesProfile = (spec: AesSpec): EncryptionProfile => {
   const saltPrefix = etm ? new TextEncoder().encode(`${name}\0`) : new Uint8Array(0)
   const defaultIterations = etm ? 32768 : 4096
 
-  const encryptionKeys = derivedKeyCache((_, usage, base) => ({
-    ke: deriveKey(base(), usageLabel(usage, KeyPurpose.Encryption), keyLength),
-    ki: deriveKey(base(), usageLabel(usage, KeyPurpose.Integrity), hmacKeyLength)
-  }))
-  const checksumKey = derivedKeyCache((_, usage, base) =>
-    deriveKey(base(), usageLabel(usage, KeyPurpose.Checksum), hmacKeyLength)
+  const encryptionKeys = derivedKeyCache(
+    (_, usage, base) => ({
+      ke: deriveKey(base(), usageLabel(usage, KeyPurpose.Encryption), keyLength),
+      ki: deriveKey(base(), usageLabel(usage, KeyPurpose.Integrity), hmacKeyLength)
+    }),
+    (held) => {
+      if ("ke" in held) {
+        releaseKey(held.ke)
+        releaseKey(held.ki)
+      } else releaseKey(held)
+    }
+  )
+  const checksumKey = derivedKeyCache(
+    (_, usage, base) => deriveKey(base(), usageLabel(usage, KeyPurpose.Checksum), hmacKeyLength),
+    releaseKey
   )
   // Failures are shared values: refusing forged input allocates nothing.
   const tooShort = Result.fail(new IntegrityError({ enctype, reason: "TooShort" }))

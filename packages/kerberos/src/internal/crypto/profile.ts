@@ -172,25 +172,97 @@ const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => {
 const MAX_CACHED_USAGES = 64
 
 /**
+ * What each cache entry holds derived from a key array (its snapshot, the
+ * base KeyObject, the subkeys), by that array, so that {@link wipeKey} can
+ * drop it: the cache must not keep a key alive after its owner zeroed it.
+ */
+const holders = new WeakMap<Uint8Array, Set<() => void>>()
+
+/**
+ * Zeroes a key's bytes and releases everything {@link derivedKeyCache} holds
+ * derived from them: the entry's copy of the bytes is zeroed, its subkeys'
+ * reused cipher contexts are finalised (OpenSSL cleanses their key schedules)
+ * and the entry is dropped, so the base and derived KeyObjects are left to
+ * the collector (node:crypto clears a secret KeyObject's bytes when it frees
+ * them; there is no call to do it sooner). Use it wherever a key that may
+ * have been used for encryption or checksums is zeroed (context and
+ * credential deletion).
+ *
+ * @since 0.2.0
+ */
+export const wipeKey = (key: Uint8Array | undefined): void => {
+  if (key === undefined) return
+  key.fill(0)
+  const releases = holders.get(key)
+  if (releases === undefined) return
+  holders.delete(key)
+  for (const release of releases) release()
+}
+
+/**
+ * How many cache entries hold material derived from `key` (for tests: zero
+ * after {@link wipeKey}).
+ *
+ * @since 0.2.0
+ */
+export const cachedEntries = (key: Uint8Array): number => holders.get(key)?.size ?? 0
+
+/**
  * Memoises `derive(key, usage)` per key object and usage, so the hot path
  * does not re-derive subkeys for every message. Each entry keeps a copy of the
  * key bytes and is dropped if the caller's array has changed since. `derive`
  * also gets the base key as a `KeyObject`, made once per entry (node:crypto
  * takes it without the per-call checks a raw key costs, see `AesKey`).
+ * `release` is given every derived value and the base KeyObject when the
+ * entry is dropped (a changed array, {@link wipeKey}, the usage bound), to
+ * let go of what they hold.
  *
  * @since 0.1.0
  */
-export const derivedKeyCache = <A>(derive: (key: Uint8Array, usage: number, keyObject: () => KeyObject) => A) => {
-  const cache = new WeakMap<Uint8Array, { readonly snapshot: Uint8Array; readonly byUsage: Map<number, A>; keyObject: KeyObject | undefined }>()
+export const derivedKeyCache = <A>(
+  derive: (key: Uint8Array, usage: number, keyObject: () => KeyObject) => A,
+  release: (derived: A | KeyObject) => void = () => {}
+) => {
+  interface Entry {
+    readonly snapshot: Uint8Array
+    readonly byUsage: Map<number, A>
+    keyObject: KeyObject | undefined
+    readonly drop: () => void
+  }
+  const cache = new WeakMap<Uint8Array, Entry>()
+  const dropUsages = (entry: Entry) => {
+    for (const derived of entry.byUsage.values()) release(derived)
+    entry.byUsage.clear()
+  }
   return (key: Uint8Array, usage: number): A => {
     let entry = cache.get(key)
-    if (entry === undefined || !sameBytes(entry.snapshot, key)) {
-      entry = { snapshot: key.slice(), byUsage: new Map(), keyObject: undefined }
+    if (entry !== undefined && !sameBytes(entry.snapshot, key)) {
+      entry.drop()
+      entry = undefined
+    }
+    if (entry === undefined) {
+      const created: Entry = {
+        snapshot: key.slice(),
+        byUsage: new Map(),
+        keyObject: undefined,
+        drop: () => {
+          if (cache.get(key) === created) cache.delete(key)
+          holders.get(key)?.delete(created.drop)
+          created.snapshot.fill(0)
+          dropUsages(created)
+          if (created.keyObject !== undefined) release(created.keyObject)
+          created.keyObject = undefined
+        }
+      }
+      entry = created
       cache.set(key, entry)
+      let releases = holders.get(key)
+      if (releases === undefined) holders.set(key, releases = new Set())
+      releases.add(entry.drop)
     }
     let derived = entry.byUsage.get(usage)
     if (derived === undefined) {
-      if (entry.byUsage.size >= MAX_CACHED_USAGES) entry.byUsage.clear()
+      if (entry.byUsage.size >= MAX_CACHED_USAGES) dropUsages(entry)
       const e = entry
       derived = derive(key, usage, () => e.keyObject ??= createSecretKey(e.snapshot))
       entry.byUsage.set(usage, derived)

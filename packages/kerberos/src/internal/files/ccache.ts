@@ -8,6 +8,7 @@
 import type { EncryptionKey, Principal } from "../messages/common.ts"
 import { type Cursor, decodeFile, malformed, text } from "./cursor.ts"
 import { copyBytes } from "../bytes.ts"
+import { wipeKey } from "../crypto/profile.ts"
 
 /**
  * One cached credential (times in epoch milliseconds). `key.keyvalue` is
@@ -97,7 +98,7 @@ export const decodeCcache = decodeFile((c): CredentialCache => {
   while (c.remaining > 0) {
     const cred = credential(c, version)
     if (cred.server.realm === "X-CACHECONF:") {
-      cred.key.keyvalue.fill(0)
+      wipeKey(cred.key.keyvalue)
       continue
     }
     credentials.push(cred)

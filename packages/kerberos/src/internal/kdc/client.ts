@@ -37,6 +37,7 @@ import { decodeTicket, type Ticket, TicketFlags } from "../messages/ticket.ts"
 import { checkEncPaRep, REQ_ENC_PA_REP } from "./encPaRep.ts"
 import { invalidToken, krbFailure } from "../status.ts"
 import { copyBytes } from "../bytes.ts"
+import { wipeKey } from "../crypto/profile.ts"
 
 /**
  * A ticket with its session key (a TGT or a service ticket). `key.keyvalue`
@@ -151,14 +152,14 @@ const openReply = (
     plain.success.fill(0)
     if (Result.isFailure(part)) return Effect.fail(invalidToken(`malformed EncKDCRepPart: ${part.failure.reason}`))
     if (part.success.nonce !== expectedNonce) {
-      part.success.key.keyvalue.fill(0)
+      wipeKey(part.success.key.keyvalue)
       return Effect.fail(invalidToken("the KDC reply does not answer our request (nonce)"))
     }
     // RFC 3961 section 3: the new session key has its enctype's length, and
     // RFC 4120 section 3.1.3 / 3.3.3: a supported type (issue 9 D6)
     const checked = checkKey(part.success.key)
     if (Result.isFailure(checked)) {
-      part.success.key.keyvalue.fill(0)
+      wipeKey(part.success.key.keyvalue)
       return Effect.fail(
         checked.failure === "UnsupportedType"
           ? krbFailure(ErrorCode.KDC_ERR_ETYPE_NOSUPP, phase, "session key")
@@ -296,7 +297,7 @@ const asAttempt = (
       sent = request([{ type: PaType.ENC_TIMESTAMP, value: encTs }, REQ_ENC_PA_REP], n)
       r = yield* Effect.flatMap(send(client.realm, sent), reply)
       if (r._tag === "Error") {
-        key.fill(0)
+        wipeKey(key)
         const later = referralOf(r.error)
         if (later !== undefined) return later
         return yield* Effect.fail(krbFailure(r.error.errorCode, "as"))
@@ -307,7 +308,7 @@ const asAttempt = (
     // cleartext portion of the reply match what it requested"; RFC 6806 section 5 relaxes this
     // only when the client asked for canonicalization (then the KDC's name is the canonical one)
     if (!canonicalize && (rep.crealm !== client.realm || !sameName(rep.cname, client.name))) {
-      key?.fill(0)
+      wipeKey(key)
       return yield* invalidToken(
         `the AS reply names the client ${formatPrincipal({ name: rep.cname, realm: rep.crealm })}, not ${formatPrincipal(client)}, and canonicalization was not requested`
       )
@@ -315,11 +316,11 @@ const asAttempt = (
     // RFC 4120 section 3.1.5: the reply's enc-part is in one of the etypes we
     // requested; a key of another type is never used for it (issue 9 D5)
     if (!etypes.includes(rep.encPart.etype)) {
-      key?.fill(0)
+      wipeKey(key)
       return yield* invalidToken(`the KDC replied in encryption type ${rep.encPart.etype}, which we did not request`)
     }
     if (key === undefined || keyEtype !== rep.encPart.etype) {
-      key?.fill(0)
+      wipeKey(key)
       const repInfo = chooseInfo(rep.padata, [rep.encPart.etype])
       key = yield* clientKey(secret, client, yield* profileOf(rep.encPart.etype, "as"), repInfo)
     }
@@ -331,12 +332,12 @@ const asAttempt = (
       // RFC 6806 section 11: the request as sent (always when the KDC proves it; required when it renamed the client)
       checkEncPaRep(p, sent, replyKey, renamed).pipe(
         Effect.as(p),
-        Effect.tapError(() => Effect.sync(() => p.key.keyvalue.fill(0)))
-      )).pipe(Effect.ensuring(Effect.sync(() => key!.fill(0))))
+        Effect.tapError(() => Effect.sync(() => wipeKey(p.key.keyvalue)))
+      )).pipe(Effect.ensuring(Effect.sync(() => wipeKey(key!))))
     // RFC 4120 section 3.1.5 / RFC 6806 section 5: the TGT is for the realm the reply names
     // (the sname/srealm of the encrypted part, which the KDC's key protects)
     if (part.srealm !== rep.crealm || part.sname.components[0] !== "krbtgt") {
-      part.key.keyvalue.fill(0)
+      wipeKey(part.key.keyvalue)
       return yield* invalidToken(`the AS reply's ticket is for ${formatPrincipal({ name: part.sname, realm: part.srealm })}, not a TGT of ${rep.crealm}`)
     }
     return { _tag: "Grant", grant: grant(rep, part) } as const
@@ -453,7 +454,7 @@ export const forwardedTgt = (
     }
     const forwarded = yield* tgsExchange(send, tgt, tgt.server, now, { options: KdcOptions.FORWARDED | KdcOptions.FORWARDABLE })
     if ((forwarded.flags & TicketFlags.FORWARDED) === 0 || !sameName(forwarded.client.name, tgt.client.name)) {
-      forwarded.key.keyvalue.fill(0)
+      wipeKey(forwarded.key.keyvalue)
       return yield* invalidToken("the KDC did not answer with a forwarded ticket-granting ticket for the client")
     }
     return forwarded
