@@ -13,7 +13,7 @@
 import { Clock, type Context, Effect } from "effect"
 import { HttpClient, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { Flags, type SecurityPackage, type SspiRuntime } from "@effect-sspi/core"
-import { type Connector, Principal, SspiClient, SspiServer } from "@effect-sspi/http"
+import { type Connector, Principal, type PrincipalInfo, SspiClient, SspiServer } from "@effect-sspi/http"
 import { explain } from "../failure.ts"
 import { loadKerberos } from "../kerberosModule.ts"
 
@@ -89,12 +89,28 @@ const s4uCredential = (spn: string, keytab: string, user: string) =>
   })
 
 /**
- * The name S4U2Self asks for: `DOMAIN\\user` (an NTLM logon) becomes `user`
- * in the service's realm; `user@REALM` (Kerberos) stays.
+ * The realm user S4U2Self asks for, for the authenticated `principal`, or
+ * why there is none. A Kerberos name (`user@REALM`) is asked for as it is.
+ * An NTLM logon (`DOMAIN\\user`, or a bare `user`) only when the domain
+ * verified it (its logon info carries the user's SID: Netlogon, MS-NRPC
+ * 3.5.4.5.1), as `user@<its DNS domain>` when known, else `user` in the
+ * service's realm. An account of a local user store is refused: MS-SFU
+ * 3.1.5.1.1 has the service name the user it authenticated, and a name from
+ * another authority would let a local account act as the realm's namesake
+ * (`EXAMPLE\\alice` of a users file is not `alice@REALM`).
  */
-export const s4uUser = (name: string): string => {
+export const s4uUser = (
+  principal: Pick<PrincipalInfo, "name" | "userSid" | "dnsDomain">
+): { readonly user: string } | { readonly refused: string } => {
+  const { name } = principal
   const slash = name.indexOf("\\")
-  return slash >= 0 && !name.includes("@") ? name.slice(slash + 1) : name
+  if (slash < 0 && name.includes("@")) return { user: name }
+  if (principal.userSid === undefined) {
+    return { refused: `${name} is an NTLM logon no domain verified (a local account), not a user of the realm` }
+  }
+  const user = name.slice(slash + 1)
+  const domain = principal.dnsDomain
+  return { user: domain === undefined || domain === "" ? user : `${user}@${domain.toUpperCase()}` }
 }
 
 /**
@@ -112,7 +128,11 @@ export const page = (options: ForwardOptions, services: Context.Context<ClientSe
         { status: 403 }
       )
     }
-    return yield* callAs(options.url, options.spn, yield* s4uCredential(options.spn, options.s4uKeytab, s4uUser(principal.name)))
+    const user = s4uUser(principal)
+    if ("refused" in user) {
+      return HttpServerResponse.text(`403 cannot act for ${principal.name}: ${user.refused}; S4U refused\n`, { status: 403 })
+    }
+    return yield* callAs(options.url, options.spn, yield* s4uCredential(options.spn, options.s4uKeytab, user.user))
   }).pipe(
     Effect.scoped,
     Effect.provide(services),
