@@ -7,12 +7,14 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Option, Result } from "effect"
-import { randomBytes } from "node:crypto"
+import { createCipheriv, createDecipheriv, createSecretKey, randomBytes } from "node:crypto"
 import { Flags, SecBuffer } from "@effect-sspi/core"
 import { Kerberos } from "../../src/index.ts"
 import type { KerberosCredential } from "../../src/internal/context/credential.ts"
 import type { KerberosContext } from "../../src/internal/context/state.ts"
+import { ctsDecrypt, ctsEncrypt } from "../../src/internal/crypto/aesCts.ts"
 import { enctype } from "../../src/internal/crypto/encryptionType.ts"
+import { deriveRandomAes, KeyPurpose, usageLabel } from "../../src/internal/crypto/keyDerivation.ts"
 import { cachedEntries, wipeKey } from "../../src/internal/crypto/profile.ts"
 import { apReq, keytab } from "../support/forge.ts"
 import { toHex } from "./hex.ts"
@@ -93,4 +95,51 @@ describe("the Kerberos package wipes cached keys with its contexts and credentia
       assert.strictEqual(cachedEntries(serviceKey), 0)
       assert.isTrue(serviceKey.every((b) => b === 0))
     }))
+})
+
+describe("AES-CTS leaves plaintext only in its result", () => {
+  /** Runs `f` recording every buffer node:crypto's ciphers return (update), on every instance, reused or new. */
+  const recordingOutputs = <A>(f: () => A): { readonly result: A; readonly outputs: ReadonlyArray<Uint8Array> } => {
+    const outputs: Array<Uint8Array> = []
+    const protos = [
+      Object.getPrototypeOf(createDecipheriv("aes-128-ecb", Buffer.alloc(16), null)),
+      Object.getPrototypeOf(createCipheriv("aes-128-ecb", Buffer.alloc(16), null))
+    ]
+    const originals = protos.map((p) => p.update)
+    protos.forEach((p, i) => {
+      p.update = function(this: unknown, ...args: Array<unknown>) {
+        const out = originals[i].apply(this, args)
+        outputs.push(out)
+        return out
+      }
+    })
+    try {
+      return { result: f(), outputs }
+    } finally {
+      protos.forEach((p, i) => (p.update = originals[i]))
+    }
+  }
+
+  for (const length of [16, 17, 31, 32, 33, 4096, 4097, 5000]) {
+    it(`${length} bytes: every decryption output but the result is zeroed (raw key and KeyObject)`, () => {
+      const bytes = new Uint8Array(randomBytes(32))
+      for (const key of [bytes, createSecretKey(bytes)]) {
+        const plaintext = new Uint8Array(randomBytes(length))
+        const ciphertext = ctsEncrypt(key, plaintext)
+        const { outputs, result } = recordingOutputs(() => ctsDecrypt(key, ciphertext))
+        assert.strictEqual(toHex(result), toHex(plaintext))
+        assert.isAbove(outputs.length, 0)
+        for (const out of outputs) assert.isTrue(out.every((b) => b === 0), `an output of ${out.length} bytes kept`)
+      }
+    })
+  }
+
+  it("DK (RFC 3961 5.1): the cipher's blocks of a derived key are zeroed, the result intact", () => {
+    const key = createSecretKey(randomBytes(32))
+    const expected = deriveRandomAes(key, usageLabel(2, KeyPurpose.Encryption), 32)
+    const { outputs, result } = recordingOutputs(() => deriveRandomAes(key, usageLabel(2, KeyPurpose.Encryption), 32))
+    assert.strictEqual(toHex(result), toHex(expected))
+    assert.strictEqual(outputs.length, 2)
+    for (const out of outputs) assert.isTrue(out.every((b) => b === 0))
+  })
 })

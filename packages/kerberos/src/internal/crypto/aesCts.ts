@@ -165,6 +165,7 @@ export const ctsEncryptInto = (
     position += part.length
   }
   const final = cipher.update(last)
+  last.fill(0) // a copy of plaintext
   if (blocks === 1) {
     out.set(final, offset)
     return
@@ -252,8 +253,13 @@ export const ctsDecrypt = (key: AesKey, ciphertext: Uint8Array, iv: Uint8Array =
   const out = Buffer.allocUnsafe(length)
   const head = decipher.update(ciphertext.subarray(0, previous))
   out.set(head, 0)
-  out.set(decipher.update(fullPrevious), head.length)
+  const tail = decipher.update(fullPrevious)
+  out.set(tail, head.length)
   for (let i = 0; i < lastLength; i++) out[lastStart + i] = decrypted[i]! ^ fullPrevious[i]!
+  // the cipher's outputs are plaintext (or plaintext xor public ciphertext): only `out` may hold it
+  head.fill(0)
+  tail.fill(0)
+  decrypted.fill(0)
   return out
 }
 
@@ -273,6 +279,7 @@ const ctsDecryptSmall = (key: AesKey, ciphertext: Uint8Array, iv: Uint8Array): U
   if (blocks === 1) {
     const d = decipher.update(ciphertext)
     for (let i = 0; i < BLOCK_SIZE; i++) out[i] = d[i]! ^ iv[i]!
+    d.fill(0)
     return out
   }
   const lastStart = (blocks - 1) * BLOCK_SIZE
@@ -289,5 +296,8 @@ const ctsDecryptSmall = (key: AesKey, ciphertext: Uint8Array, iv: Uint8Array): U
   const chain = previous === 0 ? iv : ciphertext.subarray(previous - BLOCK_SIZE, previous)
   for (let i = 0; i < BLOCK_SIZE; i++) out[previous + i] = dp[i]! ^ chain[i]!
   for (let at = 0; at < previous; at++) out[at] = d[at]! ^ (at < BLOCK_SIZE ? iv[at]! : ciphertext[at - BLOCK_SIZE]!)
+  // AES^-1 of each block is the plaintext xor public ciphertext: only `out` may keep it
+  d.fill(0)
+  dp.fill(0)
   return out
 }

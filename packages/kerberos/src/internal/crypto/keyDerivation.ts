@@ -70,10 +70,14 @@ export const deriveRandomAes = (key: AesKey, constant: Uint8Array, length: numbe
   const cipher = sharedEcbEncryptor(key)
   const out = new Uint8Array(length)
   let block: Uint8Array = foldedConstant(constant)
+  let previous: Uint8Array | undefined
   for (let offset = 0; offset < length; offset += BLOCK_SIZE) {
     block = cipher.update(block)
     out.set(block.subarray(0, Math.min(BLOCK_SIZE, length - offset)), offset)
+    previous?.fill(0) // key material; the first block in is the shared folded constant, never zeroed
+    previous = block
   }
+  previous?.fill(0)
   return out
 }
 
