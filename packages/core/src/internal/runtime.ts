@@ -333,6 +333,18 @@ export class Runtime {
   }
 
   /**
+   * Deletes a context on the caller's fiber, awaited: what
+   * deleteSecurityContextAsync's call does (the handle stops being valid at
+   * once; a call still running on the context is interrupted; the package's
+   * state is released, uninterruptibly), without an async context and a
+   * call fiber. For the scoped API's release, which awaits the deletion
+   * anyway. A handle that is not live (deleted already) is a no-op.
+   */
+  deleteContextNow(handle: CtxtHandle): Effect.Effect<void> {
+    return this.#deleteNow(handle)
+  }
+
+  /**
    * The handle stops being valid when the request is queued; the finalizer
    * fiber interrupts a call still running on the context (that call reports
    * SEC_E_UNFINISHED_CONTEXT_DELETED), then releases the package's state.
