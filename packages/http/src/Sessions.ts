@@ -61,7 +61,9 @@ export interface SessionOptions {
    * over TLS to this server. `true`: always Secure, for a server that sees
    * plain HTTP because a proxy in front terminates TLS (the browser is on
    * HTTPS, and must never send the cookie over plain HTTP). `false`: never
-   * (a plain-HTTP site; the cookie can then be read on the wire).
+   * (a plain-HTTP site; the cookie can then be read on the wire). With a
+   * `cookieName` that has a prefix (`__Host-`, `__Secure-`), `"auto"` is
+   * `true`: browsers drop a prefixed cookie that is not Secure.
    */
   readonly secure?: boolean | "auto" | undefined
   /**

@@ -95,13 +95,26 @@ export interface CookieSettings {
   readonly namePrefix: boolean
 }
 
-/** The options' cookie settings, defaults filled in (see `SessionOptions`). */
-export const settings = (options: SessionOptions): CookieSettings => ({
-  name: options.cookieName ?? "sspi_session",
-  path: options.path ?? "/",
-  secure: options.secure ?? "auto",
-  namePrefix: options.namePrefix ?? true
-})
+/** A name browsers keep only with Secure (RFC 6265bis 4.1.3.1, 4.1.3.2; matched case-insensitively, 5.6 step 21). */
+const PREFIXED = /^__(Host|Secure)-/i
+
+/**
+ * The options' cookie settings, defaults filled in (see `SessionOptions`).
+ * A `cookieName` given with a prefix makes `"auto"` mean Secure: the
+ * browser keeps such a cookie only when Secure (RFC 6265bis 4.1.3), so over
+ * plain HTTP (a TLS-terminating proxy in front) "auto" would set a cookie
+ * the browser drops, and every request would hand-shake again.
+ */
+export const settings = (options: SessionOptions): CookieSettings => {
+  const name = options.cookieName ?? "sspi_session"
+  const secure = options.secure ?? "auto"
+  return {
+    name,
+    path: options.path ?? "/",
+    secure: secure === "auto" && PREFIXED.test(name) ? true : secure,
+    namePrefix: options.namePrefix ?? true
+  }
+}
 
 /** The cookie's name and Set-Cookie attributes (but Max-Age) for a request that came over TLS or not. */
 export interface CookieFor {
@@ -123,7 +136,7 @@ export interface CookieFor {
  */
 export const cookieFor = (settings: CookieSettings, overTls: boolean): CookieFor => {
   const secure = settings.secure === "auto" ? overTls : settings.secure
-  const prefixed = /^__(Host|Secure)-/i.test(settings.name)
+  const prefixed = PREFIXED.test(settings.name)
   const name = !secure || !settings.namePrefix || prefixed
     ? settings.name
     : `${settings.path === "/" ? "__Host-" : "__Secure-"}${settings.name}`
