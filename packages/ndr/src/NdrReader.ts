@@ -271,9 +271,11 @@ export class NdrReader {
    * 100 ns intervals since 1601-01-01 UTC.
    */
   filetime(): bigint {
-    const low = this.u32()
-    const high = this.u32()
-    return (BigInt(high) << 32n) | BigInt(low)
+    // two DWORDs, low first (4-aligned): one little-endian 64-bit read, one BigInt (not three and a shift)
+    this.align(4).need(8, "FILETIME")
+    const v = this.view.getBigUint64(this.at, true)
+    this.at += 8
+    return v
   }
 }
 
