@@ -241,6 +241,7 @@ type Outcome =
   }
 
 const rejected: Outcome = { _tag: "Rejected" }
+const orRejected = (outcome: Outcome | undefined): Outcome => outcome ?? rejected
 const unavailable: Outcome = { _tag: "Rejected", unavailable: true }
 
 /**
@@ -331,73 +332,54 @@ export const make = (
     const unauthorized = (challenge: string = offer) =>
       HttpServerResponse.text("Unauthorized", { status: 401, headers: { "www-authenticate": challenge } })
 
+    /** The acceptor's options without channel bindings (plain HTTP, or `extendedProtection: "off"`): made once. */
+    const plainOptions: SecurityContext.ContextOptions = { contextReq, extendedProtection }
+
     const begin = (connection: Connection, a: Acquired): Effect.Effect<Pending, never, SspiRuntime.SspiRuntime> =>
-      Effect.gen(function*() {
-        const scope = yield* Scope.make()
+      Effect.flatMap(Scope.make(), (scope) => {
         const cert = extendedProtection === "off" ? undefined : connection.certificate
-        const context = yield* SecurityContext.acceptor(a.credentials, {
-          contextReq,
-          extendedProtection,
-          ...(cert !== undefined ? { extraInput: [ChannelBindings.fromCertificate(cert)] } : {})
-        }).pipe(Scope.provide(scope))
-        return { binding: a.binding, context, scope }
+        const contextOptions = cert === undefined
+          ? plainOptions
+          : { ...plainOptions, extraInput: [ChannelBindings.fromCertificate(cert)] }
+        return Effect.map(
+          SecurityContext.acceptor(a.credentials, contextOptions).pipe(Scope.provide(scope)),
+          (context): Pending => ({ binding: a.binding, context, scope })
+        )
       })
 
+    const legTimedOut = () => Effect.fail(new SecurityError.InternalError({ detail: "the acceptor leg timed out" }))
+    const onLeg = options.onLeg
+    /** Reports a leg to `onLeg` (only called when it is set). */
+    const reportLeg = (onLeg: NonNullable<ServerOptions["onLeg"]>, pending: Pending, token: Uint8Array) =>
+      (exit: Exit.Exit<SecurityContext.Step, SecurityError.SspiError>) => {
+        const ok = Exit.isSuccess(exit)
+        return onLeg({
+          scheme: pending.binding.scheme,
+          packageName: pending.binding.packageName,
+          status: ok ? exit.value.status : SecurityStatus.nameOf(SecurityStatus.fromExit(exit)) ?? "SEC_E_INTERNAL_ERROR",
+          attributes: ok ? exit.value.attributes : 0,
+          receivedTokenSize: token.length,
+          sentTokenSize: ok ? exit.value.token?.length ?? 0 : 0
+        })
+      }
+    const noName = () => Effect.succeed({ userName: "" })
+    const noLogon = () => Effect.succeed({ identity: undefined })
+
     /**
-     * One leg on `pending`; it is released on failure. It runs
-     * uninterruptibly but for the step itself (`restore`): an interrupted
-     * step (the client went away) is a failure like any other, so the
-     * context is always either held, handed on, or released.
+     * The principal of a finished handshake: its names, logon identity (once
+     * per handshake: it rides on the Principal) and the negotiated package,
+     * in one chain of queries (no `Effect.all`).
      */
-    const leg = (
-      connection: Connection,
-      pending: Pending,
-      token: Uint8Array,
-      restore: Restore
-    ): Effect.Effect<Outcome | undefined, never, SspiRuntime.SspiRuntime> =>
-      restore(pending.context.step(token)).pipe(
-        Effect.timeoutOrElse({
-          duration: legTimeout,
-          orElse: () => Effect.fail(new SecurityError.InternalError({ detail: "the acceptor leg timed out" }))
-        }),
-        Effect.exit,
-        Effect.tap((exit) => {
-          if (options.onLeg === undefined) return Effect.void
-          const ok = Exit.isSuccess(exit)
-          return options.onLeg({
-            scheme: pending.binding.scheme,
-            packageName: pending.binding.packageName,
-            status: ok ? exit.value.status : SecurityStatus.nameOf(SecurityStatus.fromExit(exit)) ?? "SEC_E_INTERNAL_ERROR",
-            attributes: ok ? exit.value.attributes : 0,
-            receivedTokenSize: token.length,
-            sentTokenSize: ok ? exit.value.token?.length ?? 0 : 0
-          })
-        }),
-        Effect.flatMap((exit): Effect.Effect<Outcome | undefined, never, SspiRuntime.SspiRuntime> => {
-          if (Exit.isFailure(exit)) {
-            const failed = serverSide(SecurityStatus.nameOf(SecurityStatus.fromExit(exit))) ? unavailable : undefined
-            return Effect.as(Scope.close(pending.scope, Exit.void), failed)
-          }
-          const step = exit.value
-          if (!step.done) {
-            return Effect.as(Effect.flatMap(Clock.currentTimeMillis, (now) => connections.hold(connection, pending, now)), {
-              _tag: "Continue",
-              binding: pending.binding,
-              token: step.token
-            })
-          }
-          const query = pending.context.query
-          return Effect.map(
-            Effect.all([
-              Effect.orElseSucceed(query("Names"), () => ({ userName: "" })),
-              // once per handshake: the identity rides on the Principal (no extra round trip)
-              Effect.orElseSucceed(query("LogonInfo"), () => ({ identity: undefined })),
-              Effect.orElseSucceed(
-                Effect.map(query("NegotiationInfo"), (n) => n.packageInfo.name),
-                () => pending.binding.packageName
-              )
-            ]),
-            ([names, logon, negotiated]): Outcome => ({
+    const finished = (pending: Pending, step: SecurityContext.Step): Effect.Effect<Outcome, never, SspiRuntime.SspiRuntime> => {
+      const query = pending.context.query
+      return Effect.flatMap(Effect.catch(query("Names"), noName), (names) =>
+        Effect.flatMap(Effect.catch(query("LogonInfo"), noLogon), (logon) =>
+          Effect.map(
+            Effect.match(query("NegotiationInfo"), {
+              onFailure: () => pending.binding.packageName,
+              onSuccess: (n) => n.packageInfo.name
+            }),
+            (negotiated): Outcome => ({
               _tag: "Done",
               pending,
               token: step.token,
@@ -411,7 +393,37 @@ export const make = (
                 ...identityFields(logon.identity)
               }
             })
-          )
+          )))
+    }
+
+    /**
+     * One leg on `pending`; it is released on failure. It runs
+     * uninterruptibly but for the step itself (`restore`): an interrupted
+     * step (the client went away) is a failure like any other, so the
+     * context is always either held, handed on, or released.
+     */
+    const leg = (
+      connection: Connection,
+      pending: Pending,
+      token: Uint8Array,
+      restore: Restore
+    ): Effect.Effect<Outcome | undefined, never, SspiRuntime.SspiRuntime> =>
+      Effect.exit(Effect.timeoutOrElse(restore(pending.context.step(token)), { duration: legTimeout, orElse: legTimedOut })).pipe(
+        (exit) => onLeg === undefined ? exit : Effect.tap(exit, reportLeg(onLeg, pending, token)),
+        Effect.flatMap((exit): Effect.Effect<Outcome | undefined, never, SspiRuntime.SspiRuntime> => {
+          if (Exit.isFailure(exit)) {
+            const failed = serverSide(SecurityStatus.nameOf(SecurityStatus.fromExit(exit))) ? unavailable : undefined
+            return Effect.as(Scope.close(pending.scope, Exit.void), failed)
+          }
+          const step = exit.value
+          if (!step.done) {
+            return Effect.as(Effect.flatMap(Clock.currentTimeMillis, (now) => connections.hold(connection, pending, now)), {
+              _tag: "Continue",
+              binding: pending.binding,
+              token: step.token
+            })
+          }
+          return finished(pending, step)
         })
       )
 
@@ -422,15 +434,18 @@ export const make = (
       token: Uint8Array,
       restore: Restore
     ): Effect.Effect<Outcome, never, SspiRuntime.SspiRuntime> =>
-      Effect.gen(function*() {
+      Effect.suspend(() => {
         const held = connections.take(connection)
         // A held handshake goes on, unless the client starts over (other scheme, or an initial token).
         if (held !== undefined && sameScheme(held.binding.scheme, a.binding.scheme) && !isInitialToken(token)) {
-          return (yield* leg(connection, held, token, restore)) ?? rejected
+          return Effect.map(leg(connection, held, token, restore), orRejected)
         }
-        if (held !== undefined) yield* Scope.close(held.scope, Exit.void)
-        if (connection.closed) return rejected
-        return (yield* leg(connection, yield* begin(connection, a), token, restore)) ?? rejected
+        const fresh = Effect.suspend(() =>
+          connection.closed
+            ? Effect.succeed(rejected)
+            : Effect.map(Effect.flatMap(begin(connection, a), (pending) => leg(connection, pending, token, restore)), orRejected)
+        )
+        return held === undefined ? fresh : Effect.andThen(Scope.close(held.scope, Exit.void), fresh)
       })
 
     const persist = options.authenticatedConnections ?? "ntlm"
@@ -495,6 +510,28 @@ export const make = (
       return Effect.provideService(app, Principal, principal) as Effect.Effect<HttpServerResponse.HttpServerResponse, E, Exclude<R, Principal>>
     }
 
+    /**
+     * The app's response for a finished handshake: the session cookie (when
+     * `sessions` is set), then the final token (mutual authentication),
+     * both through pre-response handlers since the app sends its own
+     * response (effect 4), then the app as the principal.
+     */
+    const respondAs = <E, R>(
+      app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>,
+      connection: Connection,
+      outcome: Extract<Outcome, { _tag: "Done" }>
+    ): Effect.Effect<HttpServerResponse.HttpServerResponse, E, Exclude<R, Principal> | HttpServerRequest.HttpServerRequest> => {
+      const final = outcome.token
+      const run = runAs(app, outcome.principal, outcome.pending.context)
+      const withToken = final === undefined ? run : Effect.andThen(
+        HttpEffect.appendPreResponseHandler((_, response) =>
+          Effect.succeed(HttpServerResponse.setHeader(response, "www-authenticate", format(outcome.principal.scheme, final)))
+        ),
+        run
+      )
+      return sessions === undefined ? withToken : Effect.andThen(setSessionCookie(connection, outcome), withToken)
+    }
+
     const authenticate = <E, R>(
       app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
     ): Effect.Effect<
@@ -551,18 +588,7 @@ export const make = (
                 case "Continue":
                   return Effect.succeed(unauthorized(format(outcome.binding.scheme, outcome.token)))
                 case "Done":
-                  return restore(Effect.gen(function*() {
-                    // The app sends its own response (effect 4), so a final token
-                    // (mutual authentication) goes in through a pre-response handler.
-                    const final = outcome.token
-                    if (sessions !== undefined) yield* setSessionCookie(connection, outcome)
-                    if (final !== undefined) {
-                      yield* HttpEffect.appendPreResponseHandler((_, response) =>
-                        Effect.succeed(HttpServerResponse.setHeader(response, "www-authenticate", format(outcome.principal.scheme, final)))
-                      )
-                    }
-                    return yield* runAs(app, outcome.principal, outcome.pending.context)
-                  })).pipe(Effect.ensuring(
+                  return restore(respondAs(app, connection, outcome)).pipe(Effect.ensuring(
                     keeps(outcome.negotiated)
                       ? connections.keep(connection, {
                         principal: outcome.principal,
