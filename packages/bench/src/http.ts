@@ -11,7 +11,9 @@
  *
  * BENCH_HTTP_ROUNDS (default 5) and BENCH_HTTP_MS (default 1000) set the
  * rounds; the whole part runs in about 3 minutes. BENCH_HTTP_ONLY (a regular
- * expression) keeps the comparisons whose label matches; BENCH_HTTP_PROFILE=DIR
+ * expression) keeps the comparisons whose label matches, the printed one
+ * ("Kerberos handshake (1 leg), 16 clients") or the internal one ("ours
+ * kerberos Apache kerberos 16"); BENCH_HTTP_PROFILE=DIR
  * runs our server with `--cpu-prof` into DIR.
  */
 import type { ChildProcess } from "node:child_process"
@@ -73,10 +75,12 @@ const median = (xs: ReadonlyArray<number>) => {
 const compare = (
   driver: ChildProcess,
   runs: ReadonlyArray<readonly [Target, Round["mode"]]>,
-  concurrency: number
+  concurrency: number,
+  label: string
 ): Effect.Effect<ReadonlyArray<Measured>, Error> =>
   Effect.gen(function*() {
-    if (!only.test(`${runs.map(([t, m]) => `${t.name} ${m}`).join(" ")} ${concurrency}`)) return runs.map(() => skipped)
+    const internal = `${runs.map(([t, m]) => `${t.name} ${m}`).join(" ")} ${concurrency}`
+    if (!only.test(internal) && !only.test(label)) return runs.map(() => skipped)
     const targets = runs.map(([t]) => t)
     const round = (i: number, ms: number): Round => {
       const [t, mode] = runs[i]!
@@ -170,15 +174,20 @@ export const runHttp = async (): Promise<void> => {
 
       for (const [mech, mode, apache] of [["Kerberos", "kerberos", apacheK], ["NTLM", "ntlm", apacheN]] as const) {
         for (const c of [1, 16, 64]) {
-          const [o, a] = yield* compare(driver, [[ours, mode], [apache, mode]], c)
           const what = `${mech} handshake${mode === "ntlm" ? " (2 legs)" : " (1 leg)"}, ${c} client${c > 1 ? "s" : ""}`
+          const [o, a] = yield* compare(driver, [[ours, mode], [apache, mode]], c, what)
           printRow(what, o!, a!, "Apache:")
           rows.push({ what: `${what}: ours vs Apache`, ours: o!, theirs: a!, target: 1, targetText: "≥ 1× Apache" })
         }
       }
       // requests on an authenticated connection, interleaved with no-auth requests on the same server
       for (const [mech, mode, apache] of [["Kerberos", "authconn-kerberos", apacheK], ["NTLM", "authconn-ntlm", apacheN]] as const) {
-        const [o, oNone, a, aNone] = yield* compare(driver, [[ours, mode], [ours, "none"], [apache, mode], [apache, "none"]], 16)
+        const [o, oNone, a, aNone] = yield* compare(
+          driver,
+          [[ours, mode], [ours, "none"], [apache, mode], [apache, "none"]],
+          16,
+          `${mech}-authenticated connection, plain requests, 16 clients`
+        )
         printRow(`${mech}-authenticated connection, plain requests, 16 clients`, o!, a!, "Apache:")
         printRow(`no authentication (${mech} round), 16 clients`, oNone!, aNone!, "Apache:")
         if (mech === "Kerberos") {
@@ -192,7 +201,10 @@ export const runHttp = async (): Promise<void> => {
       // sspi serve, 2 workers against 1 (unpinned: the kernel places the workers), with --redis and
       // without it (the primary process holds the replay cache and handshake store, workers ask over IPC)
       const workerLabels = ["redis", "ipc"].flatMap((how) =>
-        ["kerberos", "ntlm"].map((m) => `sspi serve --workers 2 (${how}) ${m} sspi serve --workers 1 (${how}) ${m} 16`)
+        ["kerberos", "ntlm"].flatMap((m) => [
+          `sspi serve --workers 2 (${how}) ${m} sspi serve --workers 1 (${how}) ${m} 16`,
+          `sspi serve ${how === "redis" ? "--redis" : "(IPC, no Redis)"}, ${m === "ntlm" ? "NTLM" : "Kerberos"}, 16 clients: 2 workers vs 1`
+        ])
       )
       if (!workerLabels.some((l) => only.test(l))) return
       const redis = yield* RedisServer.start()
@@ -215,8 +227,8 @@ export const runHttp = async (): Promise<void> => {
         const one = yield* serve(1, how)
         const two = yield* serve(2, how)
         for (const [mech, mode] of [["Kerberos", "kerberos"], ["NTLM", "ntlm"]] as const) {
-          const [w2, w1] = yield* compare(driver, [[two, mode], [one, mode]], 16)
           const label = `sspi serve ${how === "redis" ? "--redis" : "(IPC, no Redis)"}, ${mech}, 16 clients: 2 workers vs 1`
+          const [w2, w1] = yield* compare(driver, [[two, mode], [one, mode]], 16, label)
           printRow(label, w2!, w1!, "1 worker:")
           rows.push({ what: `${label} (unpinned)`, ours: w2!, theirs: w1!, target: 1.6, targetText: "≥ 1.6× one worker" })
         }
