@@ -76,13 +76,13 @@ const silent = () => {
   return { channel, sent }
 }
 
-/** A worker's end whose primary answers every request with `result` (or anything `answer` makes of it). */
-const answering = (answer: (request: { readonly id: number }) => unknown) => {
+/** A worker's end whose primary answers every request with anything `answer` makes of it. */
+const answering = (answer: (request: { readonly id: number; readonly from: string }) => unknown) => {
   let deliver: (m: unknown) => void = () => {}
   const channel: Worker.WorkerChannel = {
     send: (message, done) => {
       done(null)
-      setImmediate(() => deliver(wire(answer(message as { readonly id: number }))))
+      setImmediate(() => deliver(wire(answer(message as { readonly id: number; readonly from: string }))))
     },
     listen: (onMessage) => {
       deliver = onMessage
@@ -200,16 +200,55 @@ describe("replay cache and handshake store shared through the primary process (I
 
   it.effect("a wrong answer is not a verdict: another result's shape, a garbled body or another id fail closed", () =>
     Effect.gen(function*() {
-      const stored = yield* worker(answering(({ id }) => ({ channel: Protocol.channel, id, result: { _tag: "Stored", stored: true } })))
+      const stored = yield* worker(answering(({ from, id }) => ({ channel: Protocol.channel, from, id, result: { _tag: "Stored", stored: true } })))
       const wrong = yield* Effect.exit(stored.replay.record(key, ttl))
       assert.deepStrictEqual(Option.map(Exit.findErrorOption(wrong), (e) => e.message), Option.some("SEC_E_INTERNAL_ERROR (0x80090304): the primary process (IPC): unexpected answer to record (Stored)"))
-      const garbled = yield* worker(answering(({ id }) => ({ channel: Protocol.channel, id, result: { _tag: "Verdict", verdict: "fresh" } })))
-      const otherId = yield* worker(answering(({ id }) => ({ channel: Protocol.channel, id: id + 1, result: { _tag: "Verdict", verdict: "Fresh" } })))
-      for (const w of [garbled, otherId]) {
+      const garbled = yield* worker(answering(({ from, id }) => ({ channel: Protocol.channel, from, id, result: { _tag: "Verdict", verdict: "fresh" } })))
+      const otherId = yield* worker(answering(({ from, id }) => ({ channel: Protocol.channel, from, id: id + 1, result: { _tag: "Verdict", verdict: "Fresh" } })))
+      // the right id, but another Layer instance's tag (or none): not this instance's answer
+      const otherCaller = yield* worker(answering(({ id }) => ({ channel: Protocol.channel, from: "0".repeat(32), id, result: { _tag: "Verdict", verdict: "Fresh" } })))
+      const untagged = yield* worker(answering(({ id }) => ({ channel: Protocol.channel, id, result: { _tag: "Verdict", verdict: "Fresh" } })))
+      for (const w of [garbled, otherId, otherCaller, untagged]) {
         const fiber = yield* Effect.forkChild(Effect.exit(w.replay.record(key, ttl)))
         yield* TestClock.adjust("500 millis")
         assert.deepStrictEqual(statusOf(yield* Fiber.join(fiber)), Option.some("SEC_E_INTERNAL_ERROR"))
       }
+    }))
+
+  it.effect("two worker Layers in one process hear each other's answers: each takes only its own (a Fresh for another key is never a replay's verdict)", () =>
+    Effect.gen(function*() {
+      const net = network()
+      yield* startPrimary(net.primary)
+      // one process: both Layers listen on the same channel, as on process.on("message"), and both count ids from 0
+      const channel = net.worker()
+      const a = yield* worker(channel)
+      const b = yield* worker(channel)
+      const replayed = Uint8Array.of(7, 7, 7)
+      assert.strictEqual(yield* (yield* worker(net.worker())).replay.record(replayed, ttl), "Fresh", "recorded once elsewhere")
+      // a's first call (a new key: Fresh) and b's first call (a replay) in flight together, same id 0
+      const [fresh, replay] = yield* Effect.all([a.replay.record(key, ttl), b.replay.record(replayed, ttl)], { concurrency: "unbounded" })
+      assert.strictEqual(fresh, "Fresh")
+      assert.strictEqual(replay, "Replay", "b must not take a's answer")
+    }))
+
+  it.live("a defect while answering one call (a reply that throws) does not stop the primary: the next call is answered", () =>
+    Effect.gen(function*() {
+      const toPrimary: Array<(message: unknown, reply: (response: unknown) => void) => void> = []
+      yield* startPrimary({ listen: (onMessage) => (toPrimary.push(onMessage), () => {}) })
+      const answers: Array<unknown> = []
+      let calls = 0
+      const ask = (message: unknown) =>
+        toPrimary[0]!(message, (response) => {
+          if (calls++ === 0) throw new Error("channel gone while replying")
+          answers.push(response)
+        })
+      const request = (id: number) => wire(Result.getOrThrow(Protocol.encodeRequest({ channel: Protocol.channel, from: "ab".repeat(16), id, op: { _tag: "Take", handshake: "h" } })))
+      ask(request(1))
+      yield* Effect.sleep("20 millis")
+      ask(request(2))
+      yield* Effect.sleep("20 millis")
+      assert.strictEqual(calls, 2)
+      assert.deepStrictEqual(answers.map((a) => Option.map(Protocol.decodeResponse(a), (r) => [r.from, r.id, r.result._tag])), [Option.some(["ab".repeat(16), 2, "Taken"])])
     }))
 
   it.effect("property: anything a worker could send is answered with a Response or ignored, never a crash; what does not decode is never acted on", () =>
@@ -268,14 +307,22 @@ describe("replay cache and handshake store shared through the primary process (I
             result: fc.record({ _tag: fc.constantFrom("Verdict", "Stored", "Taken", "Failed"), verdict: fc.constantFrom("Fresh", "Replay", "fresh", 1) })
           })
         ),
-        async (answer) => {
+        fc.boolean(),
+        async (generated, ownTag) => {
+          // the answer carries the calling instance's tag when `ownTag` (and it is an object)
+          let answer: unknown = generated
+          let from = ""
           // the first call of a new worker has id 0
           const exit = await Effect.runPromiseExit(Effect.scoped(Effect.flatMap(
-            worker(answering(() => answer), { timeout: "5 millis" }),
+            worker(answering((request) => {
+              from = request.from
+              if (ownTag && typeof generated === "object" && generated !== null) answer = { ...generated, from }
+              return answer
+            }), { timeout: "5 millis" }),
             (w) => w.replay.record(key, ttl)
           )))
           const response = Protocol.decodeResponse(wire(answer))
-          const verdict = Option.isSome(response) && response.value.id === 0 && response.value.result._tag === "Verdict"
+          const verdict = Option.isSome(response) && response.value.id === 0 && response.value.from === from && response.value.result._tag === "Verdict"
             ? response.value.result.verdict
             : undefined
           if (verdict !== undefined) assert.deepStrictEqual(exit, Exit.succeed(verdict))

@@ -77,8 +77,8 @@ const run = (
   }
 }
 
-const encode = (id: number, result: Protocol.Result): Option.Option<unknown> =>
-  Result.getSuccess(Protocol.encodeResponse({ channel: Protocol.channel, id, result }))
+const encode = (from: string | undefined, id: number, result: Protocol.Result): Option.Option<unknown> =>
+  Result.getSuccess(Protocol.encodeResponse({ channel: Protocol.channel, ...(from === undefined ? {} : { from }), id, result }))
 
 /**
  * The answer to one message from a worker (encoded, ready to send), or none
@@ -91,13 +91,13 @@ export const respond = (
 ): Effect.Effect<Option.Option<unknown>> => {
   const request = Protocol.decodeRequest(message)
   if (Option.isNone(request)) {
-    return Effect.succeed(Option.flatMap(Protocol.decodeEnvelope(message), ({ id }) =>
-      encode(id, { _tag: "Failed", error: new SecurityError.InternalError({ detail: "the primary process (IPC): malformed request" }) })))
+    return Effect.succeed(Option.flatMap(Protocol.decodeEnvelope(message), ({ from, id }) =>
+      encode(from, id, { _tag: "Failed", error: new SecurityError.InternalError({ detail: "the primary process (IPC): malformed request" }) })))
   }
-  const { id, op } = request.value
+  const { from, id, op } = request.value
   return run(op, replayCache, store).pipe(
     Effect.catch((error) => Effect.succeed<Protocol.Result>({ _tag: "Failed", error })),
-    Effect.map((result) => encode(id, result))
+    Effect.map((result) => encode(from, id, result))
   )
 }
 
@@ -116,6 +116,13 @@ export const serve = Effect.fnUntraced(function*(channel: PrimaryChannel = clust
   )
   // one fiber, one request at a time: each operation is atomic
   yield* Effect.forkScoped(Effect.forever(Effect.flatMap(Queue.take(queue), ({ message, reply }) =>
-    Effect.map(respond(message, replayCache, store), Option.match({ onNone: () => undefined, onSome: reply }))
+    Effect.flatMap(
+      respond(message, replayCache, store),
+      Option.match({ onNone: () => Effect.void, onSome: (response) => Effect.sync(() => reply(response)) })
+    ).pipe(
+      // a defect while answering one message (a reply that throws) must not end this
+      // fiber: every worker's later calls would time out (fail closed, but a server down)
+      Effect.catchDefect((defect) => Effect.logWarning("sspi serve: could not answer a worker's shared-state call", defect))
+    )
   )))
 })

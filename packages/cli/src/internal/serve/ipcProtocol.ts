@@ -31,6 +31,20 @@ export const maxHandshakeIdLength = 256
 /** A call's number, unique among a worker's calls in flight. */
 const CallId = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }))
 
+/** The length of a caller tag: 16 random bytes in hex. */
+export const callerLength = 32
+
+/**
+ * Names the worker-side Layer instance that made a call (16 random bytes in
+ * hex, drawn when the Layer is built) and is echoed in the answer: every
+ * instance in a worker process hears every answer the primary sends that
+ * process (`process.on("message")`), and call ids alone (each instance
+ * counting from 0) would let one instance take another's answer, e.g. a
+ * `"Fresh"` meant for another key. Optional on the wire (the primary echoes
+ * what it got); a worker only takes answers that carry its own.
+ */
+const Caller = Schema.optionalKey(Schema.String.check(Schema.isPattern(/^[0-9a-f]{32}$/)))
+
 /** A time-to-live in milliseconds: finite, at most a day (the callers' TTLs are minutes). */
 const TtlMs = Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 86_400_000 }))
 
@@ -56,7 +70,7 @@ export const Take = Schema.TaggedStruct("Take", { handshake: HandshakeId })
 export const Operation = Schema.Union([Record, Put, Take])
 
 /** A worker's request. */
-export const Request = Schema.Struct({ channel: Schema.Literal(channel), id: CallId, op: Operation })
+export const Request = Schema.Struct({ channel: Schema.Literal(channel), from: Caller, id: CallId, op: Operation })
 
 /** The primary's answer to `Record`. */
 export const Verdict = Schema.TaggedStruct("Verdict", { verdict: Schema.Literals(["Fresh", "Replay"]) })
@@ -75,11 +89,11 @@ export const Failed = Schema.TaggedStruct("Failed", {
 /** What the primary answers. */
 export const Result = Schema.Union([Verdict, Stored, Taken, Failed])
 
-/** The primary's response to the request with the same `id`. */
-export const Response = Schema.Struct({ channel: Schema.Literal(channel), id: CallId, result: Result })
+/** The primary's response to the request with the same `from` and `id`. */
+export const Response = Schema.Struct({ channel: Schema.Literal(channel), from: Caller, id: CallId, result: Result })
 
 /** Just the envelope: lets the primary answer a request it cannot otherwise read. */
-export const Envelope = Schema.Struct({ channel: Schema.Literal(channel), id: CallId })
+export const Envelope = Schema.Struct({ channel: Schema.Literal(channel), from: Caller, id: CallId })
 
 /** A decoded operation. */
 export type Operation = typeof Operation.Type

@@ -19,7 +19,7 @@
  * between processes of the same user on one machine.
  */
 import { Context, Duration, Effect, Layer, Option, Result } from "effect"
-import { HandshakeStore, ReplayCache, SecurityError } from "@effect-sspi/core"
+import { HandshakeStore, RandomBytes, ReplayCache, SecurityError } from "@effect-sspi/core"
 import * as Protocol from "./ipcProtocol.ts"
 
 /**
@@ -63,6 +63,8 @@ const makeCall = Effect.fnUntraced(function*(channel: WorkerChannel, options: Op
   const timeout = Duration.fromInputUnsafe(options.timeout ?? Duration.millis(500))
   const ms = Duration.toMillis(timeout)
   const pending = new Map<number, Resume>()
+  // this instance's tag: answers to another instance in this process (same ids) are not ours
+  const from = Buffer.from(RandomBytes.randomBytes(16)).toString("hex")
   let next = 0
   let closed = false
   yield* Effect.acquireRelease(
@@ -72,7 +74,7 @@ const makeCall = Effect.fnUntraced(function*(channel: WorkerChannel, options: Op
           // anything that is not a well-formed answer to a call in flight is ignored
           // (the call then times out: fail closed)
           const response = Protocol.decodeResponse(message)
-          if (Option.isNone(response)) return
+          if (Option.isNone(response) || response.value.from !== from) return
           const resume = pending.get(response.value.id)
           if (resume === undefined) return
           pending.delete(response.value.id)
@@ -93,7 +95,7 @@ const makeCall = Effect.fnUntraced(function*(channel: WorkerChannel, options: Op
       if (closed) return resume(Effect.fail(unavailable("the channel is closed")))
       const id = next
       next = next === Number.MAX_SAFE_INTEGER ? 0 : next + 1
-      const encoded = Protocol.encodeRequest({ channel: Protocol.channel, id, op })
+      const encoded = Protocol.encodeRequest({ channel: Protocol.channel, from, id, op })
       if (Result.isFailure(encoded)) return resume(Effect.fail(unavailable(`${what}: the request cannot be encoded`)))
       pending.set(id, (result) => resume(Effect.succeed(result)))
       channel.send(encoded.success, (error) => {
