@@ -160,6 +160,61 @@ describe("SPNEGO over NTLM finished on another node (shared handshake store)", (
     })))
 })
 
+/** A bare NTLM handshake (NTLM initiator, Negotiate acceptor: the raw framing) begun on `a`, up to its AUTHENTICATE. */
+const bareOn = (client: Node, a: Node) =>
+  Effect.gen(function*() {
+    const ini = yield* client.run(
+      Effect.flatMap(credentials("NTLM", Flags.CredentialUse.OUTBOUND, alice), (c) => Ctx.initiator(c, { targetName: "HTTP/localhost" }))
+    )
+    const onA = yield* acceptor(a)
+    const challenge = (yield* a.run(onA.step((yield* client.run(ini.step())).token!))).token!
+    return { ini, onA, last: (yield* client.run(ini.step(challenge))).token! }
+  })
+
+describe("a pooled connection whose clients use different framings (bare NTLM and SPNEGO in the Negotiate scheme)", () => {
+  it.effect("a raw-NTLM context holding client 2's pending handshake gets client 1's SPNEGO last leg (begun on A): SEC_E_OK with its mechListMIC; client 2 then finishes on A", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const { a, b, client } = yield* twoNodes()
+      const one = yield* startOnA(client, a)
+      const two = yield* bareOn(client, b)
+      const r = yield* give(b, two.onA, one.last)
+      assert.strictEqual(r.status, "SEC_E_OK")
+      assert.strictEqual(r.user, "EXAMPLE\\alice")
+      assert.isDefined(resp(r.token!).mechListMIC)
+      yield* client.run(one.ini.step(r.token))
+      assert.isTrue(one.ini.established())
+      // client 2's entry was left in the store for it
+      const finished = yield* give(a, yield* acceptor(a), two.last)
+      assert.strictEqual(finished.status, "SEC_E_OK")
+      assert.strictEqual(finished.user, "EXAMPLE\\alice")
+    })))
+
+  it.effect("a SPNEGO context holding client 2's pending handshake gets client 1's bare AUTHENTICATE (begun on A): SEC_E_OK; client 2 then finishes on A", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const { a, b, client } = yield* twoNodes()
+      const one = yield* bareOn(client, a)
+      const two = yield* startOnA(client, b)
+      const r = yield* give(b, two.onA, one.last)
+      assert.strictEqual(r.status, "SEC_E_OK")
+      assert.strictEqual(r.user, "EXAMPLE\\alice")
+      const finished = yield* finishOn(a, client, two.ini, two.last)
+      assert.strictEqual(finished.status, "SEC_E_OK")
+      assert.isTrue(two.ini.established())
+    })))
+
+  it.effect("a context's own AUTHENTICATE in the other framing stays refused: wrapped bare→SPNEGO or unwrapped SPNEGO→bare is SEC_E_INVALID_TOKEN, and the entry is gone", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const { a, b, client } = yield* twoNodes()
+      const bare = yield* bareOn(client, a)
+      const wrapped = encodeToken({ _tag: "NegTokenResp", negState: NegState.AcceptIncomplete, responseToken: bare.last })
+      assert.strictEqual((yield* give(a, bare.onA, wrapped)).status, "SEC_E_INVALID_TOKEN")
+      assert.strictEqual((yield* give(b, yield* acceptor(b), bare.last)).status, "SEC_E_INVALID_TOKEN", "taken")
+      const spnego = yield* startOnA(client, a)
+      assert.strictEqual((yield* give(a, spnego.onA, resp(spnego.last).responseToken!)).status, "SEC_E_INVALID_TOKEN")
+      assert.strictEqual((yield* finishOn(b, client, spnego.ini, spnego.last)).status, "SEC_E_INVALID_TOKEN", "taken")
+    })))
+})
+
 /** The man in the middle's edits of the client's NegTokenInit on its way to A (the optimistic Kerberos token dropped). */
 const relist = (order: (mechs: ReadonlyArray<typeof KRB5>) => ReadonlyArray<typeof KRB5>) => (init: Uint8Array) => {
   const t = decodeToken(init)

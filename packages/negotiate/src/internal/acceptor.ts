@@ -312,9 +312,31 @@ const first = (acceptor: Acceptor, request: Request): Effect.Effect<Step, Securi
     }))
   })
 
+/**
+ * Whether `bytes` is another client's last NTLM leg in the other framing: a
+ * context waiting for NTLM's AUTHENTICATE bare (raw) gets a SPNEGO
+ * NegTokenResp, or one waiting inside SPNEGO gets a bare AUTHENTICATE. On a
+ * connection that a proxy shares between clients it is the last leg of a
+ * handshake another context began; with a shared store it is finished as on
+ * a fresh context (`first`), where the entry's own framing is checked (a bare
+ * entry is never finished inside SPNEGO, nor the reverse: SEC_E_INVALID_TOKEN,
+ * taken) and the mechListMIC is required over its stored mechTypes. Without
+ * this, NTLM would take the message for this context's own AUTHENTICATE:
+ * refused, and this context's pending entry taken from its own client.
+ */
+const otherFraming = (context: NegotiateContext, bytes: Uint8Array): boolean => {
+  const inner = context.inner
+  if (inner === undefined || inner.done || nestedNtlm(inner)?.shared !== true) return false
+  return context.mode === "raw" ? detectToken(bytes) === "Spnego" && bytes[0] === 0xa1 : isNtlmAuthenticate(bytes)
+}
+
 const next = (acceptor: Acceptor, context: NegotiateContext, request: Request): Effect.Effect<Step, SecurityError.SspiError> =>
   Effect.gen(function*() {
     const inner = context.inner!
+    const input = tokenOf(request.input)
+    // this context's pending NTLM state stays in the store for its own client (as NTLM does
+    // for a same-framing leg of another handshake); it holds nothing secret
+    if (input !== undefined && otherFraming(context, input)) return yield* first(acceptor, request)
     if (context.mode === "raw") {
       const innerStep = yield* inner.mech.pkg.accept(inner.credential, inner.state, request)
       advance(inner, innerStep)
