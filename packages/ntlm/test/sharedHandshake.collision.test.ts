@@ -7,7 +7,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Effect, Layer, Option, Result } from "effect"
-import { HandshakeStore } from "@effect-sspi/core"
+import { HandshakeStore, SecurityError } from "@effect-sspi/core"
 import { decodeChallenge } from "../src/internal/messages.ts"
 import { idOfPairs } from "../src/internal/handshakeState.ts"
 import { MAX_ID_DRAWS } from "../src/internal/accept.ts"
@@ -67,5 +67,20 @@ describe("shared handshake ids: collisions", () => {
       assert.strictEqual(taken.length, MAX_ID_DRAWS)
       assert.strictEqual((yield* a.stats).outstandingChallenges, 0)
       assert.strictEqual((yield* a.stats).idCollisions, MAX_ID_DRAWS)
+    })))
+
+  it.effect("a store that fails the put (unreachable): its typed error, no CHALLENGE, nothing outstanding", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const { inner } = yield* racedStore(0)
+      const failing: HandshakeStore.HandshakeStoreService = {
+        ...inner,
+        putIfAbsent: () => Effect.fail(new SecurityError.InternalError({ detail: "store unreachable" }))
+      }
+      const a = yield* node(failing)
+      const client = yield* ours()
+      const exit = yield* Effect.exit(a.run((yield* freshAcceptor(a)).step((yield* client.step(null)).token!)))
+      assert.strictEqual(statusOf(exit), "SEC_E_INTERNAL_ERROR")
+      assert.strictEqual((yield* a.stats).outstandingChallenges, 0, "a CHALLENGE never sent is not outstanding")
+      assert.strictEqual((yield* a.stats).stored, 0)
     })))
 })

@@ -194,7 +194,18 @@ const challengeAndPut = (
       }))
     }
     const bytes = encodeServerState({ negotiate: state.negotiate, challenge: state.challenge, bindings: bindings.success, outer })
-    return Effect.flatMap(store.putIfAbsent(state.handshakeId!, bytes, options.handshakeTtl), (stored) => {
+    const put = store.putIfAbsent(state.handshakeId!, bytes, options.handshakeTtl).pipe(
+      // a store that fails (unreachable: SEC_E_INTERNAL_ERROR; full: SEC_E_INSUFFICIENT_MEMORY):
+      // this CHALLENGE is never sent, so it is not outstanding either
+      Effect.tapError(() =>
+        Effect.sync(() => {
+          bytes.fill(0)
+          options.challenges.remove(state.serverChallenge)
+          wipeContext(state)
+        })
+      )
+    )
+    return Effect.flatMap(put, (stored) => {
       bytes.fill(0)
       if (stored) {
         options.counters.stored++
