@@ -16,7 +16,7 @@
 import { createServer } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Duration, Effect, Exit, Fiber, Layer, Option, Redacted, Result, Scope } from "effect"
+import { Cause, Context, Duration, Effect, Exit, Fiber, Layer, Option, Redacted, Result, Scope } from "effect"
 import { HttpServer } from "effect/http"
 import { TestClock } from "effect/testing"
 import * as fc from "fast-check"
@@ -196,6 +196,14 @@ describe("replay cache and handshake store shared through the primary process (I
       assert.deepStrictEqual(statusOf(exit), Option.some("SEC_E_INTERNAL_ERROR"))
       const later = yield* Effect.exit(w.replay.record(key, ttl))
       assert.deepStrictEqual(Option.map(Exit.findErrorOption(later), (e) => e.message), Option.some("SEC_E_INTERNAL_ERROR (0x80090304): the primary process (IPC): the channel is closed"))
+    }))
+
+  it.effect("a channel whose send throws: SEC_E_INTERNAL_ERROR at once, a typed failure, never a defect", () =>
+    Effect.gen(function*() {
+      const w = yield* worker({ send: () => { throw new Error("channel torn down") }, listen: () => () => {} })
+      const exit = yield* Effect.exit(w.replay.record(key, ttl))
+      assert.isTrue(Exit.isFailure(exit) && !Cause.hasDies(exit.cause), "not a defect")
+      assert.deepStrictEqual(Option.map(Exit.findErrorOption(exit), (e) => e.message), Option.some("SEC_E_INTERNAL_ERROR (0x80090304): the primary process (IPC): record could not be sent (channel torn down)"))
     }))
 
   it.effect("a wrong answer is not a verdict: another result's shape, a garbled body or another id fail closed", () =>

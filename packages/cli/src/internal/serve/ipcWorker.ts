@@ -98,10 +98,17 @@ const makeCall = Effect.fnUntraced(function*(channel: WorkerChannel, options: Op
       const encoded = Protocol.encodeRequest({ channel: Protocol.channel, from, id, op })
       if (Result.isFailure(encoded)) return resume(Effect.fail(unavailable(`${what}: the request cannot be encoded`)))
       pending.set(id, (result) => resume(Effect.succeed(result)))
-      channel.send(encoded.success, (error) => {
-        if (error === null || !pending.delete(id)) return
-        resume(Effect.fail(unavailable(`${what} could not be sent (${error.message})`)))
-      })
+      const notSent = (error: unknown) => {
+        if (!pending.delete(id)) return
+        resume(Effect.fail(unavailable(`${what} could not be sent (${error instanceof Error ? error.message : String(error)})`)))
+      }
+      try {
+        channel.send(encoded.success, (error) => error === null ? undefined : notSent(error))
+      } catch (error) {
+        // a channel that throws instead of calling back (process.send on a channel torn down
+        // mid-call): the typed failure, never a defect
+        notSent(error)
+      }
       return Effect.sync(() => void pending.delete(id))
     }).pipe(
       Effect.timeoutOrElse({ duration: timeout, orElse: () => Effect.fail(unavailable(`no answer to ${what} within ${ms} ms`)) })
