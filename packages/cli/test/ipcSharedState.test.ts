@@ -239,6 +239,24 @@ describe("replay cache and handshake store shared through the primary process (I
       assert.strictEqual(replay, "Replay", "b must not take a's answer")
     }))
 
+  it.effect("a full backlog: the calls beyond it are answered at once with SEC_E_INTERNAL_ERROR (never Fresh, never left waiting); the queued one is served", () =>
+    Effect.gen(function*() {
+      const toPrimary: Array<(message: unknown, reply: (response: unknown) => void) => void> = []
+      const context = yield* Layer.build(Layer.mergeAll(ReplayCache.layerMemory(), HandshakeStore.layerMemory()))
+      yield* Effect.provide(Primary.serve({ listen: (onMessage) => (toPrimary.push(onMessage), () => {}) }, { backlog: 1 }), context)
+      const answers = new Map<number, unknown>()
+      const from = "cd".repeat(16)
+      // three records of fresh keys arrive together (no turn for the primary's fiber in between)
+      for (const id of [1, 2, 3]) {
+        const request = wire(Result.getOrThrow(Protocol.encodeRequest({ channel: Protocol.channel, from, id, op: { _tag: "Record", key: Uint8Array.of(id), ttlMs: 60_000 } })))
+        toPrimary[0]!(request, (response) => void answers.set(id, Option.getOrThrow(Protocol.decodeResponse(wire(response))).result))
+      }
+      const busy = { _tag: "Failed", error: new SecurityError.InternalError({ detail: "the primary process (IPC): too many calls waiting" }) }
+      assert.deepStrictEqual([answers.get(2), answers.get(3)], [busy, busy], "answered before the primary's fiber ran")
+      for (let i = 0; i < 10 && !answers.has(1); i++) yield* Effect.yieldNow
+      assert.deepStrictEqual(answers.get(1), { _tag: "Verdict", verdict: "Fresh" })
+    }))
+
   it.live("a defect while answering one call (a reply that throws) does not stop the primary: the next call is answered", () =>
     Effect.gen(function*() {
       const toPrimary: Array<(message: unknown, reply: (response: unknown) => void) => void> = []

@@ -48,7 +48,7 @@ export const clusterChannel: PrimaryChannel = {
 
 /** Options of {@link serve}. */
 export interface Options {
-  /** Requests waiting to be handled; more are dropped (their callers time out, fail closed). Default 10,000. */
+  /** Requests waiting to be handled; more are answered at once with SEC_E_INTERNAL_ERROR (fail closed). Default 10,000. */
   readonly backlog?: number | undefined
 }
 
@@ -79,6 +79,11 @@ const run = (
 
 const encode = (from: string | undefined, id: number, result: Protocol.Result): Option.Option<unknown> =>
   Result.getSuccess(Protocol.encodeResponse({ channel: Protocol.channel, ...(from === undefined ? {} : { from }), id, result }))
+
+/** The answer to a message that finds the backlog full (none when it is not ours). */
+const busy = (message: unknown): Option.Option<unknown> =>
+  Option.flatMap(Protocol.decodeEnvelope(message), ({ from, id }) =>
+    encode(from, id, { _tag: "Failed", error: new SecurityError.InternalError({ detail: "the primary process (IPC): too many calls waiting" }) }))
 
 /**
  * The answer to one message from a worker (encoded, ready to send), or none
@@ -111,7 +116,14 @@ export const serve = Effect.fnUntraced(function*(channel: PrimaryChannel = clust
   const store = yield* HandshakeStore.HandshakeStore
   const queue = yield* Queue.dropping<Incoming>(Math.max(1, options.backlog ?? 10_000))
   yield* Effect.acquireRelease(
-    Effect.sync(() => channel.listen((message, reply) => void Queue.offerUnsafe(queue, { message, reply }))),
+    Effect.sync(() =>
+      channel.listen((message, reply) => {
+        if (Queue.offerUnsafe(queue, { message, reply })) return
+        // full: answered at once with SEC_E_INTERNAL_ERROR (fail closed, as a time-out would,
+        // without keeping the worker's request waiting for it)
+        Option.map(busy(message), reply)
+      })
+    ),
     (unlisten) => Effect.sync(unlisten)
   )
   // one fiber, one request at a time: each operation is atomic
