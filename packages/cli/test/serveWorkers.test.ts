@@ -13,10 +13,13 @@
  * not), alone and under concurrency; a worker killed and replaced: the new
  * one refuses the replay of an AP-REQ the dead one accepted (the state lives
  * in the primary); SIGTERM to the primary, with a handshake still pending,
- * stops both workers and the primary cleanly. Behind nginx (which shares its
+ * stops both workers and the primary cleanly; a replacement that cannot
+ * start is retried after a doubling delay (100 ms, 200 ms, …), not re-forked
+ * as fast as it fails. Behind nginx (which shares its
  * upstream keep-alive connections between clients), NTLM handshakes of our
  * initiator, python3-ntlm-auth and curl all finish.
  */
+import { rmSync } from "node:fs"
 import { Agent } from "node:http"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Schedule } from "effect"
@@ -122,6 +125,28 @@ describe("sspi serve --workers 2 without Redis: shared state in the primary proc
       for (const pid of [...workers, ...replaced]) assert.isFalse(running(pid), `worker ${pid} exited`)
       assert.strictEqual(server.stderr(), "", "no error, no stack trace")
     })), 180_000)
+
+  it.live.skipIf(!available)("a replacement that cannot start (its users file gone) is retried after a doubling delay, not in a fork loop; SIGTERM stops it all", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const { file } = yield* usersFile
+      const server = yield* startCluster(2, ["--users", file])
+      const workers = children(server.pid)
+      assert.strictEqual(workers.length, 2)
+      rmSync(file)
+      process.kill(workers[0]!, "SIGKILL")
+      yield* Effect.sleep("4 seconds")
+      const lines = server.stderr().split("\n").filter((l) => l.startsWith("sspi: worker "))
+      assert.match(lines[0]!, new RegExp(`^sspi: worker ${workers[0]} stopped \\(SIGKILL\\); starting another$`))
+      // each replacement fails at start-up (no users file): 100, 200, 400, 800, 1600 ms … apart
+      const delays = lines.slice(1).map((l) => /another in (\d+) ms$/.exec(l)?.[1])
+      assert.isAtLeast(delays.length, 1, server.stderr())
+      assert.isAtMost(delays.length, 6, `a fork loop: ${lines.length} restarts in 4 s`)
+      assert.deepStrictEqual(delays, [100, 200, 400, 800, 1600, 3200].slice(0, delays.length).map(String))
+      assert.isTrue(running(workers[1]!), "the other worker still serves")
+      const others = children(server.pid)
+      assert.strictEqual(yield* server.stop("SIGTERM"), 130)
+      for (const pid of [...workers, ...others]) assert.isFalse(running(pid), `worker ${pid} exited`)
+    })), 120_000)
 
   it.live.skipIf(!proxied)("behind nginx (upstream keep-alive connections shared between clients): NTLM handshakes of real clients all finish; SIGINT stops everything", () =>
     Effect.scoped(Effect.gen(function*() {

@@ -2,7 +2,8 @@
  * `sspi serve --workers N` on node:cluster: the primary forks N workers that
  * share the listening port (the primary accepts and hands connections out),
  * prints the address once they all listen, forks a new worker when one dies
- * after start-up, and on SIGINT/SIGTERM (its scope closing) sends SIGTERM to
+ * after start-up (a replacement that dies before listening is retried after
+ * a doubling delay, up to 30 s), and on SIGINT/SIGTERM (its scope closing) sends SIGTERM to
  * every worker and waits for them: each worker closes its server, its
  * security contexts and its Redis connection, then exits.
  *
@@ -14,7 +15,7 @@
  * pending handshake entry zeroed).
  */
 import cluster, { type Worker } from "node:cluster"
-import { Config, Console, Effect, Layer, Option } from "effect"
+import { Config, Console, Effect, Layer, Option, Queue } from "effect"
 import { HandshakeStore, ReplayCache } from "@effect-sspi/core"
 import { CliFailure } from "../failure.ts"
 import * as IpcPrimary from "./ipcPrimary.ts"
@@ -95,12 +96,40 @@ export const primary = (count: number, listening: (port: number) => Effect.Effec
         cluster.off("exit", onExit)
       })
     })
-    // a worker that dies later is replaced (its connections are gone; clients retry)
-    cluster.on("exit", (worker, code, signal) => {
-      if (stopping) return
-      process.stderr.write(`sspi: worker ${worker.process.pid} stopped (${code !== null ? `exit code ${code}` : signal}); starting another\n`)
-      fork()
-    })
+    // a worker that dies later is replaced (its connections are gone; clients retry); a
+    // replacement that dies before it listens (a start-up failure that persists: a users
+    // file gone, a keytab unreadable) is retried after a doubling delay (up to 30 s), not
+    // at once in a loop that forks processes as fast as they fail
+    // every worker forked so far has listened (else start-up failed above)
+    const listened = new WeakSet<Worker>(workers)
+    let delayMs = 0
+    const exits = yield* Queue.unbounded<{ readonly worker: Worker; readonly how: string }>()
+    const onListening = (worker: Worker) => {
+      listened.add(worker)
+      delayMs = 0
+    }
+    const onExit = (worker: Worker, code: number | null, signal: string | null) => {
+      if (!stopping) Queue.offerUnsafe(exits, { worker, how: code !== null ? `exit code ${code}` : signal ?? "unknown" })
+    }
+    yield* Effect.acquireRelease(
+      Effect.sync(() => {
+        cluster.on("listening", onListening)
+        cluster.on("exit", onExit)
+      }),
+      () => Effect.sync(() => {
+        cluster.off("listening", onListening)
+        cluster.off("exit", onExit)
+      })
+    )
+    yield* Effect.forkScoped(Effect.forever(Effect.gen(function*() {
+      const { how, worker } = yield* Queue.take(exits)
+      delayMs = listened.has(worker) ? 0 : Math.min(Math.max(2 * delayMs, 100), 30_000)
+      process.stderr.write(
+        `sspi: worker ${worker.process.pid} stopped (${how}); ${delayMs === 0 ? "starting another" : `it did not start: another in ${delayMs} ms`}\n`
+      )
+      yield* Effect.sleep(delayMs)
+      if (!stopping) fork()
+    })))
     yield* listening(port)
     return yield* Effect.never
   }))
