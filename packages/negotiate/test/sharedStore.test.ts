@@ -215,6 +215,26 @@ describe("a pooled connection whose clients use different framings (bare NTLM an
     })))
 })
 
+describe("a pooled connection whose context waits for its client's mechListMIC", () => {
+  it.effect("client 1 sent no mechListMIC (the context asked for it: RequestMic); client 2's last leg arrives on that context: finished from the store, SEC_E_OK; the first context is over (its keys zeroed)", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const { a, b, client } = yield* twoNodes()
+      const one = yield* startOnA(client, a)
+      const { mechListMIC: _mic, ...withoutMic } = resp(one.last)
+      const noMic = encodeToken(withoutMic)
+      assert.isUndefined(resp(noMic).mechListMIC)
+      const asked = yield* give(a, one.onA, noMic)
+      assert.isTrue(Exit.isSuccess(asked.exit) && !asked.exit.value.done, "not done: the client's MIC is missing")
+      assert.strictEqual(resp(asked.token!).negState, NegState.RequestMic)
+      const two = yield* startOnA(client, b)
+      const r = yield* give(a, one.onA, two.last)
+      assert.strictEqual(r.status, "SEC_E_OK")
+      assert.strictEqual(r.user, "EXAMPLE\\alice")
+      yield* client.run(two.ini.step(r.token))
+      assert.isTrue(two.ini.established(), "client 2 checked the answer's mechListMIC")
+    })))
+})
+
 /** The man in the middle's edits of the client's NegTokenInit on its way to A (the optimistic Kerberos token dropped). */
 const relist = (order: (mechs: ReadonlyArray<typeof KRB5>) => ReadonlyArray<typeof KRB5>) => (init: Uint8Array) => {
   const t = decodeToken(init)

@@ -347,7 +347,18 @@ const next = (acceptor: Acceptor, context: NegotiateContext, request: Request): 
     if (bytes === undefined) return yield* invalid("no input token")
     const token = yield* Effect.fromResult(decode(bytes))
     if (token._tag !== "NegTokenResp") return yield* invalid("expected a NegTokenResp")
-    if (inner.done) return yield* complete(context, token.mechListMIC, undefined)
+    if (inner.done) {
+      // this context's mechanism is done (it asked for the client's mechListMIC): an NTLM
+      // AUTHENTICATE now is another client's last leg on a pooled connection, finished
+      // from the shared store as on a fresh context; this context's keys are zeroed first
+      const other = token.responseToken
+      if (other !== undefined && isNtlmAuthenticate(other) && nestedNtlm(inner)?.shared === true) {
+        yield* releaseInner(context)()
+        context.done = true
+        return yield* resumed(acceptor, token, request)
+      }
+      return yield* complete(context, token.mechListMIC, undefined)
+    }
     return yield* innerLeg(acceptor, context, token.responseToken, token.mechListMIC, request, inner.state === undefined, false)
   })
 
