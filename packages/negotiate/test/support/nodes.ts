@@ -66,5 +66,6 @@ export const give = (n: Node, context: SecurityContext.SecurityContext, token: U
   Effect.gen(function*() {
     const exit = yield* Effect.exit(n.run(context.step(token)))
     const user = Exit.isSuccess(exit) && exit.value.done ? (yield* n.run(context.query("Names"))).userName : undefined
-    return { exit, status: statusOf(exit), user, token: Exit.isSuccess(exit) ? exit.value.token : undefined }
+    // the step's own status: a success may be SEC_I_CONTINUE_NEEDED, which statusOf(exit) reports as SEC_E_OK
+    return { exit, status: Exit.isSuccess(exit) ? exit.value.status : statusOf(exit), user, token: Exit.isSuccess(exit) ? exit.value.token : undefined }
   })
