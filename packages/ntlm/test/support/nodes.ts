@@ -55,7 +55,8 @@ export const acceptFresh = (n: Node, token: Uint8Array) =>
     const context = yield* freshAcceptor(n)
     const exit = yield* Effect.exit(n.run(context.step(token)))
     const user = Exit.isSuccess(exit) ? (yield* n.run(context.query("Names"))).userName : undefined
-    return { exit, status: statusOf(exit), user, context }
+    // the step's own status: a success may be SEC_I_CONTINUE_NEEDED, which statusOf(exit) reports as SEC_E_OK
+    return { exit, status: Exit.isSuccess(exit) ? exit.value.status : statusOf(exit), user, context }
   })
 
 /** The messages of a handshake split between node `a` (NEGOTIATE → CHALLENGE) and `b` (a fresh context gets the AUTHENTICATE). */
