@@ -255,6 +255,12 @@ describe("replay cache and handshake store shared through the primary process (I
       assert.deepStrictEqual([answers.get(2), answers.get(3)], [busy, busy], "answered before the primary's fiber ran")
       for (let i = 0; i < 10 && !answers.has(1); i++) yield* Effect.yieldNow
       assert.deepStrictEqual(answers.get(1), { _tag: "Verdict", verdict: "Fresh" })
+      // a busy answer to a worker that is gone (its reply throws) does not throw into the channel's emit
+      const gone = () => {
+        throw new Error("worker gone")
+      }
+      const take = (id: number) => wire(Result.getOrThrow(Protocol.encodeRequest({ channel: Protocol.channel, from, id, op: { _tag: "Take", handshake: "h" } })))
+      assert.doesNotThrow(() => [4, 5, 6].forEach((id) => toPrimary[0]!(take(id), gone)))
     }))
 
   it.live("a defect while answering one call (a reply that throws) does not stop the primary: the next call is answered", () =>

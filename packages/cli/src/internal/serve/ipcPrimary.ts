@@ -120,8 +120,13 @@ export const serve = Effect.fnUntraced(function*(channel: PrimaryChannel = clust
       channel.listen((message, reply) => {
         if (Queue.offerUnsafe(queue, { message, reply })) return
         // full: answered at once with SEC_E_INTERNAL_ERROR (fail closed, as a time-out would,
-        // without keeping the worker's request waiting for it)
-        Option.map(busy(message), reply)
+        // without keeping the worker's request waiting for it); a reply that throws (a worker
+        // gone) must not throw into node:cluster's emit, which would crash the primary
+        try {
+          Option.map(busy(message), reply)
+        } catch {
+          // the worker's call fails with its channel or its time-out
+        }
       })
     ),
     (unlisten) => Effect.sync(unlisten)
