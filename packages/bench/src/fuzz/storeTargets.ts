@@ -171,8 +171,8 @@ const ipcTarget = (entry: { readonly id: string; readonly bytes: Uint8Array }): 
     { _tag: "Taken", bytes: null }
   ]
   const seeds = [
-    ...requests.map((op, id) => encode(Result.getOrThrow(Ipc.encodeRequest({ channel: Ipc.channel, id, op })))),
-    ...results.map((result, id) => encode(Result.getOrThrow(Ipc.encodeResponse({ channel: Ipc.channel, id, result }))))
+    ...requests.map((op, id) => encode(Result.getOrThrow(Ipc.encodeRequest({ channel: Ipc.channel, from: "ab".repeat(16), id, op })))),
+    ...results.map((result, id) => encode(Result.getOrThrow(Ipc.encodeResponse({ channel: Ipc.channel, from: "ab".repeat(16), id, result }))))
   ]
   const answered = (message: unknown): boolean => {
     const answer = run(respond(message, replayCache, store))
