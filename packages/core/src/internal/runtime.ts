@@ -241,68 +241,80 @@ export class Runtime {
   }
 
   #handshake(asyncContext: AsyncContextHandle, params: HandshakeParams, role: Role) {
-    const work = Effect.gen({ self: this }, function*() {
-      const now = yield* Clock.currentTimeMillis
-      const credential = yield* this.#usableCredential(params.credential, role, now)
-      const existing = params.context === undefined
-        ? undefined
-        : yield* this.#existingContext(params.context, credential, role, now)
-      const request: HandshakeRequest = {
-        targetName: params.targetName,
-        contextReq: params.contextReq ?? 0,
-        dataRep: params.dataRep ?? DataRep.NATIVE,
-        input: params.input ?? [],
-        now,
-        ...(params.extendedProtection === undefined ? {} : { extendedProtection: params.extendedProtection }),
-        ...(params.delegation === undefined ? {} : { delegation: params.delegation })
-      }
-      const pkg = credential.pkg
-      // A package that throws (a defect), synchronously or inside its Effect, must not wedge the
-      // context: the leg is suspended so the throw happens inside `restore(leg)`, where the
-      // busy mark's release is installed (issue 9 D2); the defect is SEC_E_INTERNAL_ERROR.
-      const leg = Effect.suspend(() =>
-        role === "initiator"
-          ? pkg.initialize(credential.state, existing?.state, request)
-          : pkg.accept(credential.state, existing?.state, request)
-      )
-      if (existing !== undefined) {
-        return yield* Effect.uninterruptibleMask((restore) =>
-          restore(leg).pipe(
-            Effect.ensuring(Effect.sync(() => (existing.running = undefined))),
-            Effect.map((step) => {
-              existing.state = step.state
-              return this.#record(existing, step, params.context!, params.output)
-            })
-          )
-        )
-      }
-      return yield* Effect.uninterruptibleMask((restore) => {
-        // the leg uses the credential's state: hold a reference for it from the start
-        credential.refs++
-        return restore(leg).pipe(
-          Effect.onExit((exit) => Exit.isSuccess(exit) ? Effect.void : releaseCredential(credential)),
-          Effect.map((step) => {
-            const entry: ContextEntry = {
-              pkg,
-              credential,
-              role,
-              start: now,
-              state: step.state,
-              attributes: 0,
-              expiry: Infinity,
-              complete: false,
-              running: undefined
-            }
-            return this.#record(entry, step, this.#contexts.add(entry), params.output)
-          })
-        )
-      })
-    })
+    // a chain of steps rather than Effect.gen: this runs once per leg (a generator per call showed in profiles)
+    const work = Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Effect.flatMap(this.#usableCredential(params.credential, role, now), (credential) =>
+        params.context === undefined
+          ? this.#leg(params, role, now, credential, undefined)
+          : Effect.flatMap(
+            this.#existingContext(params.context, credential, role, now),
+            (existing) => this.#leg(params, role, now, credential, existing)
+          )))
     return this.calls.queue(
       asyncContext,
       () => work,
       (result) => params.context === undefined ? this.#deleteNow(result.context) : Effect.void
     )
+  }
+
+  /** One leg on a checked credential and, after the first leg, a claimed context. */
+  #leg(
+    params: HandshakeParams,
+    role: Role,
+    now: number,
+    credential: CredentialEntry,
+    existing: ContextEntry | undefined
+  ): Effect.Effect<ContextStep, SspiError> {
+    const request: HandshakeRequest = {
+      targetName: params.targetName,
+      contextReq: params.contextReq ?? 0,
+      dataRep: params.dataRep ?? DataRep.NATIVE,
+      input: params.input ?? [],
+      now,
+      ...(params.extendedProtection === undefined ? {} : { extendedProtection: params.extendedProtection }),
+      ...(params.delegation === undefined ? {} : { delegation: params.delegation })
+    }
+    const pkg = credential.pkg
+    // A package that throws (a defect), synchronously or inside its Effect, must not wedge the
+    // context: the leg is suspended so the throw happens inside `restore(leg)`, where the
+    // busy mark's release is installed (issue 9 D2); the defect is SEC_E_INTERNAL_ERROR.
+    const leg = Effect.suspend(() =>
+      role === "initiator"
+        ? pkg.initialize(credential.state, existing?.state, request)
+        : pkg.accept(credential.state, existing?.state, request)
+    )
+    if (existing !== undefined) {
+      return Effect.uninterruptibleMask((restore) =>
+        restore(leg).pipe(
+          Effect.ensuring(Effect.sync(() => (existing.running = undefined))),
+          Effect.map((step) => {
+            existing.state = step.state
+            return this.#record(existing, step, params.context!, params.output)
+          })
+        )
+      )
+    }
+    return Effect.uninterruptibleMask((restore) => {
+      // the leg uses the credential's state: hold a reference for it from the start
+      credential.refs++
+      return restore(leg).pipe(
+        Effect.onExit((exit) => Exit.isSuccess(exit) ? Effect.void : releaseCredential(credential)),
+        Effect.map((step) => {
+          const entry: ContextEntry = {
+            pkg,
+            credential,
+            role,
+            start: now,
+            state: step.state,
+            attributes: 0,
+            expiry: Infinity,
+            complete: false,
+            running: undefined
+          }
+          return this.#record(entry, step, this.#contexts.add(entry), params.output)
+        })
+      )
+    })
   }
 
   #record(
