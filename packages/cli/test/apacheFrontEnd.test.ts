@@ -17,8 +17,8 @@
  * and no authenticated one, so nobody else's identity is used.
  * Missing peers: loud skip, or a failure under CI=true.
  */
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
-import { join } from "node:path"
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from "node:fs"
+import { dirname, join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { Apache, Command, Realm, requirePeersSync } from "@effect-sspi/interop-harness"
@@ -68,6 +68,32 @@ const apache = (realm: Realm.Realm, at: number, scripts: Readonly<Record<string,
     env: (dir) => ({ KRB5_CONFIG: join(dir, "krb5.conf"), KRB5_KTNAME: `FILE:${dir}/http.keytab`, KRB5RCACHETYPE: "none" })
   })
 
+/**
+ * The CGI runs as `nobody`: it needs to reach the Node binary and the
+ * repository's sources. A checkout under a private directory (a CI clone in
+ * a `mktemp -d` folder, mode 0700) is not reachable, so every directory
+ * above them that lacks it gets o+x (search, not read) for the test, and
+ * its mode back afterwards.
+ */
+const reachableByNobody = (paths: ReadonlyArray<string>) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const changed = new Map<string, number>()
+      for (const path of paths) {
+        for (let dir = dirname(path); ; dir = dirname(dir)) {
+          const mode = statSync(dir).mode & 0o7777
+          if ((mode & 0o001) === 0 && !changed.has(dir)) {
+            changed.set(dir, mode)
+            chmodSync(dir, mode | 0o001)
+          }
+          if (dir === dirname(dir)) break
+        }
+      }
+      return changed
+    }),
+    (changed) => Effect.sync(() => changed.forEach((mode, dir) => chmodSync(dir, mode)))
+  )
+
 /** curl's own ccache (root's): neither Apache can read it, so the back end can only see alice through delegation. */
 const curlEnv = (realm: Realm.Realm) => ({ ...realm.env, KRB5CCNAME: `FILE:${realm.dir}/curl.ccache` })
 
@@ -87,6 +113,7 @@ describe("Apache mod_auth_gssapi as the front end of a double hop, our client in
     () =>
       Effect.scoped(Effect.gen(function*() {
         const realm = yield* Realm.start()
+        yield* reachableByNobody([process.execPath, realpathSync(process.execPath), realpathSync(launcher)])
         const back = yield* apache(realm, port + 1, {
           whoami: () => cgi([`echo "back end sees REMOTE_USER=$REMOTE_USER AUTH_TYPE=$AUTH_TYPE"`])
         }, false)
