@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Fiber, Queue } from "effect"
+import { Cause, Effect, Exit, Fiber, Option, Queue, Scope } from "effect"
 import { TestClock } from "effect/testing"
 import {
   Credentials,
@@ -164,6 +164,34 @@ describe("security contexts through the Windows-shaped functions", () => {
         assert.strictEqual(toy.live.size, 0)
         for (const c of [first, second, del]) yield* Sspi.freeAsyncContext(c)
         assert.strictEqual((yield* SspiRuntime.stats).calls, 0)
+      })
+    ))
+
+  it.effect("the scoped API: closing the scope while a step runs ends that step with SEC_E_UNFINISHED_CONTEXT_DELETED; nothing left live", () =>
+    withToy((toy) =>
+      Effect.gen(function*() {
+        const scope = yield* Scope.make()
+        const credentials = yield* Credentials.acquire({
+          packageName: "Toy",
+          credentialUse: Flags.CredentialUse.OUTBOUND,
+          authData: { ...clientAuth, delayMs: 500 }
+        }).pipe(Scope.provide(scope))
+        const context = yield* SecurityContext.initiator(credentials, { targetName: "toy/server" }).pipe(Scope.provide(scope))
+        const first = yield* Effect.forkChild(context.step())
+        yield* TestClock.adjust(500)
+        yield* Fiber.join(first)
+        const second = yield* Effect.forkChild(context.step(new TextEncoder().encode("CHAL:1")))
+        yield* Effect.yieldNow
+        assert.strictEqual(toy.live.size, 1)
+        yield* Scope.close(scope, Exit.void)
+        const exit = yield* Fiber.await(second)
+        assert.isTrue(Exit.isFailure(exit))
+        const error = Exit.isFailure(exit) ? Cause.findErrorOption(exit.cause) : Option.none()
+        assert.strictEqual(Option.getOrUndefined(error)?._tag, "UnfinishedContextDeleted")
+        assert.strictEqual(toy.live.size, 0)
+        yield* SspiRuntime.awaitIdle
+        const stats = yield* SspiRuntime.stats
+        assert.deepStrictEqual([stats.calls, stats.contexts, stats.credentials], [0, 0, 0])
       })
     ))
 

@@ -451,6 +451,10 @@ export const make = (
     const persist = options.authenticatedConnections ?? "ntlm"
     const keeps = (negotiated: string) => persist === "all" || (persist === "ntlm" && negotiated === "NTLM")
 
+    const cookieProblem = options.sessions === undefined ? undefined : SessionCookie.problem(SessionCookie.settings(options.sessions))
+    if (cookieProblem !== undefined) {
+      return yield* new SecurityError.InvalidParameter({ detail: `sessions: ${cookieProblem}` })
+    }
     const sessions = options.sessions === undefined ? undefined : {
       keys: options.sessions.keys,
       cookie: SessionCookie.settings(options.sessions),
@@ -462,11 +466,9 @@ export const make = (
       Effect.gen(function*() {
         if (sessions === undefined) return
         const now = yield* Clock.currentTimeMillis
-        // never past the context's own lifetime (a Kerberos ticket's end time)
-        const lifespan = yield* Effect.orElseSucceed(outcome.pending.context.query("Lifespan"), () => ({ expiry: Infinity })).pipe(
-          Effect.provideContext(services)
-        )
-        const expiry = Math.min(now + sessions.maxAgeMs, lifespan.expiry)
+        // never past the context's own lifetime (a Kerberos ticket's end time: the final leg's
+        // expiry, as a kept connection uses); an unknown end (NaN) sets no cookie
+        const expiry = Math.min(now + sessions.maxAgeMs, outcome.expiry)
         if (!(expiry > now)) return
         const value = SessionCookie.seal(sessions.keys.current, { principal: outcome.principal, expiry })
         const cookie = SessionCookie.cookieFor(sessions.cookie, connection.certificate !== undefined)

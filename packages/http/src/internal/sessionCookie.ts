@@ -116,6 +116,22 @@ export const settings = (options: SessionOptions): CookieSettings => {
   }
 }
 
+/**
+ * Why browsers would never keep a cookie set with these settings, or
+ * undefined: a `__Host-` name needs Path=/ and Secure, a `__Secure-` name
+ * Secure (RFC 6265bis 4.1.3; the server refuses such settings when it is
+ * built rather than set a cookie that is silently dropped).
+ */
+export const problem = (settings: CookieSettings): string | undefined => {
+  if (/^__Host-/i.test(settings.name) && settings.path !== "/") {
+    return `cookie name ${settings.name} needs path "/" (got "${settings.path}"): browsers drop a __Host- cookie with another path`
+  }
+  if (PREFIXED.test(settings.name) && settings.secure === false) {
+    return `cookie name ${settings.name} needs Secure: browsers drop a prefixed cookie set with secure: false`
+  }
+  return undefined
+}
+
 /** The cookie's name and Set-Cookie attributes (but Max-Age) for a request that came over TLS or not. */
 export interface CookieFor {
   readonly name: string
