@@ -22,7 +22,7 @@ import { decodeLogonInfo } from "../../../kerberos/src/internal/pac/logonInfo.ts
 import { decodeAuthenticate3, decodeReqChallenge, decodeSamLogonWithFlags, NETLOGON } from "../../../netlogon/src/internal/nrpc/calls.ts"
 import { AUTH_LEVEL_PRIVACY, AUTH_TYPE_SCHANNEL } from "../../../netlogon/src/internal/nrpc/schannel.ts"
 import { decodeEptMapResponse, tcpTower } from "../../../netlogon/src/internal/rpc/epm.ts"
-import { decodePdu, encodePdu, fragmentLength, HEADER_LENGTH, type Pdu, PfcFlags } from "../../../netlogon/src/internal/rpc/pdu.ts"
+import { type AuthVerifier, decodePdu, encodePdu, fragmentLength, HEADER_LENGTH, type Pdu, PfcFlags } from "../../../netlogon/src/internal/rpc/pdu.ts"
 import type { Outcome, Target } from "./runner.ts"
 
 const result = (r: Result.Result<unknown, unknown>): Outcome => Result.isSuccess(r) ? "ok" : "typed"
@@ -138,29 +138,26 @@ export const adTargets = (): Array<Target> => {
     contextId: 1,
     value: new Uint8Array(56).fill(0xa5)
   })
+  /** A whole response fragment carrying `body` (`stub`, padded when sealed) for call 3. */
+  const response = (stub: Uint8Array, body: Uint8Array, auth: AuthVerifier | undefined): Pdu => ({
+    type: "response",
+    callId: 3,
+    flags: PfcFlags.FIRST_FRAG | PfcFlags.LAST_FRAG,
+    allocHint: stub.length,
+    contextId: 0,
+    stub: body,
+    auth
+  })
   const pdus: Array<Pdu> = [
     { type: "bind_ack", callId: 1, maxXmit: 5840, maxRecv: 5840, assocGroup: 0x12345, result: 0, reason: 0, auth: schannel(0) },
     { type: "bind_ack", callId: 1, maxXmit: 5840, maxRecv: 5840, assocGroup: 0x12345, result: 0, reason: 0, auth: undefined },
     { type: "bind_nak", callId: 1, reason: 4 },
     { type: "fault", callId: 2, flags: 3, status: 0x1c010002 },
-    ...replies.map((stub): Pdu => ({
-      type: "response",
-      callId: 3,
-      flags: PfcFlags.FIRST_FRAG | PfcFlags.LAST_FRAG,
-      allocHint: stub.length,
-      contextId: 0,
-      stub,
-      auth: undefined
-    })),
-    ...replies.map((stub): Pdu => ({
-      type: "response",
-      callId: 3,
-      flags: PfcFlags.FIRST_FRAG | PfcFlags.LAST_FRAG,
-      allocHint: stub.length,
-      contextId: 0,
-      stub: bytesOf([...stub, ...new Uint8Array((16 - (stub.length % 16)) % 16)]),
-      auth: schannel((16 - (stub.length % 16)) % 16)
-    })),
+    ...replies.map((stub) => response(stub, stub, undefined)),
+    ...replies.map((stub) => {
+      const pad = (16 - (stub.length % 16)) % 16
+      return response(stub, bytesOf([...stub, ...new Uint8Array(pad)]), schannel(pad))
+    }),
     { type: "response", callId: 2, flags: 3, allocHint: ept.length, contextId: 0, stub: ept, auth: undefined }
   ]
   const fragments = pdus.map(encodePdu)
