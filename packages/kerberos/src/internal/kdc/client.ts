@@ -38,6 +38,7 @@ import { checkEncPaRep, REQ_ENC_PA_REP } from "./encPaRep.ts"
 import { invalidToken, krbFailure } from "../status.ts"
 import { copyBytes } from "../bytes.ts"
 import { wipeKey } from "../crypto/profile.ts"
+import { passwordKey } from "../crypto/passwordKey.ts"
 
 /**
  * A ticket with its session key (a TGT or a service ticket). `key.keyvalue`
@@ -102,7 +103,8 @@ const reply = (bytes: Uint8Array) =>
     onSuccess: (r) => Effect.succeed(r)
   })
 
-const defaultSalt = (p: Principal) => p.realm + p.name.components.join("")
+/** RFC 4120 section 4: the default salt, the realm then the name components. */
+export const defaultSalt = (p: Principal): string => p.realm + p.name.components.join("")
 
 /** The client key for `etype`, from the password (with salt and s2kparams) or the keys. */
 const clientKey = (
@@ -119,14 +121,9 @@ const clientKey = (
   }
   // issue 9 D7: the iteration count is bounded at MIT's limit (profile.ts
   // MAX_ITERATIONS) and PBKDF2 runs off the event loop (stringToKeyAsync)
-  return Effect.suspend(() => {
-    const password = new TextEncoder().encode(Redacted.value(secret.password))
-    const salt = new TextEncoder().encode(info?.salt ?? defaultSalt(client))
-    return profile.stringToKeyAsync(password, salt, info?.s2kparams).pipe(
-      Effect.mapError(() => invalidToken("the KDC asked for unreasonable string-to-key parameters")),
-      Effect.ensuring(Effect.sync(() => password.fill(0)))
-    )
-  })
+  return passwordKey(profile, secret.password, info?.salt ?? defaultSalt(client), info?.s2kparams).pipe(
+    Effect.mapError(() => invalidToken("the KDC asked for unreasonable string-to-key parameters"))
+  )
 }
 
 const chooseInfo = (padata: ReadonlyArray<{ readonly type: number; readonly value: Uint8Array }>, etypes: ReadonlyArray<number>) => {
