@@ -4,17 +4,18 @@
  * One token per argument and per input line; two tokens are two outputs.
  */
 import * as Fs from "node:fs"
-import { Console, Effect, Option, Result } from "effect"
+import { Console, Effect, Option, Redacted, Result } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { decryptApReq, findApReq } from "../internal/decodeDecrypt.ts"
 import { decode as decodeInput, tokenOf } from "../internal/decodeInput.ts"
+import { decryptAsRep, type EtypeInfo2, etypeInfoOf, isAsRep } from "../internal/decodeKdcReply.ts"
 import { checkNtlmPassword, ntlmPasswordTree } from "../internal/decodeNtlmPassword.ts"
 import { NtlmMessage } from "@effect-sspi/ntlm"
 import { CliFailure, explained, usage } from "../internal/failure.ts"
 import { toggle } from "../internal/flags.ts"
 import { loadKerberos } from "../internal/kerberosModule.ts"
 import { toJson } from "../internal/json.ts"
-import { node, render } from "../internal/tree.ts"
+import { node, render, type Tree } from "../internal/tree.ts"
 
 /** The NTLM message type of a token, if it is one. */
 const ntlmKind = (bytes: Uint8Array) => {
@@ -72,7 +73,7 @@ export const decode = Command.make(
       Flag.optional
     ),
     password: Flag.String("password").pipe(
-      Flag.withDescription("check an NTLM AUTHENTICATE against this password (give its CHALLENGE first) and derive its session keys (default: SSPI_PASSWORD, else none)"),
+      Flag.withDescription("check an NTLM AUTHENTICATE against this password (give its CHALLENGE first) and derive its session keys; decrypt a Kerberos AS-REP's enc-part with the password's key (default: SSPI_PASSWORD, else none)"),
       Flag.optional
     ),
     showSecrets: toggle("show-secrets", undefined, "with --keytab or --password: show the session keys and subkeys (default: sizes only)")
@@ -90,6 +91,8 @@ export const decode = Command.make(
       if (inputs.length === 0) return yield* usage("no token in the input")
       let failed: string | undefined
       let challenge: Uint8Array | undefined
+      // --password: the ETYPE-INFO2 of a KRB-ERROR or AS-REQ, for the AS-REP that follows it
+      let etypeInfo: ReadonlyArray<EtypeInfo2> = []
       for (const [i, input] of inputs.entries()) {
         const decoded = decodeInput(input)
         const bytes = Result.map(tokenOf(input), (t) => t.bytes)
@@ -107,15 +110,27 @@ export const decode = Command.make(
           const extra = Result.isSuccess(check) ? ntlmPasswordTree(check.success, showSecrets) : node(check.failure)
           return { ...tree, children: [...(tree.children ?? []), extra] }
         })
-        if (Result.isSuccess(result)) {
-          yield* Console.log(json ? JSON.stringify(toJson(result.success)) : `${i > 0 ? "\n" : ""}${render(result.success)}`)
+        const earlier = password === undefined || Result.isFailure(bytes) ? undefined : etypeInfoOf(bytes.success)
+        if (earlier !== undefined && earlier.length > 0) etypeInfo = earlier
+        let asRep: Result.Result<Tree, string> | undefined
+        if (password !== undefined && Result.isSuccess(bytes) && Result.isSuccess(result) && isAsRep(bytes.success)) {
+          asRep = yield* decryptAsRep((yield* loadKerberos).Keytab, bytes.success, Redacted.make(password), etypeInfo, showSecrets)
+        }
+        if (asRep !== undefined && Result.isFailure(asRep)) failed ??= asRep.failure
+        const shown = asRep === undefined || Result.isFailure(asRep)
+          ? result
+          : Result.map(result, (tree) => ({ ...tree, children: [...(tree.children ?? []), asRep.success] }))
+        if (Result.isSuccess(shown)) {
+          yield* Console.log(json ? JSON.stringify(toJson(shown.success)) : `${i > 0 ? "\n" : ""}${render(shown.success)}`)
         } else {
-          const message = `cannot decode${inputs.length > 1 ? ` token ${i + 1}` : ""}: ${result.failure}`
+          const message = `cannot decode${inputs.length > 1 ? ` token ${i + 1}` : ""}: ${shown.failure}`
           if (inputs.length > 1) yield* Console.error(`sspi: ${message}`)
           failed ??= message
         }
       }
-      if (failed !== undefined) return yield* new CliFailure({ message: inputs.length > 1 ? "some tokens could not be decoded" : failed })
+      if (failed !== undefined) {
+        return yield* new CliFailure({ message: inputs.length > 1 && !failed.startsWith("--password:") ? "some tokens could not be decoded" : failed })
+      }
     }).pipe(Effect.scoped)
 ).pipe(
   Command.withDescription("Show NTLM, SPNEGO and Kerberos tokens (AS/TGS/AP exchanges, KRB-ERROR, GSS MIC/Wrap) with every field named"),
@@ -124,6 +139,7 @@ export const decode = Command.make(
     { command: "sspi decode --json 6a81b63081b3a103…", description: "a Kerberos AS-REQ (hex) as JSON" },
     { command: "grep -o 'Negotiate [^ ]*' trace.log | sspi decode -", description: "one token per line from stdin" },
     { command: "sspi decode --keytab /etc/krb5.keytab 'Authorization: Negotiate YIIC…'", description: "the ticket and authenticator decrypted (keys by size)" },
-    { command: "SSPI_PASSWORD=… sspi decode 'WWW-Authenticate: NTLM TlRMTVNTUAACAAAA…' 'Authorization: NTLM TlRMTVNTUAADAAAA…'", description: "does the password match the NTLM AUTHENTICATE (CHALLENGE first)?" }
+    { command: "SSPI_PASSWORD=… sspi decode 'WWW-Authenticate: NTLM TlRMTVNTUAACAAAA…' 'Authorization: NTLM TlRMTVNTUAADAAAA…'", description: "does the password match the NTLM AUTHENTICATE (CHALLENGE first)?" },
+    { command: "SSPI_PASSWORD=… sspi decode @as-exchange.txt", description: "a captured KRB-ERROR and AS-REP: the EncASRepPart decrypted with the password's key (salt from PA-ETYPE-INFO2)" }
   ])
 )

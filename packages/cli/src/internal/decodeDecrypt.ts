@@ -16,7 +16,7 @@ import { authenticatorSpec, encTicketPartSpec, intOf, renderKrb } from "./krbSch
 import { node, type Tree } from "./tree.ts"
 
 /** The context fields of a SEQUENCE (explicit tags → their single inner element). */
-const fields = (t: Tlv | undefined): Map<number, Tlv> => {
+export const fields = (t: Tlv | undefined): Map<number, Tlv> => {
   const out = new Map<number, Tlv>()
   if (t === undefined || t.tagClass !== TagClass.Universal || t.tagNumber !== UniversalTag.Sequence) return out
   const items = elements(t.value)
@@ -28,7 +28,8 @@ const fields = (t: Tlv | undefined): Map<number, Tlv> => {
   return out
 }
 
-const app = (t: Tlv | undefined, n: number) =>
+/** The element inside [APPLICATION n], if `t` is one. */
+export const app = (t: Tlv | undefined, n: number): Tlv | undefined =>
   t !== undefined && t.tagClass === TagClass.Application && t.tagNumber === n ? single(t.value) : undefined
 
 /** The AP-REQ element in a token, if there is one. */
