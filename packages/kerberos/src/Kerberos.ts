@@ -12,7 +12,7 @@ import { initialize } from "./internal/context/initiator.ts"
 import { decryptMessage, encryptMessage, makeSignature, verifySignature } from "./internal/context/protection.ts"
 import { type KerberosContext, protectionKey, wipe } from "./internal/context/state.ts"
 import { formatPrincipal } from "./internal/messages/common.ts"
-import { type KerberosOptions, resolveSettings } from "./internal/settings.ts"
+import { type KdcLocation, type KerberosOptions, resolveSettings } from "./internal/settings.ts"
 import { copyBytes } from "./internal/bytes.ts"
 import { delegatedAuthData } from "./internal/context/delegation.ts"
 
@@ -130,3 +130,55 @@ export const make = (options: KerberosOptions = {}): Effect.Effect<KerberosPacka
  */
 export const layer = (options: KerberosOptions = {}): Layer.Layer<SecurityPackage.SecurityPackages, SecurityError.SspiError> =>
   Layer.unwrap(Effect.map(make(options), (pkg) => SecurityPackage.SecurityPackages.layer(pkg)))
+
+/**
+ * One KDC of a realm and where it came from: the `kdc` option, krb5.conf
+ * `[realms] REALM = { kdc = … }`, or DNS SRV (`srv`: the target, its
+ * priority and weight, and the record(s) `_kerberos._udp.REALM` /
+ * `_kerberos._tcp.REALM` that named it). `transport: "tcp"`: TCP only.
+ *
+ * @since 0.3.0
+ */
+export type DiscoveredKdc = KdcLocation["kdcs"][number]
+
+/**
+ * A realm's KDCs as the package finds them, in the order it tries them.
+ *
+ * @since 0.3.0
+ */
+export interface KdcDiscovery {
+  readonly realm: string
+  readonly kdcs: ReadonlyArray<DiscoveredKdc>
+  /** The krb5.conf files read, in order. */
+  readonly confFiles: ReadonlyArray<string>
+  /** Whether DNS SRV was asked (krb5.conf names no KDC and dns_lookup_kdc is not false, or dns_lookup_kdc = true). */
+  readonly dnsAsked: boolean
+  /** Why DNS gave no KDC, when it was asked and gave none. */
+  readonly dnsFailure: string | undefined
+}
+
+/**
+ * Where the package finds a realm's KDCs (RFC 4120 section 7.2.3, MIT's
+ * locate_kdc): the `kdc` option, else krb5.conf `[realms]`, else (or also,
+ * with `dns_lookup_kdc = true`) DNS SRV `_kerberos._udp/_tcp.REALM` in
+ * RFC 2782 order — the same lookup the KDC client makes, reported with each
+ * address's source, for diagnostics (`sspi doctor`). Nothing is sent to a
+ * KDC. A DNS failure is data (`dnsFailure`), not an error; `realm`
+ * defaults to the default realm, and none is SEC_E_NO_AUTHORITY; a config
+ * value of the wrong form is SEC_E_INVALID_PARAMETER.
+ *
+ * @since 0.3.0
+ */
+export const discoverKdcs = (
+  realm?: string,
+  options: KerberosOptions = {}
+): Effect.Effect<KdcDiscovery, SecurityError.SspiError> =>
+  Effect.gen(function*() {
+    const settings = yield* resolveSettings(options)
+    const name = realm ?? settings.defaultRealm
+    if (name === undefined || name === "") {
+      return yield* new SecurityError.NoAuthenticatingAuthority({ detail: "no realm: give one or set default_realm in krb5.conf" })
+    }
+    const located = yield* settings.locateKdcs(name)
+    return { realm: name, kdcs: located.kdcs, confFiles: settings.confFiles, dnsAsked: located.dnsAsked, dnsFailure: located.dnsFailure }
+  })

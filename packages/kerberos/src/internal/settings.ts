@@ -14,7 +14,7 @@ import { type ChannelBindings, SecurityError } from "@effect-sspi/core"
 import { type KdcAddress, type Krb5Config, parseKdcAddress, realmOfHost } from "./files/krb5Conf.ts"
 import { loadKrb5Conf } from "./files/krb5ConfFiles.ts"
 import type { KdcSend } from "./kdc/client.ts"
-import { discoverKdcs } from "./kdc/discovery.ts"
+import { discoverSrvKdcs, type SrvKdc } from "./kdc/discovery.ts"
 import { formatKdc, send as sendToKdc } from "./kdc/transport.ts"
 
 /**
@@ -143,7 +143,26 @@ export interface Settings {
   readonly realmOfHost: (host: string) => string | undefined
   /** The realm's KDCs: krb5.conf's, else (or also, with dns_lookup_kdc = true) DNS SRV. */
   readonly kdcsFor: (realm: string) => Effect.Effect<ReadonlyArray<KdcAddress>, SecurityError.SspiError>
+  /** Where the realm's KDCs come from, as `kdcsFor` finds them (for diagnostics); DNS failures are data. */
+  readonly locateKdcs: (realm: string) => Effect.Effect<KdcLocation>
   readonly send: KdcSend
+}
+
+/**
+ * The KDCs of a realm with where each came from: the `kdc` option, krb5.conf
+ * `[realms]`, or DNS SRV (with its records).
+ *
+ * @since 0.3.0
+ */
+export interface KdcLocation {
+  readonly kdcs: ReadonlyArray<
+    | (KdcAddress & { readonly source: "options" | "krb5.conf" })
+    | (SrvKdc & { readonly source: "SRV" })
+  >
+  /** Whether DNS was asked (dns_lookup_kdc, and whether krb5.conf names KDCs). */
+  readonly dnsAsked: boolean
+  /** Why DNS gave nothing, when it was asked and did. */
+  readonly dnsFailure: string | undefined
 }
 
 const invalid = (e: Config.ConfigError) => new SecurityError.InvalidParameter({ detail: `Kerberos configuration: ${e.message}` })
@@ -178,23 +197,38 @@ export const resolveSettings = (options: KerberosOptions): Effect.Effect<Setting
       Option.getOrUndefined(fromConfig.dnsServers)?.split(",").map((s) => s.trim()).filter((s) => s !== "") ?? []
     // the KDC that answered last, per realm: tried first next time
     const answered = new Map<string, string>()
+    const locateKdcs = (realm: string): Effect.Effect<KdcLocation> =>
+      Effect.gen(function*() {
+        const fromOptions = explicit.length > 0 && realm === defaultRealm
+        const named = fromOptions ? explicit : conf.realms.get(realm) ?? []
+        const source = fromOptions ? "options" as const : "krb5.conf" as const
+        const useDns = named.length === 0 ? dnsLookup !== false : dnsLookup === true && explicit.length === 0
+        const kdcs: KdcLocation["kdcs"] = named.map((k) => ({ ...k, source }))
+        if (!useDns) return { kdcs, dnsAsked: false, dnsFailure: undefined }
+        const found = yield* Effect.result(discoverSrvKdcs(realm, { dns: Option.getOrUndefined(dnsService), nameServers, timeout: kdcTimeout }))
+        if (found._tag === "Failure") return { kdcs, dnsAsked: true, dnsFailure: found.failure.reason }
+        const known = new Set(named.map(formatKdc))
+        return {
+          kdcs: [...kdcs, ...found.success.filter((k) => !known.has(formatKdc(k))).map((k) => ({ ...k, source: "SRV" as const }))],
+          dnsAsked: true,
+          dnsFailure: undefined
+        }
+      })
     const kdcsFor = (realm: string): Effect.Effect<ReadonlyArray<KdcAddress>, SecurityError.SspiError> =>
       Effect.gen(function*() {
-        const named = explicit.length > 0 && realm === defaultRealm ? explicit : conf.realms.get(realm) ?? []
-        const useDns = named.length === 0 ? dnsLookup !== false : dnsLookup === true && explicit.length === 0
-        let kdcs: ReadonlyArray<KdcAddress> = named
-        if (useDns) {
-          const found = yield* discoverKdcs(realm, { dns: Option.getOrUndefined(dnsService), nameServers, timeout: kdcTimeout }).pipe(
-            Effect.mapError((e) =>
-              new SecurityError.NoAuthenticatingAuthority({
-                detail: `realm ${realm}: ${named.length === 0 ? "no KDC in krb5.conf" : "KDC discovery"} (${loaded.files.join(", ") || "no krb5.conf read"}), and DNS found none: ${e.reason}`
-              })
-            ),
-            Effect.catch((e) => named.length > 0 ? Effect.succeed([]) : Effect.fail(e))
-          )
-          const known = new Set(named.map(formatKdc))
-          kdcs = [...named, ...found.filter((k) => !known.has(formatKdc(k)))]
+        const located = yield* locateKdcs(realm)
+        if (located.dnsFailure !== undefined && located.kdcs.length === 0) {
+          return yield* new SecurityError.NoAuthenticatingAuthority({
+            detail: `realm ${realm}: no KDC in krb5.conf (${loaded.files.join(", ") || "no krb5.conf read"}), and DNS found none: ${located.dnsFailure}`
+          })
         }
+        // the addresses alone, as the transport takes them
+        const kdcs: ReadonlyArray<KdcAddress> = located.kdcs.map((k) => {
+          const { source: _source, ...address } = k
+          if (!("srv" in address)) return address
+          const { srv: _srv, ...found } = address
+          return found
+        })
         const last = answered.get(realm)
         return last === undefined ? kdcs : [...kdcs.filter((k) => formatKdc(k) === last), ...kdcs.filter((k) => formatKdc(k) !== last)]
       })
@@ -215,6 +249,7 @@ export const resolveSettings = (options: KerberosOptions): Effect.Effect<Setting
       ccacheName: options.ccache ?? Option.getOrUndefined(fromConfig.ccache) ?? conf.defaultCcacheName ?? "FILE:/tmp/krb5cc_%{uid}",
       realmOfHost: (host) => realmOfHost(conf, host),
       kdcsFor,
+      locateKdcs,
       send: (realm, request) =>
         Effect.flatMap(kdcsFor(realm), (kdcs) =>
           sendToKdc({ kdcs, udpPreferenceLimit, timeout: kdcTimeout }, request, (a) => answered.set(realm, formatKdc(a))).pipe(

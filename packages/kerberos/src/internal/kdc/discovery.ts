@@ -141,6 +141,30 @@ const addressOf = (dns: Dns.Dns["Service"], target: string, timeout: Duration.Du
  * @since 0.1.0
  */
 export const discoverKdcs = (realm: string, options: DiscoveryOptions): Effect.Effect<Array<KdcAddress>, DiscoveryFailed> =>
+  Effect.map(discoverSrvKdcs(realm, options), (kdcs) => kdcs.map(({ srv: _srv, ...kdc }) => kdc))
+
+/**
+ * A KDC found in DNS, with the SRV record(s) that named it.
+ *
+ * @since 0.3.0
+ */
+export interface SrvKdc extends KdcAddress {
+  readonly srv: {
+    readonly target: string
+    readonly priority: number
+    readonly weight: number
+    /** "_kerberos._udp.REALM", "_kerberos._tcp.REALM", or both. */
+    readonly records: ReadonlyArray<string>
+  }
+}
+
+/**
+ * {@link discoverKdcs} with each KDC's SRV target, priority, weight and
+ * records (for diagnostics).
+ *
+ * @since 0.3.0
+ */
+export const discoverSrvKdcs = (realm: string, options: DiscoveryOptions): Effect.Effect<Array<SrvKdc>, DiscoveryFailed> =>
   withResolver(options, (dns) =>
     Effect.gen(function*() {
       const [udp, tcp] = yield* Effect.all([
@@ -157,19 +181,26 @@ export const discoverKdcs = (realm: string, options: DiscoveryOptions): Effect.E
         const why = [udp, tcp].map((r) => r._tag === "Failure" ? r.failure.reason : "no usable record").join("; ")
         return yield* new DiscoveryFailed({ reason: why })
       }
-      const out: Array<KdcAddress> = []
+      const out: Array<SrvKdc> = []
       const seen = new Map<string, number>()
       for (const r of tagged) {
         const key = `${r.target}:${r.port}`
         const at = seen.get(key)
+        const record = `_kerberos._${r.transport}.${realm}`
         // in both lists: one address, UDP first then TCP as for a configured KDC
         if (at !== undefined) {
-          out[at] = { ...out[at]!, transport: undefined }
+          out[at] = { ...out[at]!, transport: undefined, srv: { ...out[at]!.srv, records: [...out[at]!.srv.records, record] } }
           continue
         }
         const host = yield* addressOf(dns, r.target, options.timeout)
         seen.set(key, out.length)
-        out.push({ host, port: r.port, name: r.target, transport: r.transport === "tcp" ? "tcp" : undefined })
+        out.push({
+          host,
+          port: r.port,
+          name: r.target,
+          transport: r.transport === "tcp" ? "tcp" : undefined,
+          srv: { target: r.target, priority: r.priority, weight: r.weight, records: [record] }
+        })
       }
       return out
     }))
