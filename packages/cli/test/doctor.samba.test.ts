@@ -2,7 +2,8 @@
  * `sspi doctor` against the Samba AD DC's DNS (SAMBA_INTERNAL on
  * 127.0.0.1:53): with a krb5.conf that names no KDC for CORP.TEST, the KDC
  * is found through DNS SRV (the Kerberos package's discovery, DNS server
- * from SSPI_KRB5_DNS_SERVERS) and answers; a URL whose host is a CNAME added
+ * from SSPI_KRB5_DNS_SERVERS) and answers, and doctor names that source and
+ * the SRV target (Kerberos.discoverKdcs); a URL whose host is a CNAME added
  * to the DC's zone is reported as an alias with the fix naming both SPNs.
  * Missing Samba: loud skip, or a failure under CI=true.
  */
@@ -36,6 +37,7 @@ describe.skipIf(!hasSamba && process.env["CI"] !== "true")("sspi doctor against 
       const r = yield* sspi(["doctor", "-p", dc.alice.principal, `http://${alias}.${zone}:1/`], env)
       assert.include(r.stdout, `ok      krb5.conf ${conf}, default realm ${dc.realm}`)
       // krb5.conf names no KDC: the KDC that answers was found through _kerberos SRV records in the DC's DNS
+      assert.match(r.stdout, new RegExp(`ok {6}KDC of ${dc.realm} from DNS SRV _kerberos\\._(udp|tcp)\\.${dc.realm}, _kerberos\\._(udp|tcp)\\.${dc.realm} \\(krb5\\.conf names none\\): dc1\\.${zone}:88 \\(127\\.0\\.0\\.1\\) priority \\d+ weight \\d+\n`, "i"))
       assert.include(r.stdout, `ok      the KDC of ${dc.realm} answers`)
       assert.include(r.stdout, `ok      the KDC knows ${dc.alice.principal}`)
       assert.include(r.stdout, `warning ${alias}.${zone} is an alias (CNAME) of web1.${zone}: this client asks for HTTP/${alias}.${zone} as written`)
@@ -46,5 +48,6 @@ describe.skipIf(!hasSamba && process.env["CI"] !== "true")("sspi doctor against 
       assert.strictEqual(none.code, 1)
       assert.include(none.stdout, `error   the KDC for ${dc.alice.principal} did not answer`)
       assert.include(none.stdout, "DNS SRV _kerberos._tcp.REALM")
+      assert.include(none.stdout, `warning no KDC for ${dc.realm}: krb5.conf (${conf}) names none and DNS SRV _kerberos._udp/_tcp.${dc.realm} gave none (`)
     }).pipe(Effect.scoped), { timeout: 360_000 })
 })

@@ -40,6 +40,9 @@ describe("sspi doctor (MIT realm)", () => {
       assert.strictEqual(sound.code, 0, sound.stdout + sound.stderr)
       assert.include(sound.stdout, `default realm ${realm.realm}`)
       assert.include(sound.stdout, `ok      the KDC knows ${realm.principal}`)
+      // where the KDC comes from: the realm's krb5.conf names it (Kerberos.discoverKdcs), no DNS
+      assert.include(sound.stdout, `ok      KDC of ${realm.realm} from krb5.conf (${realm.env["KRB5_CONFIG"]}): 127.0.0.1:${realm.kdcPort}\n`)
+      assert.notInclude(sound.stdout, "DNS SRV")
       assert.match(sound.stdout, /ok {6}this clock is \d+ s (ahead of|behind) the KDC's \(allowed: 300 s\)/)
       assert.include(sound.stdout, "offers Negotiate")
       assert.include(sound.stdout, "ok      the KDC issues tickets for HTTP/localhost: kvno 2, aes256-cts-hmac-sha1-96")
@@ -72,6 +75,10 @@ describe("sspi doctor (MIT realm)", () => {
       const unknownUser = yield* sspi(["doctor", "-p", "nobody"], realm.env)
       assert.strictEqual(unknownUser.code, 1)
       assert.include(unknownUser.stdout, "error   the KDC does not know nobody (KDC_ERR_C_PRINCIPAL_UNKNOWN)")
+      // a realm krb5.conf does not name, with dns_lookup_kdc = false: a warning saying so, and its fix
+      const nowhere = yield* sspi(["doctor", "-p", "someone@NOWHERE.TEST"], realm.env)
+      assert.include(nowhere.stdout, `warning no KDC for NOWHERE.TEST: krb5.conf (${realm.env["KRB5_CONFIG"]}) names none and dns_lookup_kdc = false`)
+      assert.include(nowhere.stdout, "fix: add [realms] NOWHERE.TEST = { kdc = host:88 } to krb5.conf, or publish SRV records _kerberos._tcp.NOWHERE.TEST")
     })), 120_000)
 
   it.live.skipIf(!available)("the clock against the KDC's: 10 minutes ahead (TestClock) is an error naming NTP; in step is ok", () =>

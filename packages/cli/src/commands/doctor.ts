@@ -5,7 +5,7 @@
 import { Console, Effect, Option, Result } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { checkHost } from "../internal/doctor/host.ts"
-import { checkConfig, checkKdc } from "../internal/doctor/kdc.ts"
+import { checkConfig, checkKdc, checkKdcSource } from "../internal/doctor/kdc.ts"
 import { checkServer, checkService } from "../internal/doctor/service.ts"
 import { type Finding, formatFinding, ok, warning } from "../internal/doctor/finding.ts"
 import { CliFailure, usage } from "../internal/failure.ts"
@@ -36,7 +36,12 @@ export const doctor = Command.make(
           ? ok(`credential cache ${ccache} holds tickets of ${principal}`)
           : warning(`no credential cache at ${ccache}`, "sspi kinit user@REALM")
       )
-      if (principal !== undefined) findings.push(...yield* checkKdc(principal))
+      if (principal !== undefined) {
+        // where the KDC of the principal's realm comes from (krb5.conf or DNS SRV), then whether it answers
+        const at = principal.lastIndexOf("@")
+        findings.push(...yield* checkKdcSource(at < 0 ? undefined : principal.slice(at + 1)))
+        findings.push(...yield* checkKdc(principal))
+      }
       if (Option.isSome(url) && Result.isSuccess(url.value)) {
         const target = url.value.success
         const server = yield* checkServer(target)

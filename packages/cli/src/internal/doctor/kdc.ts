@@ -1,12 +1,13 @@
 /**
- * The KDC checks of `sspi doctor`: krb5.conf, the realm's KDC answering,
+ * The KDC checks of `sspi doctor`: krb5.conf, where the realm's KDCs come
+ * from (`Kerberos.discoverKdcs`: krb5.conf or DNS SRV), the realm's KDC answering,
  * the clock against the KDC's (KRB-ERROR stime, RFC 4120 section 5.9.1,
  * compared with Effect's Clock), whether the principal exists, and its key
  * types (ETYPE-INFO2).
  */
 import * as Fs from "node:fs"
 import { Effect } from "effect"
-import type { KerberosOptions } from "@effect-sspi/kerberos"
+import type { Kerberos, KerberosOptions } from "@effect-sspi/kerberos"
 import { explain } from "../failure.ts"
 import { enctypeName } from "../kerberosNames.ts"
 import { loadKerberos } from "../kerberosModule.ts"
@@ -23,6 +24,47 @@ export const checkConfig = (env: Readonly<Record<string, string | undefined>>): 
     ? warning(`krb5.conf ${path} has no default_realm`, "add default_realm = YOUR.REALM under [libdefaults], or give principals as user@REALM")
     : ok(`krb5.conf ${path}, default realm ${realm}`)
 }
+
+/** "host:port", with the SRV target and its priority/weight when DNS named it. */
+const kdcText = (k: Kerberos.DiscoveredKdc) =>
+  k.source === "SRV"
+    ? `${k.srv.target}:${k.port}${k.host !== k.srv.target ? ` (${k.host})` : ""} priority ${k.srv.priority} weight ${k.srv.weight}${k.transport === "tcp" ? " TCP only" : ""}`
+    : `${k.host}:${k.port}${k.transport === "tcp" ? " TCP only" : ""}`
+
+/**
+ * Where the KDCs of `realm` (default: the default realm) come from: the
+ * `kdc` option, krb5.conf `[realms]`, or DNS SRV `_kerberos._udp/_tcp.REALM`
+ * (RFC 4120 section 7.2.3.2) with the targets; a warning when krb5.conf
+ * names none and DNS gives none.
+ */
+export const checkKdcSource = (realm: string | undefined, kerberos: KerberosOptions = {}) =>
+  Effect.gen(function*() {
+    const { Kerberos } = yield* loadKerberos
+    const found = yield* Effect.result(Kerberos.discoverKdcs(realm, kerberos))
+    if (found._tag === "Failure") return [warning(`cannot tell where the KDCs come from: ${explain(found.failure)}`, "give the principal as user@REALM or set default_realm in krb5.conf")]
+    const d = found.success
+    const conf = d.confFiles.join(", ") || "no krb5.conf read"
+    const findings: Array<Finding> = []
+    const bySource = (source: Kerberos.DiscoveredKdc["source"]) => d.kdcs.filter((k) => k.source === source)
+    if (bySource("options").length > 0) findings.push(ok(`KDC of ${d.realm} from the kdc option: ${bySource("options").map(kdcText).join(", ")}`))
+    if (bySource("krb5.conf").length > 0) findings.push(ok(`KDC of ${d.realm} from krb5.conf (${conf}): ${bySource("krb5.conf").map(kdcText).join(", ")}`))
+    const srv = bySource("SRV")
+    if (srv.length > 0) {
+      const records = [...new Set(srv.flatMap((k) => k.source === "SRV" ? k.srv.records : []))].join(", ")
+      findings.push(ok(`KDC of ${d.realm} from DNS SRV ${records}${bySource("krb5.conf").length === 0 ? ` (krb5.conf names none)` : ""}: ${srv.map(kdcText).join(", ")}`))
+    }
+    if (d.kdcs.length === 0) {
+      findings.push(warning(
+        d.dnsAsked
+          ? `no KDC for ${d.realm}: krb5.conf (${conf}) names none and DNS SRV _kerberos._udp/_tcp.${d.realm} gave none (${d.dnsFailure ?? "no record"})`
+          : `no KDC for ${d.realm}: krb5.conf (${conf}) names none and dns_lookup_kdc = false`,
+        `add [realms] ${d.realm} = { kdc = host:88 } to krb5.conf, or publish SRV records _kerberos._tcp.${d.realm} (SSPI_KRB5_DNS_SERVERS names the DNS server to ask)`
+      ))
+    } else if (d.dnsFailure !== undefined) {
+      findings.push(warning(`DNS SRV _kerberos._udp/_tcp.${d.realm} (dns_lookup_kdc = true) gave nothing: ${d.dnsFailure}`))
+    }
+    return findings
+  })
 
 const seconds = (ms: number) => `${Math.round(ms / 1000)} s`
 
