@@ -16,7 +16,7 @@ import { Effect, type Redacted, Result } from "effect"
 import { app, fields } from "./decodeDecrypt.ts"
 import { elements, single } from "./derElements.ts"
 import { enctypeName, ticketFlagBits } from "./kerberosNames.ts"
-import { encTicketPartSpec, intOf, krbMessages, renderKrb, type Spec } from "./krbSchema.ts"
+import { encKdcRepPartSpec, intOf, renderKrb } from "./krbSchema.ts"
 import { node, type Tree } from "./tree.ts"
 
 /** One PA-ETYPE-INFO2 entry (RFC 4120 section 5.2.7.5). */
@@ -68,53 +68,6 @@ export const etypeInfoOf = (bytes: Uint8Array): ReadonlyArray<EtypeInfo2> | unde
 /** Whether `bytes` is an AS-REP ([APPLICATION 11]). */
 export const isAsRep = (bytes: Uint8Array): boolean => app(single(bytes), 11) !== undefined
 
-/** The spec of a field of a SEQUENCE spec inside [APPLICATION n] (reuses krbSchema's tables). */
-const fieldSpec = (spec: Spec, n: number): Spec => {
-  const seq = spec.t === "app" ? spec.spec : spec
-  const found = seq.t === "seq" ? seq.fields.find(([tag]) => tag === n) : undefined
-  return found?.[2] ?? { t: "bytes", show: "size" }
-}
-
-/** LastReq lr-type (RFC 4120 section 5.4.2; negative: this KDC only). */
-const lastReqTypes: Readonly<Record<number, string>> = {
-  0: "none",
-  1: "last initial TGT request",
-  2: "last initial request",
-  3: "newest TGT used",
-  4: "last renewal",
-  5: "last request",
-  6: "password expires",
-  7: "account expires"
-}
-
-/** EncKDCRepPart (RFC 4120 section 5.4.2; encrypted-pa-data [12] RFC 6806 section 11). */
-const encKdcRepPart = (showSecrets: boolean): Spec => {
-  const ticketPart = encTicketPartSpec(showSecrets)
-  const time: Spec = { t: "time" }
-  return {
-    t: "seq",
-    fields: [
-      [0, "key", fieldSpec(ticketPart, 1)],
-      [1, "last-req", {
-        t: "seqOf",
-        item: "LastReq entry",
-        spec: { t: "seq", fields: [[0, "lr-type", { t: "int", names: (n) => `${lastReqTypes[Math.abs(n)] ?? "unknown"} (${n})` }], [1, "lr-value", time]] }
-      }],
-      [2, "nonce", { t: "int" }],
-      [3, "key-expiration", time],
-      [4, "flags", { t: "flags", bits: ticketFlagBits }],
-      [5, "authtime", time],
-      [6, "starttime", time],
-      [7, "endtime", time],
-      [8, "renew-till", time],
-      [9, "srealm", { t: "str" }],
-      [10, "sname", fieldSpec(ticketPart, 3)],
-      [11, "caddr", fieldSpec(ticketPart, 9)],
-      [12, "encrypted-pa-data", fieldSpec(krbMessages[11]![1], 2)]
-    ]
-  }
-}
-
 /**
  * The AS-REP's enc-part decrypted with the password's key, as a tree; a
  * failure (one line for people) when it does not decrypt or is not an
@@ -162,7 +115,7 @@ export const decryptAsRep = (
       const tag = part !== undefined && part.tagClass === TagClass.Application ? part.tagNumber : undefined
       const inner = tag === 25 || tag === 26 ? single(part!.value) : undefined
       if (inner === undefined) return Result.fail("--password: the AS-REP's enc-part decrypts but is not an EncASRepPart")
-      return Result.succeed(node(title, [renderKrb(tag === 25 ? "enc-part (EncASRepPart)" : "enc-part (EncTGSRepPart: [APPLICATION 26], as MIT sends in an AS-REP)", inner, encKdcRepPart(showSecrets))]))
+      return Result.succeed(node(title, [renderKrb(tag === 25 ? "enc-part (EncASRepPart)" : "enc-part (EncTGSRepPart: [APPLICATION 26], as MIT sends in an AS-REP)", inner, encKdcRepPartSpec(showSecrets))]))
     } finally {
       plain.success.fill(0)
     }

@@ -300,6 +300,39 @@ export const encTicketPartSpec = (showSecrets: boolean): Spec =>
     [10, "authorization-data", authorizationData]
   ))
 
+/** LastReq lr-type (RFC 4120 section 5.4.2; negative: this KDC only). */
+const lastReqTypes: Readonly<Record<number, string>> = {
+  0: "none",
+  1: "last initial TGT request",
+  2: "last initial request",
+  3: "newest TGT used",
+  4: "last renewal",
+  5: "last request",
+  6: "password expires",
+  7: "account expires"
+}
+
+/** EncKDCRepPart (RFC 4120 5.4.2; encrypted-pa-data [12] RFC 6806 11), once decrypted (the [APPLICATION 25/26] unwrapped). */
+export const encKdcRepPartSpec = (showSecrets: boolean): Spec =>
+  seq(
+    [0, "key", encryptionKey(showSecrets)],
+    [1, "last-req", seqOf("LastReq entry", seq(
+      [0, "lr-type", { t: "int", names: (n) => `${lastReqTypes[Math.abs(n)] ?? "unknown"} (${n})` }],
+      [1, "lr-value", time]
+    ))],
+    [2, "nonce", int],
+    [3, "key-expiration", time],
+    [4, "flags", { t: "flags", bits: ticketFlagBits }],
+    [5, "authtime", time],
+    [6, "starttime", time],
+    [7, "endtime", time],
+    [8, "renew-till", time],
+    [9, "srealm", str],
+    [10, "sname", principalName],
+    [11, "caddr", seqOf("HostAddress", hostAddress)],
+    [12, "encrypted-pa-data", padata]
+  )
+
 /** The Kerberos messages by application tag, with their titles (RFC 4120 5.10). */
 export const krbMessages: Readonly<Record<number, readonly [string, Spec]>> = {
   1: ["Ticket", ticket],
