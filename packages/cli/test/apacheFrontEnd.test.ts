@@ -25,7 +25,7 @@ import { Apache, Command, Realm, requirePeersSync } from "@effect-sspi/interop-h
 import { launcher } from "./support.ts"
 
 const available = requirePeersSync("apache", "krb5", "curl")
-const port = 20_000 + ((process.pid + 29) % 20_000)
+const port = Apache.testPort(4) // and port + 1 (slot 5)
 
 /** A CGI shell script: a text/plain header, then `body` (shell). */
 const cgi = (body: ReadonlyArray<string>) => ["#!/bin/sh", "printf 'Content-Type: text/plain\\r\\n\\r\\n'", ...body, ""].join("\n")

@@ -13,7 +13,7 @@ import { sspi } from "./support.ts"
 
 const ntlmAvailable = requirePeersSync("apache", "ntlm")
 const krb5Available = requirePeersSync("apache", "krb5")
-const port = 20_000 + ((process.pid + 13) % 20_000)
+const port = Apache.testPort(2) // and port + 1 (slot 3)
 
 /** No krb5.conf: Kerberos inside Negotiate has no realm, so NTLM answers. */
 const noKerberos = { KRB5_CONFIG: "/nonexistent/krb5.conf", KRB5CCNAME: "FILE:/nonexistent/ccache" }

@@ -19,7 +19,7 @@ const apache = (port: number) =>
   })
 
 const env = Layer.mergeAll(runtimeLayer, clientLayer)
-const port = 20_000 + (process.pid % 20_000)
+const port = Apache.testPort(0)
 
 describe("our client against Apache mod_auth_gssapi (gss-ntlmssp)", () => {
   it.live.skipIf(!apacheAvailable)("NTLM: alice gets the page; a wrong password is LogonDenied", () =>

@@ -101,7 +101,7 @@ const apache = (realm: Realm.Realm, port: number) =>
     env: (dir) => ({ KRB5_CONFIG: join(dir, "krb5.conf"), KRB5_KTNAME: `FILE:${dir}/http.keytab`, KRB5RCACHETYPE: "none" })
   })
 
-const apachePort = 20_000 + ((process.pid + 7) % 20_000)
+const apachePort = Apache.testPort(1)
 const page = `http://localhost:${apachePort}/index.html`
 
 describe("our client against Apache mod_auth_gssapi (Kerberos)", () => {

@@ -5,7 +5,7 @@
  * on a loaded machine (a CI runner busy with other suites).
  */
 import { spawn, spawnSync } from "node:child_process"
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { connect } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -63,9 +63,12 @@ export const start = (options: ApacheOptions): Effect.Effect<{ readonly dir: str
       const [command, ...args] = options.cpus === undefined ? httpd : ["taskset", "-c", options.cpus, ...httpd]
       const child = spawn(command!, args, {
         env: { ...process.env, ...options.env?.(dir) },
-        stdio: "ignore"
+        stdio: ["ignore", "ignore", "pipe"]
       })
-      return { dir, child }
+      // what httpd says before its error log is open (e.g. "could not bind to address"), kept short
+      let stderr = ""
+      child.stderr?.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString("utf8")).slice(-2000)))
+      return { dir, child, stderr: () => stderr }
     }),
     ({ child, dir }) =>
       Effect.sync(() => {
@@ -75,15 +78,38 @@ export const start = (options: ApacheOptions): Effect.Effect<{ readonly dir: str
         rmSync(dir, { recursive: true, force: true })
       })
   ).pipe(
-    Effect.tap(() =>
-      Effect.callback<void, Error>((resume) => {
-        const socket = connect(options.port, "127.0.0.1")
-        socket.once("connect", () => {
-          socket.destroy()
-          resume(Effect.void)
+    Effect.tap(({ child, dir, stderr }) =>
+      Effect.suspend(() => {
+        // httpd that exited (a port taken, a bad directive) is not waited for: its error log says why
+        if (child.exitCode !== null || child.signalCode !== null) {
+          const log = `${stderr()}\n${existsSync(join(dir, "error.log")) ? readFileSync(join(dir, "error.log"), "utf8") : ""}`
+            .trim().split("\n").filter((l) => l !== "").slice(-3).join(" | ")
+          return Effect.fail(new Error(`httpd on 127.0.0.1:${options.port} exited (${child.exitCode ?? child.signalCode}): ${log}`))
+        }
+        // httpd writes its PidFile once it holds the port: before that a connection may reach another listener
+        if (!existsSync(join(dir, "httpd.pid"))) return Effect.fail(new Error(`httpd on 127.0.0.1:${options.port}: not listening yet`))
+        return Effect.callback<void, Error>((resume) => {
+          const socket = connect(options.port, "127.0.0.1")
+          socket.once("connect", () => {
+            socket.destroy()
+            resume(Effect.void)
+          })
+          socket.once("error", (e) => resume(Effect.fail(e)))
         })
-        socket.once("error", (e) => resume(Effect.fail(e)))
-      }).pipe(Effect.retry({ schedule: Schedule.spaced(Duration.millis(100)), times: 300 }))
+      }).pipe(Effect.retry({
+        schedule: Schedule.spaced(Duration.millis(100)),
+        times: 300,
+        while: (e) => !/^httpd on \S+ exited/.test(e.message)
+      }))
     ),
     Effect.map(({ dir }) => ({ dir }))
   )
+
+/**
+ * A port for a test's httpd: below Linux's ephemeral range (32768–60999),
+ * so no outgoing connection or kernel-chosen listener of a parallel suite
+ * holds it, and distinct across test files when each file uses its own
+ * `slot` (0–7): `20000 + (8 × pid + slot) mod 12000` (12000 is a multiple
+ * of 8, so two files with different slots never meet).
+ */
+export const testPort = (slot: number): number => 20_000 + ((process.pid * 8 + slot) % 12_000)
