@@ -7,9 +7,10 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as fc from "fast-check"
 import { Cause, Effect, Exit, Redacted } from "effect"
-import { Flags, SecBuffer, type SecurityPackage } from "@effect-sspi/core"
+import { Flags } from "@effect-sspi/core"
 import { type DomainVerifier, Ntlm } from "@effect-sspi/ntlm"
 import { PASSWORD, toyDc } from "./support/toyDc.ts"
+import { syncPackage } from "./support/syncPackage.ts"
 
 const calls = { n: 0 }
 const asked: Array<DomainVerifier.VerifyRequest> = []
@@ -19,15 +20,7 @@ const pkg = Ntlm.make({
   domainVerifier: { verify: (request) => Effect.suspend(() => (asked.push(request), dc.verify(request))) }
 })
 const NOW = Date.UTC(2026, 10, 30)
-const request = (token: Uint8Array | undefined): SecurityPackage.HandshakeRequest => ({
-  targetName: "HTTP/server.example",
-  contextReq: 0,
-  dataRep: 0x10,
-  input: token === undefined ? [] : [SecBuffer.token(token)],
-  now: NOW
-})
-const credential = (use: Flags.CredentialUse, authData: unknown) =>
-  Effect.runSync(pkg.acquireCredentials({ principal: undefined, credentialUse: use, authData, now: NOW })).credential
+const { request, credential } = syncPackage(pkg, NOW)
 const client = credential(Flags.CredentialUse.OUTBOUND, { user: "alice", domain: "CORP", password: Redacted.make(PASSWORD) })
 const server = credential(Flags.CredentialUse.INBOUND, {})
 

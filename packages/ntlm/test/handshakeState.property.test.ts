@@ -6,7 +6,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import fc from "fast-check"
 import { Cause, Context, Effect, Exit, Layer, Option, Redacted, Result, Scope } from "effect"
-import { Flags, HandshakeStore, SecBuffer, SecurityError, type SecurityPackage } from "@effect-sspi/core"
+import { Flags, HandshakeStore, SecurityError } from "@effect-sspi/core"
 import { Ntlm, type UserStore } from "@effect-sspi/ntlm"
 import { ntowfv1 } from "../src/internal/owf.ts"
 import { avString, avTimestamp, fileTimeFromUnixMillis, findAvPair } from "../src/internal/avpairs.ts"
@@ -20,6 +20,7 @@ import {
   RANDOM_BITS
 } from "../src/internal/handshakeState.ts"
 import { encodeChallenge, encodeNegotiate } from "./support/encode.ts"
+import { syncPackage } from "./support/syncPackage.ts"
 
 const bytes = (min: number, max: number) => fc.uint8Array({ minLength: min, maxLength: max })
 
@@ -127,15 +128,7 @@ const users: UserStore.UserStore["Service"] = {
     )
 }
 const pkg = Ntlm.make({ serverNames: { dnsComputer: "server.example" }, userStore: users, handshakeStore: sharedStore })
-const request = (token: Uint8Array | undefined): SecurityPackage.HandshakeRequest => ({
-  targetName: "HTTP/server.example",
-  contextReq: 0,
-  dataRep: 0x10,
-  input: token === undefined ? [] : [SecBuffer.token(token)],
-  now: NOW
-})
-const credential = (use: Flags.CredentialUse, authData: unknown) =>
-  Effect.runSync(pkg.acquireCredentials({ principal: undefined, credentialUse: use, authData, now: NOW })).credential
+const { request, credential } = syncPackage(pkg, NOW)
 const client = credential(Flags.CredentialUse.OUTBOUND, { user: "alice", domain: "EXAMPLE", password: Redacted.make("Passw0rd!") })
 const server = credential(Flags.CredentialUse.INBOUND, {})
 
